@@ -1,0 +1,1 @@
+"""Penwright's desktop application (PySide6). Imports torch only inside the inference worker."""

@@ -1,0 +1,21 @@
+"""Penwright's inference engine: loads a causal language model and streams continuations.
+
+This package never imports Qt; the desktop app in ``app/`` drives it from one worker thread.
+"""
+
+from models.errors import EngineError, GenerationError, ModelLoadError, ParamsError
+from models.params import GenerationParams, StopMode
+from models.spec import DEFAULT_MODEL, LoadProgress, ModelInfo, ModelSpec
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "EngineError",
+    "GenerationError",
+    "GenerationParams",
+    "LoadProgress",
+    "ModelInfo",
+    "ModelLoadError",
+    "ModelSpec",
+    "ParamsError",
+    "StopMode",
+]
