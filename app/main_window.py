@@ -1,0 +1,413 @@
+"""The writing window: editor, toolbar, status bar and File menu, wired to the inference controller.
+
+Collaborators are passed in (engine factory, key bindings, QSettings, model spec) so that tests,
+the settings panel and autosave can plug in without globals.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDoubleSpinBox,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QSpinBox,
+    QToolBar,
+    QWidget,
+)
+
+from app.editor import Editor
+from app.inference import EngineFactory, InferenceController
+from app.keymap import ACTION_LABELS, DEFAULT_BINDINGS, Action
+from app.status import StatusPanel, count_words
+from app.textfile import NotTextError, SaveError, TextFormat, read_text_file, write_text_file
+from models.params import GenerationParams
+from models.results import GenerationStats
+from models.spec import LoadProgress, ModelInfo, ModelSpec
+
+APP_NAME = "Penwright"
+RECENT_FILES_KEY = "recent_files"
+MAX_RECENT_FILES = 8
+AUTO_SUGGEST_DELAY_MS = 900
+FILE_FILTER = "Text files (*.txt *.md);;All files (*)"
+
+
+class MainWindow(QMainWindow):
+    def __init__(
+        self,
+        engine_factory: EngineFactory,
+        settings: QSettings,
+        bindings: Mapping[Action, str] = DEFAULT_BINDINGS,
+        model_spec: ModelSpec | None = None,
+        base_params: GenerationParams | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._settings = settings
+        self._model_spec = model_spec or ModelSpec()
+        self.base_params = base_params or GenerationParams()
+        self.file_path: Path | None = None
+        self.file_format = TextFormat()
+        self.last_notice = ""  # the last error shown to the writer (tests read it)
+        self._notice: QMessageBox | None = None
+
+        self.editor = Editor(bindings, self)
+        self.setCentralWidget(self.editor)
+        self.status_panel = StatusPanel(self)
+        self.statusBar().addPermanentWidget(self.status_panel)
+
+        self.controller = InferenceController(engine_factory, self)
+        self._connect_inference()
+
+        self._auto_suggest_timer = QTimer(self)
+        self._auto_suggest_timer.setSingleShot(True)
+        self._auto_suggest_timer.setInterval(AUTO_SUGGEST_DELAY_MS)
+        self._auto_suggest_timer.timeout.connect(self._on_typing_pause)
+
+        self._build_toolbar(bindings)
+        self._build_file_menu()
+        self.editor.document().modificationChanged.connect(self.setWindowModified)
+        self.editor.document().contentsChange.connect(self._on_contents_change)
+        self.editor.textChanged.connect(self._update_word_count)
+        self._update_title()
+        self.resize(900, 640)
+
+    # -- construction -------------------------------------------------------------------------
+
+    def _connect_inference(self) -> None:
+        controller = self.controller
+        controller.model_progress.connect(self._on_model_progress)
+        controller.model_loaded.connect(self._on_model_loaded)
+        controller.model_failed.connect(self._on_model_failed)
+        controller.suggestion_delta.connect(self.editor.append_suggestion)
+        controller.suggestion_finished.connect(self._on_suggestion_finished)
+        controller.suggestion_failed.connect(self._on_suggestion_failed)
+        self.editor.continue_requested.connect(self.request_continuation)
+        self.editor.suggestion_dismissed.connect(self._on_suggestion_dismissed)
+
+    def _build_toolbar(self, bindings: Mapping[Action, str]) -> None:
+        toolbar = QToolBar("Writing", self)
+        toolbar.setObjectName("writing_toolbar")
+        self.addToolBar(toolbar)
+
+        # The editor handles the Continue key itself (so rebinding works and the key never
+        # fights Qt's shortcut map); the action only shows it.
+        key = bindings.get(Action.CONTINUE, "")
+        self.continue_action = QAction("Continue", self)
+        self.continue_action.setToolTip(f"{ACTION_LABELS[Action.CONTINUE]} ({key})")
+        self.continue_action.triggered.connect(self.request_continuation)
+        toolbar.addAction(self.continue_action)
+
+        self.stop_action = QAction("Stop", self)
+        self.stop_action.setToolTip("Stop generating")
+        self.stop_action.triggered.connect(self.stop_generation)
+        toolbar.addAction(self.stop_action)
+        toolbar.addSeparator()
+
+        self.temperature_box = QDoubleSpinBox(self)
+        self.temperature_box.setRange(0.0, 2.0)
+        self.temperature_box.setSingleStep(0.1)
+        self.temperature_box.setDecimals(2)
+        self.temperature_box.setValue(self.base_params.temperature)
+        self.temperature_box.setToolTip("Temperature: 0 always picks the likeliest word")
+        toolbar.addWidget(QLabel(" Temperature ", self))
+        toolbar.addWidget(self.temperature_box)
+
+        self.length_box = QSpinBox(self)
+        self.length_box.setRange(1, 1024)
+        self.length_box.setValue(self.base_params.max_new_tokens)
+        self.length_box.setSuffix(" tokens")
+        self.length_box.setToolTip("Longest suggestion, in tokens")
+        toolbar.addWidget(QLabel(" Length ", self))
+        toolbar.addWidget(self.length_box)
+
+        self.alternatives_box = QSpinBox(self)
+        self.alternatives_box.setRange(1, 8)
+        self.alternatives_box.setValue(self.base_params.n)
+        self.alternatives_box.setToolTip("Alternatives generated per request (Alt+] / Alt+[)")
+        toolbar.addWidget(QLabel(" Alternatives ", self))
+        toolbar.addWidget(self.alternatives_box)
+        toolbar.addSeparator()
+
+        self.auto_suggest_action = QAction("Auto-suggest", self)
+        self.auto_suggest_action.setCheckable(True)
+        self.auto_suggest_action.setToolTip("Suggest a continuation after a pause in typing")
+        self.auto_suggest_action.toggled.connect(self._on_auto_suggest_toggled)
+        toolbar.addAction(self.auto_suggest_action)
+
+    def _build_file_menu(self) -> None:
+        menu = self.menuBar().addMenu("&File")
+        entries = (
+            ("&New", QKeySequence.StandardKey.New, self.new_file),
+            ("&Open…", QKeySequence.StandardKey.Open, self.open_file_dialog),
+            ("&Save", QKeySequence.StandardKey.Save, self.save),
+            ("Save &As…", QKeySequence.StandardKey.SaveAs, self.save_as_dialog),
+        )
+        for text, key, slot in entries:
+            action = menu.addAction(text)
+            action.setShortcut(key)
+            action.triggered.connect(slot)
+        self.recent_menu = QMenu("Open &Recent", self)
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self.recent_menu.triggered.connect(self._on_recent_chosen)
+        menu.addMenu(self.recent_menu)
+        menu.addSeparator()
+        quit_action = menu.addAction("&Quit")
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+
+    # -- the model ----------------------------------------------------------------------------
+
+    def load_model(self, spec: ModelSpec | None = None) -> None:
+        """Start loading in the background; the window stays usable meanwhile."""
+        if spec is not None:
+            self._model_spec = spec
+        self.status_panel.show_loading(LoadProgress("starting", 0.0))
+        self.controller.load_model(self._model_spec)
+
+    @Slot(object)
+    def _on_model_progress(self, progress: LoadProgress) -> None:
+        self.status_panel.show_loading(progress)
+
+    @Slot(object)
+    def _on_model_loaded(self, info: ModelInfo) -> None:
+        self.status_panel.show_loaded(info)
+        if self.controller.busy:
+            self.status_panel.show_state("Generating…")
+        if info.fallback_reason:
+            self.statusBar().showMessage(f"Running on {info.device}: {info.fallback_reason}")
+
+    @Slot(str)
+    def _on_model_failed(self, message: str) -> None:
+        self.status_panel.show_load_failed(message)
+        self.show_notice(f"The model could not be loaded: {message}")
+
+    # -- suggestions --------------------------------------------------------------------------
+
+    def current_params(self) -> GenerationParams:
+        """The base parameters with the toolbar's values: read at each request."""
+        return dataclasses.replace(
+            self.base_params,
+            temperature=round(self.temperature_box.value(), 2),
+            max_new_tokens=self.length_box.value(),
+            n=self.alternatives_box.value(),
+        )
+
+    @Slot()
+    def request_continuation(self) -> None:
+        if self.editor.composing:
+            self.statusBar().showMessage("Finish composing first; then ask for a suggestion.", 4000)
+            return
+        context = self.editor.text_before_cursor()
+        request_id = self.controller.request(context, self.current_params())
+        self.editor.start_suggestion(request_id)
+        if self.controller.loading:
+            self.status_panel.show_state("Waiting for the model…")
+            self.statusBar().showMessage(
+                "The model is still loading; your suggestion will start when it is ready.", 5000
+            )
+        else:
+            self.status_panel.show_state("Generating…")
+
+    @Slot()
+    def stop_generation(self) -> None:
+        """Cancel at once; what already streamed stays on screen to accept or dismiss."""
+        self.controller.stop()
+
+    @Slot(int)
+    def _on_suggestion_dismissed(self, request_id: int) -> None:
+        if self.controller.current_id == request_id:
+            self.controller.stop()
+
+    @Slot(int, object)
+    def _on_suggestion_finished(self, request_id: int, stats: GenerationStats) -> None:
+        self.editor.finish_suggestion(request_id)
+        self.status_panel.show_state("Stopped" if stats.cancelled else "Ready")
+        if not stats.cancelled:
+            self.status_panel.show_stats(stats)
+
+    @Slot(int, str)
+    def _on_suggestion_failed(self, request_id: int, message: str) -> None:
+        ghost = self.editor.ghost
+        if ghost is not None and ghost.request_id == request_id:
+            self.editor.dismiss_suggestion(notify=False)
+        self.status_panel.show_state("Suggestion failed")
+        self.show_notice(f"No suggestion: {message}")
+
+    @Slot(bool)
+    def _on_auto_suggest_toggled(self, enabled: bool) -> None:
+        if not enabled:
+            self._auto_suggest_timer.stop()
+
+    @Slot(int, int, int)
+    def _on_contents_change(self, position: int, removed: int, added: int) -> None:
+        if self.auto_suggest_action.isChecked() and (removed or added):
+            self._auto_suggest_timer.start()  # restarts: fires only after a pause
+
+    @Slot()
+    def _on_typing_pause(self) -> None:
+        editor = self.editor
+        if editor.ghost is None and not editor.composing and editor.text_before_cursor().strip():
+            self.request_continuation()
+
+    # -- messages -----------------------------------------------------------------------------
+
+    def show_notice(self, message: str) -> None:
+        """Tell the writer without blocking: the status bar and a non-modal message box."""
+        self.last_notice = message
+        self.statusBar().showMessage(message, 10000)
+        if self._notice is not None:
+            self._notice.close()
+        notice = QMessageBox(QMessageBox.Icon.Warning, APP_NAME, message, parent=self)
+        notice.setWindowModality(Qt.WindowModality.NonModal)
+        notice.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        notice.finished.connect(self._on_notice_closed)
+        self._notice = notice
+        notice.show()
+
+    @Slot()
+    def _on_notice_closed(self) -> None:
+        self._notice = None
+
+    @Slot()
+    def _update_word_count(self) -> None:
+        self.status_panel.show_word_count(count_words(self.editor.toPlainText()))
+
+    # -- files --------------------------------------------------------------------------------
+
+    def _update_title(self) -> None:
+        name = self.file_path.name if self.file_path else "Untitled"
+        self.setWindowFilePath(str(self.file_path) if self.file_path else "")
+        self.setWindowTitle(f"{name}[*] — {APP_NAME}")
+        self.setWindowModified(self.editor.document().isModified())
+
+    def ask_to_discard_changes(self) -> bool:
+        """True if there are no unsaved changes, or the writer saved or chose to discard them."""
+        if not self.editor.document().isModified():
+            return True
+        answer = QMessageBox.question(
+            self,
+            APP_NAME,
+            "Save the changes to this document?",
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel,
+        )
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    @Slot()
+    def new_file(self) -> None:
+        if not self.ask_to_discard_changes():
+            return
+        self.editor.dismiss_suggestion()
+        self.editor.setPlainText("")
+        self.file_path = None
+        self.file_format = TextFormat()
+        self.editor.document().setModified(False)
+        self._update_title()
+
+    @Slot()
+    def open_file_dialog(self) -> None:
+        if not self.ask_to_discard_changes():
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "Open", self._dialog_folder(), FILE_FILTER)
+        if path:
+            self.open_file(path, ask=False)
+
+    def open_file(self, path: str | Path, ask: bool = True) -> bool:
+        """Load path into the editor. On failure the current text stays as it was."""
+        if ask and not self.ask_to_discard_changes():
+            return False
+        try:
+            text, fmt = read_text_file(path)
+        except NotTextError as exc:
+            self.show_notice(str(exc))
+            return False
+        except OSError as exc:
+            self.show_notice(f"Could not open {path}: {exc.strerror or exc}")
+            return False
+        self.editor.dismiss_suggestion()
+        self.editor.setPlainText(text)
+        self.file_path = Path(path).resolve()
+        self.file_format = fmt
+        self.editor.document().setModified(False)
+        self._remember_recent(self.file_path)
+        self._update_title()
+        return True
+
+    @Slot()
+    def save(self) -> bool:
+        if self.file_path is None:
+            return self.save_as_dialog()
+        return self.save_to(self.file_path)
+
+    @Slot()
+    def save_as_dialog(self) -> bool:
+        path, _ = QFileDialog.getSaveFileName(self, "Save As", self._dialog_folder(), FILE_FILTER)
+        return self.save_to(Path(path)) if path else False
+
+    def save_to(self, path: Path) -> bool:
+        """Write the document (never the ghost text) to path; on success it becomes the file."""
+        try:
+            write_text_file(path, self.editor.toPlainText(), self.file_format)
+        except SaveError as exc:
+            self.show_notice(str(exc))
+            return False
+        self.file_path = path.resolve()
+        self.editor.document().setModified(False)
+        self._remember_recent(self.file_path)
+        self._update_title()
+        self.statusBar().showMessage(f"Saved {self.file_path.name}", 3000)
+        return True
+
+    def _dialog_folder(self) -> str:
+        return str(self.file_path.parent) if self.file_path else str(Path.home())
+
+    def recent_files(self) -> list[str]:
+        value = self._settings.value(RECENT_FILES_KEY, [])
+        if isinstance(value, str):  # QSettings returns a lone string for a one-item list
+            return [value]
+        return [str(item) for item in value] if isinstance(value, list) else []
+
+    def _remember_recent(self, path: Path) -> None:
+        paths = [str(path), *(p for p in self.recent_files() if p != str(path))]
+        self._settings.setValue(RECENT_FILES_KEY, paths[:MAX_RECENT_FILES])
+
+    @Slot()
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for path in self.recent_files():
+            action = self.recent_menu.addAction(path)
+            action.setData(path)
+        if self.recent_menu.isEmpty():
+            self.recent_menu.addAction("No recent files").setEnabled(False)
+
+    @Slot(QAction)
+    def _on_recent_chosen(self, action: QAction) -> None:
+        path = action.data()
+        if isinstance(path, str) and path:
+            self.open_file(path)
+
+    # -- closing ------------------------------------------------------------------------------
+
+    def shutdown(self) -> None:
+        """Cancel any generation and stop the worker thread (waits for it)."""
+        self._auto_suggest_timer.stop()
+        self.controller.shutdown()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.ask_to_discard_changes():
+            event.ignore()
+            return
+        self.shutdown()
+        event.accept()
