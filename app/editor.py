@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 from app.ghost_text import GhostText
 from app.keymap import DEFAULT_BINDINGS, Action
+from app.signals import emit
 
 _ACCEPT_ACTIONS = (Action.ACCEPT_ALL, Action.ACCEPT_WORD, Action.ACCEPT_SENTENCE)
 _CYCLE_ACTIONS = (Action.NEXT_ALTERNATIVE, Action.PREVIOUS_ALTERNATIVE)
@@ -126,7 +127,7 @@ class Editor(QPlainTextEdit):
         self._ghost = None
         self._clear_ghost_drawing()
         if notify:
-            self.suggestion_dismissed.emit(ghost.request_id)
+            emit(self.suggestion_dismissed, ghost.request_id)
 
     def accept(self, action: Action) -> bool:
         """Accept all, a word or a sentence of the suggestion; False if nothing shows."""
@@ -150,7 +151,7 @@ class Editor(QPlainTextEdit):
         finally:
             self._own_edit = False
         ghost.anchor = self.textCursor().position()
-        self.suggestion_accepted.emit(text)
+        emit(self.suggestion_accepted, text)
         if ghost.exhausted:
             self.dismiss_suggestion(notify=False)
         else:
@@ -241,7 +242,7 @@ class Editor(QPlainTextEdit):
         action = self._action_for(event)
         if action is Action.CONTINUE:
             if not self.composing:
-                self.continue_requested.emit()
+                emit(self.continue_requested)
             event.accept()
             return
         ghost = self._ghost
