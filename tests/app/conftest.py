@@ -1,0 +1,78 @@
+"""Fixtures for the app tests: a scripted fake engine, a ready main window, a QThread leak check."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from app_fakes import WAIT_MS, EngineScript, FakeEngine
+from PySide6.QtCore import QSettings, QThread
+from pytestqt.qtbot import QtBot
+
+from app.main_window import MainWindow
+from models.params import GenerationParams
+
+
+@pytest.fixture(autouse=True)
+def no_qthread_left_running(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fail any test that leaves a QThread it started still running."""
+    started: list[QThread] = []
+    original_start = QThread.start
+
+    def recording_start(self: QThread, *args: object) -> None:
+        started.append(self)
+        original_start(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(QThread, "start", recording_start)
+    yield
+    running = [t.objectName() or repr(t) for t in started if t.isRunning()]
+    for thread in started:  # stop them anyway so one failure does not crash the next test
+        thread.quit()
+        thread.wait()
+    assert not running, f"test left QThreads running: {running}"
+
+
+@pytest.fixture
+def script() -> EngineScript:
+    return EngineScript()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> QSettings:
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def make_window(
+    qtbot: QtBot, script: EngineScript, settings: QSettings
+) -> Iterator[Callable[..., MainWindow]]:
+    """Build a MainWindow on the fake engine; load=True waits until the model is ready."""
+    windows: list[MainWindow] = []
+
+    def make(load: bool = True, **params: object) -> MainWindow:
+        window = MainWindow(
+            engine_factory=lambda: FakeEngine(script),
+            settings=settings,
+            base_params=GenerationParams(**params),  # type: ignore[arg-type]
+        )
+        qtbot.addWidget(window)
+        windows.append(window)
+        window.show()
+        if load:
+            with qtbot.waitSignal(window.controller.model_loaded, timeout=WAIT_MS):
+                window.load_model()
+        return window
+
+    yield make
+    script.gate.set()  # release any generation still held
+    if script.load_gate is not None:
+        script.load_gate.set()
+    for window in windows:
+        window.editor.document().setModified(False)  # no "save changes?" question
+        window.close()
+
+
+@pytest.fixture
+def window(make_window: Callable[..., MainWindow]) -> MainWindow:
+    return make_window()
