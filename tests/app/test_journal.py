@@ -106,18 +106,21 @@ def test_one_entry_per_buffer_latest_wins(tmp_path: Path) -> None:
 
 def test_damaged_entry_is_reported_set_aside_and_others_still_offered(tmp_path: Path) -> None:
     store = _crashed_store_with(tmp_path, _entry("good"))
-    (store.session_dir / "bad.json").write_bytes(b'{"format": 1, "text": "trunc')
-    (store.session_dir / "wrongtype.json").write_text(
-        json.dumps({**json.loads((store.session_dir / "good.json").read_text()), "text": 5})
-    )
+    header, _, text = (store.session_dir / "good.entry").read_bytes().partition(b"\n")
+    (store.session_dir / "truncated.entry").write_bytes(header + b"\n" + text[:-3])
+    wrong_type = {**json.loads(header), "title": 5}
+    (store.session_dir / "wrongtype.entry").write_text(json.dumps(wrong_type) + "\n" + "text")
+    (store.session_dir / "garbage.entry").write_bytes(b"\x00\xff not an entry")
 
     scan = JournalStore(tmp_path).scan_recoverable()
 
     assert [item.entry.buffer_id for item in scan.entries] == ["good"]
-    assert len(scan.problems) == 2
+    assert len(scan.problems) == 3
     assert all("damaged" in problem for problem in scan.problems)
     kept = sorted(p.name for p in (tmp_path / "journal-damaged").iterdir())
-    assert kept == [f"{store.session_id}-bad.json", f"{store.session_id}-wrongtype.json"]
+    assert kept == [
+        f"{store.session_id}-{name}.entry" for name in ("garbage", "truncated", "wrongtype")
+    ]
     assert JournalStore(tmp_path).scan_recoverable().problems == ()  # reported once
 
 
@@ -138,7 +141,7 @@ def test_adopt_moves_the_entry_into_the_running_session(tmp_path: Path) -> None:
 
     assert adopted.text == "recovered text" and adopted.buffer_id == "new"
     assert not item.file.exists()
-    assert (store.session_dir / "new.json").exists()
+    assert (store.session_dir / "new.entry").exists()
     _simulate_crash(store)  # and if this session crashes too, the text is offered again
     assert [i.entry.text for i in JournalStore(tmp_path).scan_recoverable().entries] == [
         "recovered text"
@@ -160,7 +163,7 @@ def test_no_temporary_files_are_left_after_writes(tmp_path: Path) -> None:
     store = JournalStore(tmp_path)
     for n in range(3):
         store.write(_entry(text=f"version {n}"))
-    assert sorted(p.name for p in store.session_dir.iterdir()) == ["b1.json", "session.json"]
+    assert sorted(p.name for p in store.session_dir.iterdir()) == ["b1.entry", "session.json"]
 
 
 def test_data_dir_can_be_overridden_by_environment(
@@ -196,8 +199,8 @@ class FakeBuffer:
 
 
 def _journal_entry_text(store: JournalStore, buffer_id: str) -> str | None:
-    file = store.session_dir / f"{buffer_id}.json"
-    return json.loads(file.read_text())["text"] if file.exists() else None
+    file = store.session_dir / f"{buffer_id}.entry"
+    return file.read_bytes().partition(b"\n")[2].decode() if file.exists() else None
 
 
 @pytest.fixture
@@ -289,9 +292,7 @@ def test_end_session_leaves_nothing_to_recover(tmp_path: Path, store: JournalSto
     assert JournalStore(tmp_path / "data").scan_recoverable().entries == ()
 
 
-def test_unwritable_data_dir_is_reported_and_editing_goes_on(
-    qtbot: QtBot, tmp_path: Path
-) -> None:
+def test_unwritable_data_dir_is_reported_and_editing_goes_on(qtbot: QtBot, tmp_path: Path) -> None:
     blocker = tmp_path / "data"
     blocker.write_text("a file where the data directory should be")
     store = JournalStore(blocker)
