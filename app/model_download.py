@@ -13,6 +13,7 @@ import threading
 
 from PySide6.QtCore import QObject, Signal
 
+from app.signals import emit
 from models.download import DownloadCancelled, DownloadError, DownloadProgress, download_model
 
 
@@ -56,13 +57,13 @@ class HubDownload(QObject):
         try:
             folder = download_model(repo_id, progress=self._report, cancelled=cancel)
         except DownloadCancelled:
-            self.cancelled.emit(repo_id)
+            emit(self.cancelled, repo_id)
         except DownloadError as err:
-            self.failed.emit(repo_id, str(err))
+            emit(self.failed, repo_id, str(err))
         except Exception as err:  # a crash on this thread would vanish silently
-            self.failed.emit(repo_id, f"download of {repo_id} failed: {err}")
+            emit(self.failed, repo_id, f"download of {repo_id} failed: {err}")
         else:
-            self.finished.emit(repo_id, str(folder))
+            emit(self.finished, repo_id, str(folder))
 
     def _report(self, progress: DownloadProgress) -> None:
-        self.progress.emit(progress)
+        emit(self.progress, progress)

@@ -23,6 +23,7 @@ from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtGui import QKeySequence
 
 from app.keymap import ACTION_LABELS, DEFAULT_BINDINGS, Action
+from app.signals import emit
 from models.errors import ParamsError
 from models.params import GenerationParams, StopMode
 from models.spec import DEVICES, PRECISIONS, ModelSpec
@@ -261,7 +262,7 @@ class SettingsStore(QObject):
         self._write(settings)
         previous, self._current = self._current, settings
         if settings != previous:
-            self.changed.emit(settings)
+            emit(self.changed, settings)
 
     # --- reading ---------------------------------------------------------------------
 

@@ -169,6 +169,10 @@ class ModelPage(SettingsPage):
         if self.models.currentItem() is None and first is not None:
             self.models.setCurrentItem(first)
 
+    @property
+    def downloader(self) -> HubDownload:
+        return self._download
+
     def selected_source(self) -> str | None:
         item = self.models.currentItem()
         return str(item.data(0, _SOURCE)) if item is not None else None

@@ -151,7 +151,10 @@ def bundled_entry() -> CatalogEntry:
 
 
 def resolve_precision(precision: str, device: str) -> str:
-    """What "auto" precision means on a device: bf16 on CUDA, fp16 on MPS, fp32 on the CPU."""
+    """What "auto" precision means on a device: bf16 on CUDA, fp16 on MPS, fp32 on the CPU.
+
+    The same rule as models.devices.choose_precision, which needs torch; the listing must not.
+    """
     if precision != "auto":
         return precision
     return {"cuda": "bf16", "mps": "fp16"}.get(device.split(":")[0], "fp32")
