@@ -1,35 +1,167 @@
 """The Engine: owns one loaded model and streams continuations of a text.
 
 Threading contract: an Engine is NOT thread-safe. One thread (the app's inference worker) owns it
-and calls every method. The only object shared with other threads is the ``cancelled`` Event
-passed to ``stream``, which any thread may set.
+and calls every method, including iterating the generator ``stream`` returns. The only object
+shared with other threads is the ``cancelled`` Event passed to ``stream``, which any thread may
+set; the engine checks it between prefill chunks and before every decode step.
+
+One request: the context budget picks the token ids to show the model, the prefix cache keeps
+what the previous request already computed, the rest is prefilled in chunks, then the decode
+loop picks one token at a time, detokenizes it incrementally and stops at the requested stop.
 """
 
 from __future__ import annotations
 
+import secrets
 import threading
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
 
+import torch
+
+from models.context import ContextWindow
+from models.detokenize import IncrementalDetokenizer
+from models.errors import EngineError, GenerationError, ParamsError
 from models.params import GenerationParams
+from models.prefix_cache import PrefixCache
 from models.results import Delta, GenerationStats
+from models.sampling import Sampler
 from models.spec import LoadProgress, ModelInfo, ModelSpec
+from models.stops import StopScanner
 
 ProgressCallback = Callable[[LoadProgress], None]
+DecodeStep = Callable[[Any, torch.Tensor, Any], torch.Tensor]
+
+# Prefill chunk sizes: small enough that a cancel acts within ~100 ms on a 2-core CPU with the
+# default model, large enough to keep the GPU busy.
+_PREFILL_CHUNK = {"cpu": 64, "cuda": 512, "mps": 256}
+
+
+def forward_tokens(model: Any, input_ids: torch.Tensor, kv: Any) -> torch.Tensor:
+    """Feed input_ids (1, t) after what ``kv`` holds; return the last position's logits (1, V).
+
+    ``logits_to_keep=1``: the vocabulary projection is the costliest part of a long prefill, and
+    only the last position's logits are ever needed.
+    """
+    with torch.inference_mode():
+        out = model(input_ids=input_ids, past_key_values=kv, use_cache=True, logits_to_keep=1)
+        return out.logits[:, -1, :]
+
+
+def decode_step(model: Any, token: torch.Tensor, kv: Any) -> torch.Tensor:
+    """One decode step: token (1, 1) -> logits (1, V). Kept separate so it can be swapped for a
+    compiled / static-cache version."""
+    return forward_tokens(model, token, kv)
+
+
+@dataclass
+class _Timing:
+    """Clock readings of one request, all alternatives together."""
+
+    started: float
+    first_token: float | None = None
+    decode_seconds: float = 0.0
+    decode_tokens: int = 0
+
+
+class _Continuation:
+    """The text of one alternative: tokens -> stable text -> text up to the stop."""
+
+    def __init__(self, tokenizer: Any, prompt_ids: Sequence[int], params: GenerationParams):
+        self.token_ids: list[int] = []
+        self.stop_reason = ""
+        self.reused_tokens: int | None = None  # prompt tokens the first prefill took from cache
+        self._detokenizer = IncrementalDetokenizer(tokenizer, prompt_ids)
+        self._scanner = StopScanner(params.stop, params.stop_strings)
+        self._shown = 0
+
+    def add(self, token_id: int) -> str:
+        """Take one generated token; return the text it makes safe to show."""
+        self.token_ids.append(token_id)
+        self._detokenizer.push(token_id)
+        scan = self._scanner.scan(self._detokenizer.text)
+        if scan.stopped:
+            self.stop_reason = "stop"
+        return self._show_up_to(scan.stable_end)
+
+    def finish(self) -> str:
+        """At end of text or the length limit: the rest that was held back."""
+        self._detokenizer.flush()
+        return self._show_up_to(self._scanner.finish(self._detokenizer.text))
+
+    def _show_up_to(self, end: int) -> str:
+        if end <= self._shown:
+            return ""
+        new_text = self._detokenizer.text[self._shown : end]
+        self._shown = end
+        return new_text
 
 
 class Engine:
     """A warm causal language model with a prefix KV cache. See the module docstring for threads."""
 
+    def __init__(self) -> None:
+        self._model: Any = None
+        self._tokenizer: Any = None
+        self._info: ModelInfo | None = None
+        self._eos_ids: frozenset[int] = frozenset()
+        self._cache = PrefixCache()
+        self._window: ContextWindow | None = None
+        self._stats = GenerationStats()
+        self._last_prompt_ids: list[int] = []
+        self._last_alternatives: tuple[list[int], ...] = ()
+        self.decode_step: DecodeStep = decode_step
+
+    # -- loading --------------------------------------------------------------------------
+
     def load(self, spec: ModelSpec, progress: ProgressCallback | None = None) -> ModelInfo:
-        raise NotImplementedError
+        """Load the model ``spec`` names and make it the engine's model.
+
+        On failure the error propagates (a ModelLoadError naming the problem) and the model
+        loaded before, if any, stays in use.
+        """
+        from models.loading import load_model  # loading pulls in GGUF conversion: only on demand
+
+        loaded = load_model(spec, progress)
+        self.attach(loaded.model, loaded.tokenizer, loaded.info)
+        return loaded.info
+
+    def attach(self, model: Any, tokenizer: Any, info: ModelInfo) -> None:
+        """Use an already loaded causal LM and its tokenizer (tests attach tiny random models)."""
+        model.eval()
+        self._model = model
+        self._tokenizer = tokenizer
+        self._info = info
+        self._eos_ids = _eos_ids(model, tokenizer)
+        self._cache = PrefixCache()
+        self._window = ContextWindow(lambda text: tokenizer(text)["input_ids"])
 
     @property
     def info(self) -> ModelInfo | None:
-        raise NotImplementedError
+        return self._info
 
     @property
     def last_stats(self) -> GenerationStats:
-        raise NotImplementedError
+        return self._stats
+
+    @property
+    def last_prompt_ids(self) -> list[int]:
+        """Token ids the model saw as context in the last request (after the context budget)."""
+        return list(self._last_prompt_ids)
+
+    @property
+    def last_token_ids(self) -> list[int]:
+        """Generated token ids of the last request's first alternative (eos included if hit)."""
+        return list(self._last_alternatives[0]) if self._last_alternatives else []
+
+    @property
+    def last_alternative_ids(self) -> tuple[list[int], ...]:
+        """Generated token ids of every alternative of the last request."""
+        return tuple(list(ids) for ids in self._last_alternatives)
+
+    # -- generation -----------------------------------------------------------------------
 
     def stream(
         self,
@@ -37,4 +169,189 @@ class Engine:
         params: GenerationParams,
         cancelled: threading.Event | None = None,
     ) -> Iterator[Delta]:
-        raise NotImplementedError
+        """Continue ``context``; yield Delta(alternative, text) as text becomes stable.
+
+        Checks its arguments at once (ParamsError, EngineError when no model is loaded); the
+        generator does the work. ``last_stats`` describes the request once the generator ends.
+        With temperature 0 every alternative would be the same, so only one is generated.
+        """
+        if self._model is None or self._window is None:
+            raise EngineError("no model is loaded yet")
+        if not isinstance(context, str):
+            raise ParamsError(f"the context must be text, not {type(context).__name__}")
+        if not isinstance(params, GenerationParams):
+            raise ParamsError(f"params must be GenerationParams, not {type(params).__name__}")
+        params.validate()
+        return self._stream(context, params, cancelled or threading.Event())
+
+    def _stream(
+        self, context: str, params: GenerationParams, cancelled: threading.Event
+    ) -> Iterator[Delta]:
+        timing = _Timing(started=time.perf_counter())
+        assert self._window is not None and self._info is not None
+        room = self._info.context_length - params.max_new_tokens
+        budget = max(1, min(params.context_tokens, room))
+        prompt_ids = self._window.select(context, budget)
+        if not prompt_ids:
+            raise ParamsError("there is no text to continue (and the model has no start token)")
+        self._last_prompt_ids = prompt_ids
+        base_seed = params.seed if params.seed is not None else secrets.randbits(62)
+        alternatives = 1 if params.greedy else params.n
+        done: list[_Continuation] = []
+        try:
+            for index in range(alternatives):
+                continuation = _Continuation(self._tokenizer, prompt_ids, params)
+                done.append(continuation)
+                for text in self._generate(
+                    continuation, prompt_ids, params, base_seed + index, cancelled, timing
+                ):
+                    yield Delta(index, text)
+                if continuation.stop_reason == "cancelled":
+                    break
+        except Exception:
+            self._cache.clear()  # a failed forward may have left the cache half-written
+            raise
+        finally:
+            self._last_alternatives = tuple(c.token_ids for c in done)
+            self._stats = _stats(prompt_ids, done, timing)
+
+    def _generate(
+        self,
+        continuation: _Continuation,
+        prompt_ids: list[int],
+        params: GenerationParams,
+        seed: int,
+        cancelled: threading.Event,
+        timing: _Timing,
+    ) -> Iterator[str]:
+        """One alternative, retried once on the CPU if the GPU runs out of memory."""
+        for attempt in range(2):
+            try:
+                # On the retry, the tokens generated so far are already shown: carry on from them.
+                yield from self._decode_loop(
+                    continuation, prompt_ids, params, seed, cancelled, timing
+                )
+                return
+            except torch.cuda.OutOfMemoryError as error:
+                if attempt > 0:
+                    message = f"out of memory even after moving to the CPU: {error}"
+                    raise GenerationError(message) from error
+                self._fall_back_to_cpu("the GPU ran out of memory while generating")
+
+    def _decode_loop(
+        self,
+        continuation: _Continuation,
+        prompt_ids: list[int],
+        params: GenerationParams,
+        seed: int,
+        cancelled: threading.Event,
+        timing: _Timing,
+    ) -> Iterator[str]:
+        model = self._model
+        known = prompt_ids + continuation.token_ids
+        logits, reused = self._prefill(known, cancelled)
+        if continuation.reused_tokens is None:
+            continuation.reused_tokens = reused
+        if logits is None:
+            continuation.stop_reason = "cancelled"
+            return
+        device = logits.device
+        sampler = Sampler(params, seed, device)
+        # Ids so far for the repetition penalty, preallocated so each step is one index write.
+        capacity = len(known) + params.max_new_tokens
+        history = torch.zeros((1, capacity), dtype=torch.long, device=device)
+        history[0, : len(known)] = torch.tensor(known, dtype=torch.long)
+        length = len(known)
+        decode_started = time.perf_counter()
+        decoded = 0
+        try:
+            while True:
+                token = sampler.pick(logits, history[:, :length])  # (1, 1)
+                token_id = int(token.item())  # the one host sync per step: text needs the id
+                if timing.first_token is None:
+                    timing.first_token = time.perf_counter()
+                    decode_started = timing.first_token
+                history[0, length] = token[0, 0]
+                length += 1
+                text = continuation.add(token_id)
+                if text:
+                    yield text
+                continuation.stop_reason = continuation.stop_reason or _end_reason(
+                    token_id in self._eos_ids,
+                    len(continuation.token_ids) >= params.max_new_tokens,
+                    cancelled.is_set(),
+                )
+                if continuation.stop_reason:
+                    break
+                logits = self.decode_step(model, token, self._cache.kv)
+                self._cache.extend((token_id,))
+                decoded += 1
+        finally:
+            timing.decode_seconds += time.perf_counter() - decode_started
+            timing.decode_tokens += decoded
+        if continuation.stop_reason in ("eos", "length"):
+            rest = continuation.finish()
+            if rest:
+                yield rest
+
+    def _prefill(
+        self, ids: list[int], cancelled: threading.Event
+    ) -> tuple[torch.Tensor | None, int]:
+        """Bring the cache up to ``ids`` in chunks.
+
+        Returns the last position's logits (None if cancelled) and how many ids the cache held.
+        """
+        reused = self._cache.reuse(ids)
+        device = self._model.device
+        chunk = _PREFILL_CHUNK.get(device.type, 256)
+        logits = None
+        for start in range(reused, len(ids), chunk):
+            if cancelled.is_set():
+                return None, reused
+            piece = ids[start : start + chunk]
+            piece_ids = torch.tensor([piece], device=device)
+            logits = forward_tokens(self._model, piece_ids, self._cache.kv)
+            self._cache.extend(piece)
+        return logits, reused
+
+    def _fall_back_to_cpu(self, reason: str) -> None:
+        assert self._info is not None
+        self._cache.clear()
+        self._model.to(device="cpu", dtype=torch.float32)  # half precision is slow on CPUs
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        self._info = replace(self._info, device="cpu", precision="fp32", fallback_reason=reason)
+
+
+def _eos_ids(model: Any, tokenizer: Any) -> frozenset[int]:
+    configured = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
+    ids = set(configured if isinstance(configured, list) else [configured])
+    ids.add(getattr(tokenizer, "eos_token_id", None))
+    return frozenset(i for i in ids if isinstance(i, int))
+
+
+def _end_reason(eos: bool, at_length_limit: bool, cancelled: bool) -> str:
+    if eos:
+        return "eos"
+    if at_length_limit:
+        return "length"
+    return "cancelled" if cancelled else ""
+
+
+def _stats(prompt_ids: list[int], done: list[_Continuation], timing: _Timing) -> GenerationStats:
+    now = time.perf_counter()
+    # An alternative without a reason was abandoned (the caller closed the generator).
+    reasons = [c.stop_reason or "cancelled" for c in done] or ["cancelled"]
+    stop_reason = "cancelled" if "cancelled" in reasons else reasons[0]
+    return GenerationStats(
+        prompt_tokens=len(prompt_ids),
+        reused_tokens=(done[0].reused_tokens or 0) if done else 0,
+        new_tokens=sum(len(c.token_ids) for c in done),
+        time_to_first_token_s=(timing.first_token or now) - timing.started,
+        decode_tokens_per_s=(
+            timing.decode_tokens / timing.decode_seconds if timing.decode_seconds > 0 else 0.0
+        ),
+        total_s=now - timing.started,
+        cancelled=stop_reason == "cancelled",
+        stop_reason=stop_reason,
+    )
