@@ -22,6 +22,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 
 from app.journal_store import JournalEntry, JournalStore, RecoverableEntry, RecoveryScan
+from app.signals import emit
 from app.textfile import TextFormat
 
 
@@ -109,7 +110,7 @@ class Journal(QObject):
     def flush(self) -> bool:
         """Write every pending change now; False if any write failed."""
         ok = self._write_pending(set(self._pending))
-        self.flushed.emit(ok)
+        emit(self.flushed, ok)
         return ok
 
     def recoverable(self) -> RecoveryScan:
@@ -193,13 +194,14 @@ class Journal(QObject):
             return False
         if self._failing:
             self._failing = False
-            self.autosave_ok.emit()
+            emit(self.autosave_ok)
         return True
 
     def _report_failure(self, error: OSError) -> None:
         self._failing = True
         where = error.filename or self._store.session_dir
-        self.autosave_failed.emit(
+        emit(
+            self.autosave_failed,
             f"Autosave failed: cannot write to {where} ({error.strerror or error}). "
-            "Your text is still in the editor; save it to a file."
+            "Your text is still in the editor; save it to a file.",
         )

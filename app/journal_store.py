@@ -190,9 +190,7 @@ class JournalStore:
     @staticmethod
     def _entry_files(session_dir: Path) -> list[Path]:
         try:
-            return sorted(
-                p for p in session_dir.glob(f"*{_ENTRY_SUFFIX}") if p.is_file()
-            )
+            return sorted(p for p in session_dir.glob(f"*{_ENTRY_SUFFIX}") if p.is_file())
         except OSError:
             return []
 
