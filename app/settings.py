@@ -111,12 +111,10 @@ class _Invalid(ValueError):
 
 def _as_int(low: int, high: int) -> Callable[[object], int]:
     def parse(raw: object) -> int:
-        try:
-            value = int(str(raw).strip()) if not isinstance(raw, bool) else None
-        except ValueError:
-            value = None
-        if value is None:
+        text = str(raw).strip()
+        if isinstance(raw, bool) or not text.lstrip("+-").isdigit():
             raise _Invalid(f"{raw!r} is not a whole number")
+        value = int(text)
         if not low <= value <= high:
             raise _Invalid(f"{value} is outside {low}\u2013{high}")
         return value

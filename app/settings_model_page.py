@@ -91,6 +91,7 @@ class ModelPage(SettingsPage):
         self.progress.setVisible(False)
         self.download_status = QLabel()
         self.download_status.setWordWrap(True)
+        self.download_status.setVisible(False)  # until there is something to say
 
         self.trust_remote_code = QCheckBox(
             "Run code that comes with this model (trust_remote_code); only for models you trust"
@@ -151,7 +152,7 @@ class ModelPage(SettingsPage):
         for entry in entries:
             item = QTreeWidgetItem([
                 entry.name,
-                format_parameters(entry.parameters),
+                "" if entry.problem else format_parameters(entry.parameters),
                 format_bytes(entry.size_bytes) if entry.size_bytes else "",
                 f"{entry.context_length:,}" if entry.context_length else "",
                 entry.licence,
@@ -221,7 +222,10 @@ class ModelPage(SettingsPage):
             f" at {resolve_precision(precision, device)} with {context:,} tokens of context"
             if estimate else "unknown (no parameter count)"
         )
-        where = "Bundled with Penwright" if entry.kind is ModelKind.BUNDLED else entry.path
+        where = (
+            "Bundled with Penwright; its terms are in Help > About"
+            if entry.kind is ModelKind.BUNDLED else entry.path
+        )
         self.details.setText(f"{where}<br>Memory needed: {needs}")
 
     def _on_add_folder(self) -> None:
@@ -248,7 +252,7 @@ class ModelPage(SettingsPage):
         self.cancel_button.setVisible(True)
         self.progress.setRange(0, 0)  # busy until the Hub says how big it is
         self.progress.setVisible(True)
-        self.download_status.setText(f"Downloading {repo_id}\u2026")
+        self._say(f"Downloading {repo_id}\u2026")
         self._download.start(repo_id)
 
     def _on_download_progress(self, progress: DownloadProgress) -> None:
@@ -273,5 +277,9 @@ class ModelPage(SettingsPage):
         self.download_button.setEnabled(True)
         self.cancel_button.setVisible(False)
         self.progress.setVisible(False)
+        self._say(message)
+
+    def _say(self, message: str) -> None:
         self.download_status.setText(message)
+        self.download_status.setVisible(bool(message))
 

@@ -21,7 +21,7 @@ from models.errors import ModelLoadError
 from models.gguf_info import GgufHeader, read_gguf_header
 from models.spec import DEFAULT_MODEL
 
-BUNDLED_LICENCE = "Gemma Terms of Use (see Help > About)"
+BUNDLED_LICENCE = "Gemma Terms of Use"  # shown in full in Help > About
 
 
 class ModelKind(StrEnum):
@@ -46,7 +46,7 @@ class CatalogEntry:
     size_bytes: int
     parameters: int | None = None
     context_length: int | None = None
-    licence: str = "no licence stated"
+    licence: str = "not stated"
     layers: int | None = None
     kv_heads: int | None = None
     head_dim: int | None = None
@@ -266,11 +266,11 @@ def _folder_licence(folder: Path) -> str:
         except (OSError, ValueError):
             licence = None
         if licence:
-            return f"licence: {licence}"
+            return str(licence)
     for name in ("LICENSE", "LICENSE.txt", "LICENSE.md"):
         if (folder / name).is_file():
-            return f"see {name} in the model folder"
-    return "no licence stated"
+            return f"see {name}"
+    return "not stated"
 
 
 def _folder_size(folder: Path) -> int:
@@ -296,7 +296,7 @@ def _describe_gguf(file: Path, source: str, kind: ModelKind) -> CatalogEntry:
         size_bytes=size,
         parameters=header.parameters,
         context_length=header.arch_int("context_length"),
-        licence=f"licence: {licence}" if licence else "no licence stated",
+        licence=str(licence) if licence else "not stated",
         **_gguf_attention(header),
     )
 
@@ -326,7 +326,7 @@ def _gguf_attention(header: GgufHeader) -> _AttentionShape:
 def _broken(source: str, kind: ModelKind, problem: str, size: int = 0) -> CatalogEntry:
     return CatalogEntry(
         source=source, name=Path(source).name or source, kind=kind, path=source,
-        size_bytes=size, problem=problem,
+        size_bytes=size, licence="", problem=problem,
     )
 
 

@@ -52,7 +52,7 @@ def test_a_user_folder_is_listed_with_its_parameter_count_size_and_context(
     assert entry.size_bytes == _disk_size(folder)
     assert entry.context_length == 256
     assert (entry.layers, entry.kv_heads, entry.head_dim) == (2, 2, 8)
-    assert entry.licence == "licence: apache-2.0"
+    assert entry.licence == "apache-2.0"
     assert entry.problem is None
 
 
@@ -117,7 +117,7 @@ def test_a_gguf_file_is_described_from_its_header(tmp_path: Path) -> None:
     assert entry.kind is ModelKind.GGUF
     assert (entry.name, entry.parameters, entry.context_length) == ("Mini", 1280, 4096)
     assert (entry.layers, entry.kv_heads, entry.head_dim) == (3, 1, 16)
-    assert entry.licence == "licence: mit"
+    assert entry.licence == "mit"
     assert entry.size_bytes == path.stat().st_size
 
 
