@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QFont, QKeySequence
-from PySide6.QtWidgets import QDialogButtonBox
+from PySide6.QtGui import QFont, QFontDatabase, QKeySequence
+from PySide6.QtWidgets import QApplication, QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
 from app.keymap import DEFAULT_BINDINGS, Action
@@ -74,27 +74,39 @@ def _select_model(dialog: SettingsDialog, source: str) -> None:
     raise AssertionError(f"{source} is not listed")
 
 
-EXPECTED = Settings(
-    model=ModelSpec(
-        source="/work/tiny", device="cuda", precision="bf16", trust_remote_code=True,
-        allow_pickle=True,
-    ),
-    user_models=("/work/tiny",),
-    cpu_threads=2,
-    generation=GenerationParams(
-        temperature=1.25, top_k=7, top_p=0.8, min_p=0.05, repetition_penalty=1.2,
-        max_new_tokens=64, stop=StopMode.CUSTOM, stop_strings=("\n\n", "Fin\\"), seed=1234,
-        n=4, context_tokens=1024,
-    ),
-    editor=EditorSettings(
-        font_family="DejaVu Serif", font_size=16, theme=Theme.DARK, auto_suggest=True,
-        auto_suggest_delay_ms=1200,
-    ),
-    key_bindings={**DEFAULT_BINDINGS, Action.CONTINUE: "Ctrl+Space"},
-)
+def _expected(font_family: str) -> Settings:
+    """Settings with every value changed from its default."""
+    return Settings(
+        model=ModelSpec(
+            source="/work/tiny", device="cuda", precision="bf16", trust_remote_code=True,
+            allow_pickle=True,
+        ),
+        user_models=("/work/tiny",),
+        cpu_threads=2,
+        generation=GenerationParams(
+            temperature=1.25, top_k=7, top_p=0.8, min_p=0.05, repetition_penalty=1.2,
+            max_new_tokens=64, stop=StopMode.CUSTOM, stop_strings=("\n\n", "Fin\\"), seed=1234,
+            n=4, context_tokens=1024,
+        ),
+        editor=EditorSettings(
+            font_family=font_family, font_size=16, theme=Theme.DARK, auto_suggest=True,
+            auto_suggest_delay_ms=1200,
+        ),
+        key_bindings={**DEFAULT_BINDINGS, Action.CONTINUE: "Ctrl+Space"},
+    )
 
 
-def test_every_control_is_saved_to_qsettings(open_dialog: SettingsDialog, ini: QSettings) -> None:
+@pytest.fixture
+def expected(qapp: QApplication) -> Settings:
+    # A family this machine has and that is not the default, so the font combo can show it.
+    default = QFontDatabase.systemFont(QFontDatabase.SystemFont.GeneralFont).family()
+    family = next(f for f in QFontDatabase.families() if f != default and not f.startswith("."))
+    return _expected(family)
+
+
+def test_every_control_is_saved_to_qsettings(
+    open_dialog: SettingsDialog, ini: QSettings, expected: Settings
+) -> None:
     d = open_dialog
     d.model_page.add_user_model("/work/tiny")  # what "Add folder..." does after its file dialog
     _select_model(d, "/work/tiny")
@@ -116,7 +128,7 @@ def test_every_control_is_saved_to_qsettings(open_dialog: SettingsDialog, ini: Q
     g.alternatives.setValue(4)
     g.seed.setText("1234")
     e = d.editor_page
-    e.font_family.setCurrentFont(QFont("DejaVu Serif"))
+    e.font_family.setCurrentFont(QFont(expected.editor.font_family))
     e.font_size.setValue(16)
     e.theme.setCurrentIndex(e.theme.findData("dark"))
     e.auto_suggest.setChecked(True)
@@ -126,13 +138,13 @@ def test_every_control_is_saved_to_qsettings(open_dialog: SettingsDialog, ini: Q
     d.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
 
     assert d.result() == d.DialogCode.Accepted
-    assert _reloaded(ini) == EXPECTED
+    assert _reloaded(ini) == expected
 
 
 def test_every_control_shows_the_stored_settings(
-    qtbot: QtBot, store: SettingsStore, ini: QSettings
+    qtbot: QtBot, store: SettingsStore, ini: QSettings, expected: Settings
 ) -> None:
-    store.save(EXPECTED)
+    store.save(expected)
     dialog = SettingsDialog(store, fake_catalog, [GPU, CPU])
     qtbot.addWidget(dialog)
     assert dialog.model_page.selected_source() == "/work/tiny"
@@ -140,11 +152,11 @@ def test_every_control_shows_the_stored_settings(
     assert dialog.device_page.device.currentData() == "cuda"
     assert dialog.generation_page.stop_strings.toPlainText() == "\\n\\n\nFin\\\\"
     assert dialog.generation_page.seed.text() == "1234"
-    assert dialog.editor_page.font_family.currentFont().family() == "DejaVu Serif"
+    assert dialog.editor_page.font_family.currentFont().family() == expected.editor.font_family
     assert dialog.keys_page.edits[Action.CONTINUE].keySequence() == QKeySequence("Ctrl+Space")
     # Nothing touched: OK writes back exactly what was stored.
     dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
-    assert _reloaded(ini) == EXPECTED
+    assert _reloaded(ini) == expected
 
 
 def test_a_key_another_action_has_is_refused_with_a_message(
@@ -245,14 +257,14 @@ def test_downloading_while_offline_shows_a_clear_message(
 
 
 def test_restore_defaults_resets_the_shown_page_only_until_saved(
-    open_dialog: SettingsDialog, store: SettingsStore
+    open_dialog: SettingsDialog, store: SettingsStore, expected: Settings
 ) -> None:
-    store.save(EXPECTED)
+    store.save(expected)
     open_dialog.load(store.current)
     open_dialog.page_list.setCurrentRow(open_dialog.pages.index(open_dialog.generation_page))
     open_dialog.buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults).click()
     assert open_dialog.generation_page.temperature.value() == GenerationParams().temperature
     assert open_dialog.editor_page.font_size.value() == 16  # other pages keep their values
-    assert store.current == EXPECTED  # nothing saved yet
+    assert store.current == expected  # nothing saved yet
     open_dialog.apply()
     assert store.current.generation == GenerationParams(context_tokens=1024)
