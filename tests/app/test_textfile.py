@@ -176,3 +176,19 @@ def test_unknown_encoding_raises_save_error(existing_file: Path) -> None:
     with pytest.raises(SaveError, match="unknown encoding"):
         write_text_file(existing_file, "x", TextFormat("klingon-8", "\n"))
     _only_file_left(existing_file)
+
+
+def test_saving_through_a_symlink_keeps_the_link(tmp_path: Path) -> None:
+    target = tmp_path / "real.txt"
+    target.write_bytes(b"old")
+    link = tmp_path / "link.txt"
+    link.symlink_to(target)
+    write_text_file(link, "new")
+    assert link.is_symlink()
+    assert target.read_bytes() == b"new"
+
+
+def test_saving_keeps_the_file_permissions(existing_file: Path) -> None:
+    existing_file.chmod(0o640)
+    write_text_file(existing_file, "new")
+    assert existing_file.stat().st_mode & 0o777 == 0o640
