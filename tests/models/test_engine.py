@@ -1,0 +1,236 @@
+"""The engine on a tiny random Gemma 3: greedy output equals model.generate, with the prefix cache.
+
+The tiny model's sliding window is far shorter than the long documents below, so cropping and
+reusing the cache across sliding-window layers is exercised.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+import torch
+
+from models.engine import Engine
+from models.errors import EngineError, GenerationError, ParamsError
+from models.params import GenerationParams, StopMode
+
+GREEDY = GenerationParams(temperature=0.0, max_new_tokens=12, stop=StopMode.NONE)
+
+STORY = (
+    "The lighthouse keeper climbed the stairs every evening. The lamp needed oil, the glass "
+    "needed cleaning, and the log needed a line about the weather.\n\nOne night the fog came in "
+    "so thick that"
+)
+LONG_STORY = " ".join(
+    f"Line {i} of the long ledger says the tide was {i % 7} feet." for i in range(60)
+)
+
+
+def greedy_reference(
+    loaded: Any, prompt_ids: list[int], max_new_tokens: int, **kwargs: Any
+) -> list[int]:
+    input_ids = torch.tensor([prompt_ids])
+    with torch.inference_mode():
+        out = loaded.model.generate(
+            input_ids,
+            attention_mask=torch.ones_like(input_ids),
+            do_sample=False,
+            max_new_tokens=max_new_tokens,
+            **kwargs,
+        )
+    return out[0, len(prompt_ids) :].tolist()
+
+
+def run(engine: Engine, context: str, params: GenerationParams = GREEDY) -> str:
+    return "".join(delta.text for delta in engine.stream(context, params))
+
+
+@pytest.fixture
+def engine(tiny_gemma: Any) -> Engine:
+    engine = Engine()
+    engine.attach(tiny_gemma.model, tiny_gemma.tokenizer, tiny_gemma.info)
+    return engine
+
+
+def assert_matches_generate(engine: Engine, loaded: Any, context: str) -> None:
+    run(engine, context)
+    prompt_ids = loaded.tokenizer(context)["input_ids"]
+    assert engine.last_prompt_ids == prompt_ids
+    assert engine.last_token_ids == greedy_reference(loaded, prompt_ids, GREEDY.max_new_tokens)
+
+
+def test_fresh_request_equals_generate(engine: Engine, tiny_gemma: Any) -> None:
+    assert_matches_generate(engine, tiny_gemma, STORY)
+    assert engine.last_stats.reused_tokens == 0
+    assert engine.last_stats.stop_reason == "length"
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (STORY, STORY + " the keeper could not see the water below."),  # appended
+        (STORY, STORY[: len(STORY) // 2]),  # deleted at the end
+        (STORY, "A" + STORY[1:]),  # edited at the very start
+        (STORY, STORY.replace("every evening", "each morning")),  # edited early
+        (LONG_STORY, LONG_STORY + " The keeper wrote it all down."),  # beyond the window
+        (LONG_STORY, LONG_STORY.replace("Line 3 ", "Row 3 ")),  # early edit of a long text
+    ],
+    ids=["append", "delete", "edit-start", "edit-early", "long-append", "long-edit-early"],
+)
+def test_request_after_an_edit_equals_generate(
+    engine: Engine, tiny_gemma: Any, first: str, second: str
+) -> None:
+    assert_matches_generate(engine, tiny_gemma, first)
+    assert_matches_generate(engine, tiny_gemma, second)
+
+
+def test_appending_reuses_the_cached_prefix(engine: Engine, tiny_gemma: Any) -> None:
+    run(engine, LONG_STORY)
+    first_prompt = engine.last_stats.prompt_tokens
+    assert first_prompt > 4 * tiny_gemma.model.config.sliding_window
+    run(engine, LONG_STORY + " More.")
+    assert engine.last_stats.reused_tokens >= first_prompt - 2
+
+
+def test_repeating_a_request_reuses_all_but_one_token(engine: Engine) -> None:
+    first = run(engine, STORY)
+    assert run(engine, STORY) == first
+    assert engine.last_stats.reused_tokens == engine.last_stats.prompt_tokens - 1
+
+
+def test_repetition_penalty_matches_generate(engine: Engine, tiny_gemma: Any) -> None:
+    params = GenerationParams(
+        temperature=0.0, repetition_penalty=1.5, max_new_tokens=12, stop=StopMode.NONE
+    )
+    run(engine, STORY, params)
+    prompt_ids = tiny_gemma.tokenizer(STORY)["input_ids"]
+    expected = greedy_reference(tiny_gemma, prompt_ids, 12, repetition_penalty=1.5)
+    assert engine.last_token_ids == expected
+
+
+def test_streamed_text_is_the_decoded_generated_ids(engine: Engine, tiny_gemma: Any) -> None:
+    params = GenerationParams(
+        temperature=1.0, top_k=0, top_p=1.0, max_new_tokens=30, seed=3, stop=StopMode.NONE
+    )
+    text = run(engine, STORY, params)
+    ids = engine.last_token_ids
+    assert text == tiny_gemma.tokenizer.decode(ids, skip_special_tokens=True)
+    assert "\ufffd" not in text or "\ufffd" in tiny_gemma.tokenizer.decode(ids)
+
+
+def test_same_seed_same_text_and_alternatives_differ(engine: Engine) -> None:
+    params = GenerationParams(
+        temperature=1.2, top_k=0, top_p=1.0, max_new_tokens=10, seed=7, n=3, stop=StopMode.NONE
+    )
+    deltas = list(engine.stream(STORY, params))
+    first_run = engine.last_alternative_ids
+    assert {d.alternative for d in deltas} == {0, 1, 2}
+    assert len(set(map(tuple, first_run))) == 3
+    list(engine.stream(STORY, params))
+    assert engine.last_alternative_ids == first_run
+    assert engine.last_stats.new_tokens == 30
+
+
+def test_greedy_generates_one_alternative_however_many_are_asked(engine: Engine) -> None:
+    params = GenerationParams(temperature=0.0, max_new_tokens=5, n=4, stop=StopMode.NONE)
+    assert {d.alternative for d in engine.stream(STORY, params)} == {0}
+    assert len(engine.last_alternative_ids) == 1
+
+
+def test_context_budget_keeps_the_end_of_the_text(engine: Engine, tiny_gemma: Any) -> None:
+    params = GenerationParams(
+        temperature=0.0, max_new_tokens=4, stop=StopMode.NONE, context_tokens=64
+    )
+    run(engine, LONG_STORY, params)
+    prompt = tiny_gemma.tokenizer.decode(engine.last_prompt_ids, skip_special_tokens=True)
+    assert len(engine.last_prompt_ids) <= 64
+    assert LONG_STORY.endswith(prompt)
+    run(engine, LONG_STORY + " And", params)
+    assert engine.last_stats.reused_tokens > 32, "an unchanged cut point lets the cache hit"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"temperature": -1.0},
+        {"top_p": 7.0},
+        {"top_k": -3},
+        {"max_new_tokens": 0},
+        {"n": 0},
+        {"stop": "sometimes"},
+        {"stop": StopMode.CUSTOM},
+        {"seed": -1},
+    ],
+)
+def test_nonsense_params_raise_params_error_and_engine_stays_usable(
+    engine: Engine, tiny_gemma: Any, bad: dict[str, Any]
+) -> None:
+    with pytest.raises(ParamsError):
+        GenerationParams(**bad)
+    assert_matches_generate(engine, tiny_gemma, STORY)
+
+
+def test_params_corrupted_after_construction_are_refused_by_stream(engine: Engine) -> None:
+    params = GenerationParams(temperature=0.0)
+    object.__setattr__(params, "top_p", 7.0)
+    with pytest.raises(ParamsError, match="top_p"):
+        engine.stream(STORY, params)
+
+
+def test_context_that_is_not_text_is_refused(engine: Engine) -> None:
+    with pytest.raises(ParamsError, match="text"):
+        engine.stream(b"bytes", GREEDY)  # type: ignore[arg-type]
+
+
+def test_streaming_without_a_model_is_an_engine_error() -> None:
+    with pytest.raises(EngineError, match="no model"):
+        Engine().stream(STORY, GREEDY)
+
+
+def test_engine_recovers_after_a_failing_forward(
+    engine: Engine, tiny_gemma: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run(engine, STORY)
+    working_step = engine.decode_step
+
+    def broken_step(model: Any, token: torch.Tensor, kv: Any) -> torch.Tensor:
+        raise RuntimeError("simulated kernel failure")
+
+    engine.decode_step = broken_step
+    with pytest.raises(RuntimeError, match="simulated"):
+        run(engine, STORY + " more")
+    engine.decode_step = working_step
+    assert_matches_generate(engine, tiny_gemma, STORY + " more")
+
+
+def test_gpu_out_of_memory_during_decode_falls_back_to_cpu(tiny_gemma: Any) -> None:
+    # The fallback moves the model (a no-op here, on the CPU already): use a copy, not the
+    # shared fixture.
+    engine = Engine()
+    engine.attach(copy.deepcopy(tiny_gemma.model), tiny_gemma.tokenizer, tiny_gemma.info)
+    real_step = engine.decode_step
+    calls = 0
+
+    def step_that_runs_out_of_memory_once(model: Any, token: torch.Tensor, kv: Any) -> torch.Tensor:
+        nonlocal calls
+        calls += 1
+        if calls == 4:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
+        return real_step(model, token, kv)
+
+    engine.decode_step = step_that_runs_out_of_memory_once
+    assert_matches_generate(engine, tiny_gemma, STORY)
+    assert engine.info is not None
+    assert engine.info.device == "cpu"
+    assert engine.info.fallback_reason is not None and "memory" in engine.info.fallback_reason
+
+
+def test_out_of_memory_on_the_cpu_too_is_a_generation_error(engine: Engine) -> None:
+    def always_out_of_memory(model: Any, token: torch.Tensor, kv: Any) -> torch.Tensor:
+        raise torch.cuda.OutOfMemoryError("simulated")
+
+    engine.decode_step = always_out_of_memory
+    with pytest.raises(GenerationError, match="out of memory"):
+        run(engine, STORY)
