@@ -7,6 +7,10 @@ It prints "offered N" (what a start-up scan finds), then "typed N" after every k
 MODE "crash" types until killed; MODE "clean" stops after STOP_AFTER characters, flushes, ends
 the session the way a clean quit does, and exits 0. It also keeps a second, file-backed buffer
 with one unsaved change, to check that file name and format survive.
+
+MODE "rewrite" skips the typing and rewrites one large entry back to back, printing
+"writing N" before and "journalled N" after write N, so that a kill sent on "writing N" can land
+in the middle of a write.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, QTimer
 
 from app.journal import BufferState, Journal
-from app.journal_store import JournalStore
+from app.journal_store import JournalEntry, JournalStore
 from app.textfile import TextFormat
 
 TYPED = "The quick brown fox jumps over the lazy dog; 漢字 ok. " * 200
@@ -29,9 +33,34 @@ def preload_text(chars: int) -> str:
     return ("Earlier draft paragraph.\n" * (chars // 25 + 1))[:chars]
 
 
+REWRITE_VERSIONS = 3  # enough to tell "the last one written" from any other
+
+
+def rewrite_text(version: int, chars: int) -> str:
+    """Version `version` of the rewritten entry: every character says which version it is."""
+    return str(version % REWRITE_VERSIONS) * chars
+
+
+def rewrite_forever(store: JournalStore, chars: int) -> None:
+    # Built beforehand, so the loop spends its time writing, where the kill should land.
+    texts = [rewrite_text(version, chars) for version in range(REWRITE_VERSIONS)]
+    version = 0
+    while True:
+        entry = JournalEntry(
+            "big", None, "Big", texts[version % REWRITE_VERSIONS], TextFormat(), 0.0
+        )
+        print(f"writing {version}", flush=True)
+        store.write(entry)
+        print(f"journalled {version}", flush=True)
+        version += 1
+
+
 def main() -> None:
     data_dir, mode, interval_ms, preload_chars = sys.argv[1:5]
     stop_after = int(sys.argv[5]) if len(sys.argv) > 5 else 0
+    if mode == "rewrite":
+        print("offered 0", flush=True)
+        rewrite_forever(JournalStore(Path(data_dir)), int(preload_chars))
     app = QCoreApplication([])
     store = JournalStore(Path(data_dir))
     print(f"offered {len(store.scan_recoverable().entries)}", flush=True)

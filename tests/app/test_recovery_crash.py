@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -45,10 +46,18 @@ class ChildRun:
     returncode: int
 
 
-def run_typist(data_dir: Path, mode: str, kill_after: int = 0, stop_after: int = 0) -> ChildRun:
-    """Run the typist; in "crash" mode SIGKILL it once it reports kill_after characters typed."""
+def run_typist(
+    data_dir: Path,
+    mode: str,
+    kill_after: int = 0,
+    stop_after: int = 0,
+    preload_chars: int = PRELOAD_CHARS,
+    kill_delay_s: float = 0.0,
+) -> ChildRun:
+    """Run the typist; SIGKILL it once it reports kill_after characters typed ("crash" mode)
+    or kill_delay_s after it starts writing entry kill_after ("rewrite" mode)."""
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    args = [str(data_dir), mode, str(TYPING_INTERVAL_MS), str(PRELOAD_CHARS), str(stop_after)]
+    args = [str(data_dir), mode, str(TYPING_INTERVAL_MS), str(preload_chars), str(stop_after)]
     child = subprocess.Popen(
         [sys.executable, str(TYPIST), *args],
         cwd=ROOT,
@@ -64,7 +73,12 @@ def run_typist(data_dir: Path, mode: str, kill_after: int = 0, stop_after: int =
         assert child.stdout is not None
         for line in child.stdout:
             lines.append(line.strip())
-            if mode == "crash" and line.startswith("typed ") and int(line.split()[1]) >= kill_after:
+            word, _, number = line.partition(" ")
+            if (mode, word) in {("crash", "typed"), ("rewrite", "writing")} and (
+                int(number) >= kill_after
+            ):
+                # A plain process, not a Qt test: a short pause moves the kill into the write.
+                time.sleep(kill_delay_s)
                 child.send_signal(signal.SIGKILL)
                 break
         lines += child.stdout.read().splitlines()  # what it printed before dying
@@ -131,3 +145,34 @@ def test_clean_exit_alone_offers_nothing(tmp_path: Path) -> None:
     run = run_typist(tmp_path, "clean", stop_after=3)
     assert run.returncode == 0 and run.offered_at_start == 0
     assert JournalStore(tmp_path).scan_recoverable().entries == ()
+
+
+# (entry number, delay in seconds after it starts being written)
+REWRITE_KILL_POINTS = [(1, 0.005), (2, 0.01), (3, 0.015), (5, 0.02), (7, 0.03), (9, 0.04)]
+REWRITE_CHARS = 12_000_000  # tens of ms per write, so kills can land inside one
+
+
+def test_sigkill_during_a_write_leaves_the_old_or_the_new_entry_whole(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    interrupted_writes = 0  # kills that left a half-written temporary behind
+    for kill_after, delay in REWRITE_KILL_POINTS:
+        data_dir = tmp_path / f"rewrite-{kill_after}"
+        run = run_typist(
+            data_dir, "rewrite", kill_after, preload_chars=REWRITE_CHARS, kill_delay_s=delay
+        )
+        assert run.returncode == -signal.SIGKILL
+
+        scan = JournalStore(data_dir).scan_recoverable()
+
+        assert scan.problems == ()
+        (item,) = scan.entries
+        version_digit = item.entry.text[:1]
+        assert item.entry.text == version_digit * REWRITE_CHARS  # whole, not a mix of two
+        # the last write it announced, or the one after it (finished but not yet announced)
+        versions = typist.REWRITE_VERSIONS
+        assert int(version_digit) in {run.journalled % versions, (run.journalled + 1) % versions}
+        interrupted_writes += bool(list(item.file.parent.glob(".*.tmp")))
+    with capsys.disabled():
+        kills = len(REWRITE_KILL_POINTS)
+        print(f"\nrewrite: {interrupted_writes} of {kills} kills landed inside a write")
