@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
+from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal, Slot
 
 from app.signals import emit
 
@@ -89,13 +89,16 @@ class FileWatcher(QObject):
     def watched_paths(self) -> list[str]:
         return sorted(self._known)
 
+    @Slot(str)
     def _on_file_event(self, path: str) -> None:
         self._forced.add(path)
         self._settle.start()
 
+    @Slot(str)
     def _on_directory_event(self, _directory: str) -> None:
         self._settle.start()
 
+    @Slot()
     def _check_all(self) -> None:
         for key in list(self._known):
             self._check(key)

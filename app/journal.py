@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QGuiApplication
 
 from app.journal_store import JournalEntry, JournalStore, RecoverableEntry, RecoveryScan
@@ -154,9 +154,11 @@ class Journal(QObject):
         timer.timeout.connect(self._on_timer)
         return timer
 
+    @Slot()
     def _on_timer(self) -> None:
         self.flush()
 
+    @Slot(Qt.ApplicationState)
     def _on_application_state_changed(self, state: Qt.ApplicationState) -> None:
         if state != Qt.ApplicationState.ApplicationActive:
             self.flush()

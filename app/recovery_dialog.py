@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -143,21 +143,25 @@ class RecoveryDialog(QDialog):
         rows = (self.entry_list.item(i) for i in range(self.entry_list.count()))
         return [(row, row.data(Qt.ItemDataRole.UserRole)) for row in rows]
 
+    @Slot(QListWidgetItem)
     def _on_current_changed(self, current: QListWidgetItem | None) -> None:
         item: RecoverableEntry | None = (
             None if current is None else current.data(Qt.ItemDataRole.UserRole)
         )
         self.preview.setPlainText("" if item is None else preview_text(item.entry))
 
+    @Slot()
     def _update_buttons(self) -> None:
         any_ticked = bool(self.ticked())
         self.recover_button.setEnabled(any_ticked)
         self.delete_button.setEnabled(any_ticked)
 
+    @Slot()
     def _on_recover(self) -> None:
         self.decision.to_recover = self.ticked()
         self.accept()
 
+    @Slot()
     def _on_delete(self) -> None:
         doomed = self.ticked()
         if not doomed or not self._confirm_delete(self, len(doomed)):

@@ -190,3 +190,12 @@ def test_offer_recovery_runs_the_modal_dialog(qtbot: QtBot, tmp_path: Path) -> N
 
     assert seen == ["typed before the crash"]
     assert [entry.text for entry in outcome.recovered] == ["typed before the crash"]
+
+
+def test_deleting_everything_closes_the_dialog(qtbot: QtBot, tmp_path: Path) -> None:
+    dialog = RecoveryDialog(_items(tmp_path), confirm_delete=_yes)
+    qtbot.addWidget(dialog)
+    dialog.delete_button.click()
+    assert dialog.result() == RecoveryDialog.DialogCode.Accepted
+    assert len(dialog.decision.to_delete) == 2 and dialog.decision.to_recover == []
+    assert dialog.preview.toPlainText() == ""
