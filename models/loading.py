@@ -160,6 +160,18 @@ def _weights_format(folder: Path, allow_pickle: bool) -> bool:
     return False
 
 
+def _refuse_unasked_remote_code(folder: Path, config: dict[str, Any], trusted: bool) -> None:
+    """Say plainly that a model needs its own code, instead of transformers' long refusal."""
+    from transformers import CONFIG_MAPPING
+
+    if trusted or "auto_map" not in config or config.get("model_type") in CONFIG_MAPPING:
+        return
+    raise ModelLoadError(
+        f"{folder} needs its own Python code to load (its config.json has an auto_map); "
+        "enable 'trust remote code' for this model only if you trust where it came from"
+    )
+
+
 def _load_folder(folder: Path, spec: ModelSpec, dtype: Any,
                  report: Report) -> tuple[Any, Any]:
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -168,9 +180,12 @@ def _load_folder(folder: Path, spec: ModelSpec, dtype: Any,
     if not config_path.is_file():
         raise ModelLoadError(f"{folder} is not a model folder: it has no config.json")
     try:
-        json.loads(config_path.read_text(encoding="utf-8"))
+        config = json.loads(config_path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelLoadError(f"{config_path} is not readable JSON: {exc}") from None
+    if not isinstance(config, dict):
+        raise ModelLoadError(f"{config_path} is not a model configuration (not a JSON object)")
+    _refuse_unasked_remote_code(folder, config, spec.trust_remote_code)
     use_safetensors = _weights_format(folder, spec.allow_pickle)
     report("Loading weights", 70.0)
     try:
@@ -182,14 +197,14 @@ def _load_folder(folder: Path, spec: ModelSpec, dtype: Any,
             local_files_only=True,
         )
     except Exception as exc:
-        raise ModelLoadError(f"cannot load the model in {folder}: {_first_line(exc)}") from exc
+        raise ModelLoadError(f"cannot load the model in {folder}: {_one_line(exc)}") from exc
     report("Loading tokenizer", 88.0)
     try:
         tokenizer = AutoTokenizer.from_pretrained(
             folder, trust_remote_code=spec.trust_remote_code, local_files_only=True
         )
     except Exception as exc:
-        raise ModelLoadError(f"cannot load the tokenizer in {folder}: {_first_line(exc)}") from exc
+        raise ModelLoadError(f"cannot load the tokenizer in {folder}: {_one_line(exc)}") from exc
     model.eval()
     model.requires_grad_(False)
     return model, tokenizer
@@ -207,8 +222,8 @@ def _place(model: Any, device: str, precision: str,
         return model.to(device), device, precision, None
     except (torch.OutOfMemoryError, RuntimeError) as exc:
         if not isinstance(exc, torch.OutOfMemoryError) and "out of memory" not in str(exc):
-            raise ModelLoadError(f"cannot move the model to {device}: {_first_line(exc)}") from exc
-        reason = f"not enough memory on {device} for the model ({_first_line(exc)}); using the CPU"
+            raise ModelLoadError(f"cannot move the model to {device}: {_one_line(exc)}") from exc
+        reason = f"not enough memory on {device} for the model ({_one_line(exc)}); using the CPU"
     model.to("cpu")
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
@@ -230,9 +245,10 @@ def _context_length(config: Any) -> int:
     return 2048
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]
+def _one_line(exc: BaseException) -> str:
+    """The exception's message on one line, shortened: it goes into a one-line error."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 300 else text[:297] + "..."
 
 
 def _reporter(progress: ProgressCallback | None) -> Report:
