@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 import shutil
 import struct
 import tempfile
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from models.errors import ModelLoadError
-from models.paths import converted_models_dir
+from models.paths import cache_root, converted_models_dir
 
 Report = Callable[[str, float], None]
 """Progress sink: (stage, percent 0-100)."""
@@ -28,6 +29,9 @@ Report = Callable[[str, float], None]
 GGUF_MAGIC = b"GGUF"
 CONVERTED_FILES = ("config.json", "model.safetensors", "tokenizer.json")
 """A cache entry is usable when it holds these (it is only ever renamed into place complete)."""
+
+HASH_INDEX = "gguf-sha256.json"
+"""In cache_root(): remembered hashes of user GGUF files, keyed by path, size and mtime."""
 
 _STALE_STAGING_S = 24 * 3600  # staging folders older than this are leftovers of a killed run
 
@@ -90,6 +94,15 @@ def _skip_value(f: BinaryIO, value_type: int) -> int | None:
     else:
         raise ValueError(f"unknown metadata value type {value_type}")
     return None
+
+
+def is_gguf(path: Path) -> bool:
+    """Whether the file starts with the GGUF magic (False when unreadable)."""
+    try:
+        with path.open("rb") as f:
+            return f.read(4) == GGUF_MAGIC
+    except OSError:
+        return False
 
 
 def check_gguf_file(path: Path) -> None:
@@ -169,6 +182,45 @@ def sha256_of(path: Path, report: Report = _no_report, stage: str = "Checking mo
     except OSError as exc:
         raise ModelLoadError(f"cannot read the GGUF file {path}: {exc.strerror or exc}") from None
     return digest.hexdigest()
+
+
+def remembered_sha256(path: Path, report: Report = _no_report, stage: str = "Checking model file",
+                      start: float = 0.0, end: float = 100.0) -> str:
+    """sha256_of, remembered per (path, size, mtime) so a multi-GB GGUF is hashed only once."""
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise ModelLoadError(f"cannot read the GGUF file {path}: {exc.strerror or exc}") from None
+    key = str(path.resolve())
+    fingerprint = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    index = _read_hash_index()
+    entry = index.get(key)
+    if isinstance(entry, dict) and {k: entry.get(k) for k in fingerprint} == fingerprint:
+        return str(entry["sha256"])
+    sha256 = sha256_of(path, report, stage, start, end)
+    index[key] = {**fingerprint, "sha256": sha256}
+    _write_hash_index(index)
+    return sha256
+
+
+def _read_hash_index() -> dict[str, Any]:
+    try:
+        index = json.loads((cache_root() / HASH_INDEX).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return index if isinstance(index, dict) else {}
+
+
+def _write_hash_index(index: dict[str, Any]) -> None:
+    """Best effort: the index is a memo, failing to write it only costs a re-hash next time."""
+    index_path = cache_root() / HASH_INDEX
+    partial = index_path.with_name(index_path.name + ".partial")
+    try:
+        index_path.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_text(json.dumps(index, indent=1), encoding="utf-8")
+        partial.replace(index_path)
+    except OSError:
+        pass
 
 
 # ---------------------------------------------------------------------------------------------
@@ -271,6 +323,8 @@ def _save_converted(model: Any, tokenizer: Any, folder: Path) -> None:
 
 def _publish(staging: Path, target: Path) -> Path:
     """Rename the complete staging folder into place; if another process won, keep theirs."""
+    if target.exists() and cached_conversion(target.name) is None:
+        shutil.rmtree(target)  # damaged by hand (files deleted): replace it
     try:
         staging.rename(target)
     except OSError:

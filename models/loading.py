@@ -21,7 +21,8 @@ from models.gguf_cache import (
     cached_conversion,
     check_gguf_file,
     convert_into_cache,
-    sha256_of,
+    is_gguf,
+    remembered_sha256,
 )
 from models.spec import DEFAULT_MODEL, LoadProgress, ModelInfo, ModelSpec
 
@@ -116,8 +117,13 @@ def _gguf_folder(path: Path, report: Report) -> Path:
         raise ModelLoadError(f"GGUF file not found: {path}")
     if not path.is_file():
         raise ModelLoadError(f"{path} is not a file")
+    if path.suffix.lower() != ".gguf" and not is_gguf(path):
+        raise ModelLoadError(
+            f"{path} is a file, not a model: choose a model folder (config.json and weights) "
+            "or a .gguf file"
+        )
     check_gguf_file(path)  # fast: refuses non-GGUF and truncated files before hashing
-    sha256 = sha256_of(path, report, "Checking model file", 0.0, 10.0)
+    sha256 = remembered_sha256(path, report, "Checking model file", 0.0, 10.0)
     folder = cached_conversion(sha256)
     if folder is None:
         folder = convert_into_cache(sha256, lambda _staging: path, report, 10.0, 70.0)
@@ -177,6 +183,12 @@ def _load_folder(folder: Path, spec: ModelSpec, dtype: Any,
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     config_path = folder / "config.json"
+    ggufs = sorted(p.name for p in folder.glob("*.gguf"))
+    if not config_path.is_file() and ggufs:
+        raise ModelLoadError(
+            f"{folder} holds GGUF files, not a Hugging Face model: choose one of them "
+            f"({', '.join(ggufs[:3])}{', ...' if len(ggufs) > 3 else ''})"
+        )
     if not config_path.is_file():
         raise ModelLoadError(f"{folder} is not a model folder: it has no config.json")
     try:

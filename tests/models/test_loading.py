@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -88,7 +89,8 @@ BAD_INPUTS = {
     "custom code": "trust remote code",
     "text file renamed .gguf": "is not a GGUF model file",
     "missing .gguf": "GGUF file not found",
-    "plain text file": "is not a GGUF model file",
+    "plain text file": "is a file, not a model",
+    "folder of GGUF files": "holds GGUF files",
 }
 
 
@@ -114,6 +116,8 @@ def make_bad_input(case: str, tmp_path: Path, tiny_folder: Path) -> Path:
         target.write_text("Dear diary, this is not a model.\n", encoding="utf-8")
     elif case == "missing .gguf":
         target = tmp_path / "absent.gguf"
+    elif case == "folder of GGUF files":
+        _write_text(target, "model-q4.gguf", "GGUF")
     elif case == "plain text file":
         target = tmp_path / "notes.txt"
         target.write_text("hello", encoding="utf-8")
@@ -255,6 +259,41 @@ def test_gguf_file_is_keyed_by_its_sha256(
     assert converted == [bundled.EXPECTED_SHA256]
     assert loaded.info.name == "my model.gguf"
     assert any(r.stage == "Checking model file" and 0 < r.percent <= 10 for r in reports)
+
+
+def test_gguf_hashes_are_remembered_until_the_file_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path / "cache"))
+    hashed: list[Path] = []
+    real_sha256_of = gguf_cache.sha256_of
+
+    def counting_sha256_of(path: Path, *args: Any) -> str:
+        hashed.append(path)
+        return real_sha256_of(path, *args)
+
+    monkeypatch.setattr(gguf_cache, "sha256_of", counting_sha256_of)
+    model_file = tmp_path / "m.gguf"
+    model_file.write_bytes(b"GGUF first")
+    first = gguf_cache.remembered_sha256(model_file)
+    assert gguf_cache.remembered_sha256(model_file) == first
+    assert len(hashed) == 1, "the second call used the remembered hash"
+    model_file.write_bytes(b"GGUF second version")
+    expected = hashlib.sha256(b"GGUF second version").hexdigest()
+    assert gguf_cache.remembered_sha256(model_file) == expected
+    assert len(hashed) == 2, "a changed file is hashed again"
+
+
+def test_a_damaged_cache_entry_is_replaced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path))
+    damaged = gguf_cache.converted_folder("ab" * 32)
+    _write_text(damaged, "config.json", "{}")  # weights and tokenizer deleted by hand
+    staging = tmp_path / "staging"
+    for name in gguf_cache.CONVERTED_FILES:
+        _write_text(staging, name, "new")
+    assert gguf_cache._publish(staging, damaged) == damaged
+    assert gguf_cache.cached_conversion("ab" * 32) == damaged
+    assert (damaged / "model.safetensors").read_text(encoding="utf-8") == "new"
 
 
 # ---------------------------------------------------------------------------------------------
