@@ -21,7 +21,9 @@ from models.gguf_cache import (
     cached_conversion,
     check_gguf_file,
     convert_into_cache,
+    is_converted_folder,
     is_gguf,
+    load_converted_tokenizer,
     remembered_sha256,
 )
 from models.spec import DEFAULT_MODEL, LoadProgress, ModelInfo, ModelSpec
@@ -212,9 +214,12 @@ def _load_folder(folder: Path, spec: ModelSpec, dtype: Any,
         raise ModelLoadError(f"cannot load the model in {folder}: {_one_line(exc)}") from exc
     report("Loading tokenizer", 88.0)
     try:
-        tokenizer = AutoTokenizer.from_pretrained(
-            folder, trust_remote_code=spec.trust_remote_code, local_files_only=True
-        )
+        if is_converted_folder(folder):
+            tokenizer = load_converted_tokenizer(folder)
+        else:
+            tokenizer = AutoTokenizer.from_pretrained(
+                folder, trust_remote_code=spec.trust_remote_code, local_files_only=True
+            )
     except Exception as exc:
         raise ModelLoadError(f"cannot load the tokenizer in {folder}: {_one_line(exc)}") from exc
     model.eval()

@@ -336,6 +336,28 @@ def test_cached_model_equals_the_direct_gguf_load(
     torch.testing.assert_close(logits_of(default_model), logits_of(direct), rtol=1e-5, atol=1e-5)
 
 
+def test_converted_tokenizer_matches_the_auto_tokenizer(default_model: LoadedModel) -> None:
+    from transformers import AutoTokenizer
+
+    fast = default_model.tokenizer  # load_model used load_converted_tokenizer
+    reference = AutoTokenizer.from_pretrained(default_model.info.path)
+    assert type(fast) is type(reference)
+    assert fast.added_tokens_decoder == reference.added_tokens_decoder
+    assert fast.all_special_ids == reference.all_special_ids
+    assert (fast.bos_token_id, fast.eos_token_id, fast.pad_token_id) == (2, 1, 0)
+    assert (reference.bos_token_id, reference.eos_token_id, reference.pad_token_id) == (2, 1, 0)
+    texts = [PROBE, "  two leading spaces\n\nA paragraph.", "emoji 😀 and <eos> inline", "\t x  y "]
+    for text in texts:
+        ids = reference(text).input_ids
+        assert fast(text).input_ids == ids
+        for skip in (False, True):
+            assert fast.decode(ids, skip_special_tokens=skip) == reference.decode(
+                ids, skip_special_tokens=skip
+            )
+    sample = list(range(0, len(reference), 997))
+    assert fast.convert_ids_to_tokens(sample) == reference.convert_ids_to_tokens(sample)
+
+
 @pytest.mark.parametrize("failure", [OSError(28, "No space left on device"), KeyboardInterrupt()])
 def test_a_failed_conversion_leaves_no_half_cache(
     failure: BaseException, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
