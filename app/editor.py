@@ -29,6 +29,20 @@ from app.signals import emit
 
 _ACCEPT_ACTIONS = (Action.ACCEPT_ALL, Action.ACCEPT_WORD, Action.ACCEPT_SENTENCE)
 _CYCLE_ACTIONS = (Action.NEXT_ALTERNATIVE, Action.PREVIOUS_ALTERNATIVE)
+# Pressing a modifier alone (the Ctrl of Ctrl+Right) is not the writer going another way.
+_MODIFIER_KEYS = frozenset(
+    {
+        Qt.Key.Key_Control,
+        Qt.Key.Key_Shift,
+        Qt.Key.Key_Alt,
+        Qt.Key.Key_AltGr,
+        Qt.Key.Key_Meta,
+        Qt.Key.Key_Super_L,
+        Qt.Key.Key_Super_R,
+        Qt.Key.Key_CapsLock,
+        Qt.Key.Key_NumLock,
+    }
+)
 
 
 def muted_colour(palette: QPalette) -> QColor:
@@ -249,7 +263,7 @@ class Editor(QPlainTextEdit):
         if ghost is not None and self._handle_suggestion_key(action, event):
             event.accept()
             return
-        if ghost is not None:
+        if ghost is not None and event.key() not in _MODIFIER_KEYS:
             self.dismiss_suggestion()  # any other key: the writer went another way
         super().keyPressEvent(event)
 
