@@ -51,7 +51,7 @@ def load_model(spec: ModelSpec, progress: ProgressCallback | None = None) -> Loa
     "Converting GGUF (first run only)", "Loading weights", "Moving to <device>", "Ready".
     Blocking and slow: call it from the worker thread.
     """
-    report = _reporter(progress)
+    report = _Progress(progress)
     device = choose_device(spec.device)
     precision = choose_precision(device, spec.precision)
     folder, name = _resolve_folder(spec, report)
@@ -73,7 +73,7 @@ def load_model(spec: ModelSpec, progress: ProgressCallback | None = None) -> Loa
 
 def default_model_folder(progress: ProgressCallback | None = None) -> Path:
     """The converted folder of the bundled default model, converting it on first use."""
-    return _default_folder(_reporter(progress))
+    return _default_folder(_Progress(progress))
 
 
 def _default_folder(report: Report) -> Path:
@@ -181,7 +181,7 @@ def _refuse_unasked_remote_code(folder: Path, config: dict[str, Any], trusted: b
 
 
 def _load_folder(folder: Path, spec: ModelSpec, dtype: Any,
-                 report: Report) -> tuple[Any, Any]:
+                 report: _Progress) -> tuple[Any, Any]:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     config_path = folder / "config.json"
@@ -201,7 +201,8 @@ def _load_folder(folder: Path, spec: ModelSpec, dtype: Any,
         raise ModelLoadError(f"{config_path} is not a model configuration (not a JSON object)")
     _refuse_unasked_remote_code(folder, config, spec.trust_remote_code)
     use_safetensors = _weights_format(folder, spec.allow_pickle)
-    report("Loading weights", 70.0)
+    start = report.percent  # after a first-run conversion or a hash, this part starts later
+    report("Loading weights", start)
     try:
         model = AutoModelForCausalLM.from_pretrained(
             folder,
@@ -212,7 +213,7 @@ def _load_folder(folder: Path, spec: ModelSpec, dtype: Any,
         )
     except Exception as exc:
         raise ModelLoadError(f"cannot load the model in {folder}: {_one_line(exc)}") from exc
-    report("Loading tokenizer", 88.0)
+    report("Loading tokenizer", start + (90.0 - start) * 0.6)
     try:
         if is_converted_folder(folder):
             tokenizer = load_converted_tokenizer(folder)
@@ -268,9 +269,14 @@ def _one_line(exc: BaseException) -> str:
     return text if len(text) <= 300 else text[:297] + "..."
 
 
-def _reporter(progress: ProgressCallback | None) -> Report:
-    def report(stage: str, percent: float) -> None:
-        if progress is not None:
-            progress(LoadProgress(stage=stage, percent=round(min(max(percent, 0.0), 100.0), 1)))
+class _Progress:
+    """Turns (stage, percent) into LoadProgress for the caller and remembers how far it got."""
 
-    return report
+    def __init__(self, callback: ProgressCallback | None) -> None:
+        self._callback = callback
+        self.percent = 0.0
+
+    def __call__(self, stage: str, percent: float) -> None:
+        self.percent = max(self.percent, min(percent, 100.0))
+        if self._callback is not None:
+            self._callback(LoadProgress(stage=stage, percent=round(self.percent, 1)))

@@ -333,7 +333,7 @@ def test_cached_model_equals_the_direct_gguf_load(
     direct_model, direct_tokenizer = gguf_cache.load_gguf_directly(bundled_gguf)
     assert direct_tokenizer(PROBE).input_ids == default_model.tokenizer(PROBE).input_ids
     direct = LoadedModel(direct_model, direct_tokenizer, default_model.info)
-    torch.testing.assert_close(logits_of(default_model), logits_of(direct), rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(logits_of(default_model), logits_of(direct), rtol=0, atol=0)
 
 
 def test_converted_tokenizer_matches_the_auto_tokenizer(default_model: LoadedModel) -> None:
