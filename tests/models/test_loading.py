@@ -327,13 +327,46 @@ def test_second_default_load_uses_the_converted_cache(
     torch.testing.assert_close(logits_of(again), logits_of(default_model), rtol=0, atol=0)
 
 
-def test_cached_model_equals_the_direct_gguf_load(
-    default_model: LoadedModel, bundled_gguf: Path
+@pytest.mark.real_model
+def test_first_load_converts_once_and_equals_the_direct_gguf_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    direct_model, direct_tokenizer = gguf_cache.load_gguf_directly(bundled_gguf)
-    assert direct_tokenizer(PROBE).input_ids == default_model.tokenizer(PROBE).input_ids
-    direct = LoadedModel(direct_model, direct_tokenizer, default_model.info)
-    torch.testing.assert_close(logits_of(default_model), logits_of(direct), rtol=0, atol=0)
+    """The full first run, in an empty cache: stages, the cache entry's content, and logits
+    equal to the model transformers loads straight from the GGUF (captured mid-conversion)."""
+    monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path))
+    direct: list[Any] = []
+    real_load_gguf_directly = gguf_cache.load_gguf_directly
+
+    def capturing_load(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
+        direct.extend(real_load_gguf_directly(*args, **kwargs))
+        return direct[0], direct[1]
+
+    monkeypatch.setattr(gguf_cache, "load_gguf_directly", capturing_load)
+    reports: list[LoadProgress] = []
+    loaded = load_model(ModelSpec(device="cpu", precision="fp32"), reports.append)
+
+    stages = list(dict.fromkeys(r.stage for r in reports))
+    assert stages == [
+        "Preparing model file",
+        "Converting GGUF (first run only)",
+        "Saving converted model",
+        "Loading weights",
+        "Loading tokenizer",
+        "Ready",
+    ]
+    percents = [r.percent for r in reports]
+    assert percents == sorted(percents) and percents[-1] == 100.0
+    entry = tmp_path / "converted" / bundled.EXPECTED_SHA256
+    assert [p.name for p in (tmp_path / "converted").iterdir()] == [entry.name]
+    assert not list(entry.glob("*.gguf")), "the assembled GGUF is not kept"
+    assert set(gguf_cache.CONVERTED_FILES) <= {p.name for p in entry.iterdir()}
+    assert "quantization_config" not in (entry / "config.json").read_text(encoding="utf-8")
+    assert loaded.info.path == str(entry)
+
+    direct_model, direct_tokenizer = direct
+    assert direct_tokenizer(PROBE).input_ids == loaded.tokenizer(PROBE).input_ids
+    from_gguf = LoadedModel(direct_model, direct_tokenizer, loaded.info)
+    torch.testing.assert_close(logits_of(loaded), logits_of(from_gguf), rtol=0, atol=0)
 
 
 def test_converted_tokenizer_matches_the_auto_tokenizer(default_model: LoadedModel) -> None:
