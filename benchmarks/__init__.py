@@ -1,0 +1,1 @@
+"""Benchmarks of the engine against the naive baseline (``penwright-cli bench``)."""

@@ -1,0 +1,348 @@
+"""Benchmark: the engine against the naive baseline on a ~2,000-token document, in one run.
+
+    penwright-cli bench [--precision fp32,bf16,int8] [--device cpu|cuda] [--json PATH]
+                        [--include-first-load] [--new-tokens N] [--requests N]
+
+Baseline: plain ``model.generate`` in fp32, re-encoding the whole document for every request.
+Engine: ``models.engine.Engine`` with its prefix KV cache, once per precision. For each it
+measures load time, time to first token on the document cold (nothing of it cached), time to
+first token after appending one sentence, decode tokens/s and peak RSS, then prints a table with
+engine/baseline ratios and optionally writes JSON.
+
+Each configuration runs in its own child process, so its peak RSS is its own and one model's
+leftovers cannot slow the next. Figures are medians over ``--requests`` requests. Other processes
+sharing the CPU make any single figure noisy: compare rows of the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+RESULT_PREFIX = "PENWRIGHT_BENCH_RESULT "
+PRECISIONS = ("fp32", "bf16", "fp16", "int8")
+
+
+@dataclass
+class Figures:
+    """One configuration's measurements (seconds, tokens/s, MB)."""
+
+    name: str
+    precision: str
+    device: str
+    load_s: float
+    ttft_cold_s: float
+    ttft_append_s: float
+    decode_tokens_per_s: float
+    peak_rss_mb: float
+    prompt_tokens: int
+    reused_tokens: int = 0  # prompt tokens the engine took from its cache (append request)
+    first_load_s: float | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="penwright-cli bench", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--model", default="default", help="'default', a folder, a .gguf, a hub id")
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument(
+        "--precision", default="fp32,int8", help="engine precisions, comma separated"
+    )
+    parser.add_argument("--doc-tokens", type=int, default=1950, help="document length in tokens")
+    parser.add_argument("--new-tokens", type=int, default=32, help="tokens per request")
+    parser.add_argument("--requests", type=int, default=3, help="appended-sentence requests")
+    parser.add_argument("--no-baseline", action="store_true", help="measure the engine only")
+    parser.add_argument(
+        "--include-first-load",
+        action="store_true",
+        help="also time the first load (GGUF conversion) into a temporary cache folder",
+    )
+    parser.add_argument("--json", type=Path, default=None, help="write the figures here")
+    parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.child is not None:
+        return _run_child(args)
+    precisions = [p.strip() for p in args.precision.split(",") if p.strip()]
+    unknown = [p for p in precisions if p not in PRECISIONS]
+    if unknown or not precisions:
+        print(f"bench: unknown precision {unknown}: choose from {', '.join(PRECISIONS)}",
+              file=sys.stderr)
+        return 2
+    if args.requests < 1 or args.new_tokens < 2 or args.doc_tokens < 16:
+        print("bench: --requests >= 1, --new-tokens >= 2, --doc-tokens >= 16", file=sys.stderr)
+        return 2
+
+    first_load_s = _first_load(args) if args.include_first_load else None
+    results: list[Figures] = []
+    configs = ([] if args.no_baseline else ["baseline:fp32"]) + [f"engine:{p}" for p in precisions]
+    for config in configs:
+        print(f"bench: measuring {config} on {args.device} ...", file=sys.stderr, flush=True)
+        figures = _in_child(args, config)
+        if figures is None:
+            return 1
+        figures.first_load_s = first_load_s
+        results.append(figures)
+
+    print(format_table(results))
+    if args.json is not None:
+        args.json.write_text(json.dumps(_report(args, results), indent=2), encoding="utf-8")
+        print(f"bench: figures written to {args.json}", file=sys.stderr)
+    return 0
+
+
+def _in_child(args: argparse.Namespace, config: str, env: dict[str, str] | None = None) -> Any:
+    argv = [sys.executable, "-m", "benchmarks.bench", "--child", config, "--model", args.model,
+            "--device", args.device, "--doc-tokens", str(args.doc_tokens),
+            "--new-tokens", str(args.new_tokens), "--requests", str(args.requests)]
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True, check=False)
+    for line in proc.stdout.splitlines():
+        if line.startswith(RESULT_PREFIX):
+            payload = json.loads(line[len(RESULT_PREFIX):])
+            return Figures(**payload) if "name" in payload else payload
+    tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
+    print(f"bench: {config} failed (exit {proc.returncode}):\n{tail}", file=sys.stderr)
+    return None
+
+
+def _first_load(args: argparse.Namespace) -> float | None:
+    from models.paths import CACHE_DIR_ENV
+
+    with tempfile.TemporaryDirectory(prefix="penwright-bench-cache-") as cache:
+        print("bench: first load (conversion into an empty cache) ...", file=sys.stderr)
+        payload = _in_child(args, "first-load", env={**os.environ, CACHE_DIR_ENV: cache})
+    return None if payload is None else float(payload["first_load_s"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Children: one configuration each
+
+
+def _run_child(args: argparse.Namespace) -> int:
+    kind, _, precision = args.child.partition(":")
+    if kind == "first-load":
+        payload: dict[str, Any] = {"first_load_s": _timed_load(args, "auto")[1]}
+    elif kind == "baseline":
+        payload = asdict(_measure_baseline(args))
+    else:
+        payload = asdict(_measure_engine(args, precision))
+    print(RESULT_PREFIX + json.dumps(payload), flush=True)
+    return 0
+
+
+def _timed_load(args: argparse.Namespace, precision: str) -> tuple[Any, float]:
+    from models.loading import load_model
+    from models.spec import ModelSpec
+
+    started = time.perf_counter()
+    loaded = load_model(ModelSpec(source=args.model, device=args.device, precision=precision))
+    return loaded, time.perf_counter() - started
+
+
+def _document(tokenizer: Any, args: argparse.Namespace) -> str:
+    from benchmarks.document import build_document
+
+    return build_document(lambda text: len(tokenizer(text)["input_ids"]), args.doc_tokens)
+
+
+def _appended(document: str, request: int) -> str:
+    from benchmarks.document import APPENDED_SENTENCES
+
+    sentences = [APPENDED_SENTENCES[i % len(APPENDED_SENTENCES)] for i in range(request + 1)]
+    return document + " " + " ".join(sentences)
+
+
+def _measure_baseline(args: argparse.Namespace) -> Figures:
+    """Plain generate in fp32: every request encodes and prefills the whole document again."""
+    import torch
+    from transformers import LogitsProcessorList
+
+    loaded, load_s = _timed_load(args, "fp32")
+    model, tokenizer = loaded.model, loaded.tokenizer
+    device = model.device
+
+    def request(text: str) -> tuple[float, float, int]:
+        stamps: list[float] = []
+
+        def stamp(input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+            # Called once per new token, after its forward pass: the first call marks the end of
+            # the prefill, the gaps between calls are decode steps.
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            stamps.append(time.perf_counter())
+            return scores
+
+        started = time.perf_counter()
+        ids = tokenizer(text, return_tensors="pt").to(device)
+        with torch.inference_mode():
+            model.generate(**ids, max_new_tokens=args.new_tokens, min_new_tokens=args.new_tokens,
+                           do_sample=False, logits_processor=LogitsProcessorList([stamp]))
+        decode_rate = (len(stamps) - 1) / (stamps[-1] - stamps[0])
+        return stamps[0] - started, decode_rate, int(ids["input_ids"].shape[1])
+
+    document = _document(tokenizer, args)
+    request("Once upon a time")  # warm-up: one-time kernel set-up is not what we measure
+    cold, cold_rate, prompt_tokens = request(document)
+    appends = [request(_appended(document, i)) for i in range(args.requests)]
+    return Figures(
+        name="baseline generate",
+        precision="fp32",
+        device=str(device),
+        load_s=load_s,
+        ttft_cold_s=cold,
+        ttft_append_s=statistics.median(a[0] for a in appends),
+        decode_tokens_per_s=statistics.median([cold_rate, *(a[1] for a in appends)]),
+        peak_rss_mb=_peak_rss_mb(),
+        prompt_tokens=prompt_tokens,
+    )
+
+
+def _measure_engine(args: argparse.Namespace, precision: str) -> Figures:
+    """The engine, as the app uses it: load, then stream requests that share the prefix cache."""
+    from models.engine import Engine
+    from models.params import GenerationParams, StopMode
+
+    notes: list[str] = []
+    loaded, load_s = _timed_load(args, precision)
+    if precision == "int8" and not _is_int8(loaded.model):
+        # Until loading/engine quantize by themselves, do what they will do, inside the load time.
+        from models.quantize import quantize_int8_weight_only
+
+        started = time.perf_counter()
+        quantize_int8_weight_only(loaded.model)
+        load_s += time.perf_counter() - started
+        notes.append("int8 applied by the bench after load_model")
+    engine = Engine()
+    engine.attach(loaded.model, loaded.tokenizer, loaded.info)
+    params = GenerationParams(temperature=0.0, max_new_tokens=args.new_tokens, stop=StopMode.NONE)
+
+    def request(text: str) -> Any:
+        for _ in engine.stream(text, params):
+            pass
+        return engine.last_stats
+
+    document = _document(loaded.tokenizer, args)
+    request("Once upon a time")  # warm-up, and the cache now holds nothing of the document
+    cold = request(document)
+    appends = [request(_appended(document, i)) for i in range(args.requests)]
+    return Figures(
+        name="engine",
+        precision=precision,
+        device=loaded.info.device,
+        load_s=load_s,
+        ttft_cold_s=cold.time_to_first_token_s,
+        ttft_append_s=statistics.median(a.time_to_first_token_s for a in appends),
+        decode_tokens_per_s=statistics.median(
+            s.decode_tokens_per_s for s in [cold, *appends]
+        ),
+        peak_rss_mb=_peak_rss_mb(),
+        prompt_tokens=cold.prompt_tokens,
+        reused_tokens=int(statistics.median(a.reused_tokens for a in appends)),
+        notes=notes,
+    )
+
+
+def _is_int8(model: Any) -> bool:
+    from models.quantize import Int8Linear
+
+    return any(isinstance(m, Int8Linear) for m in model.modules())
+
+
+def _peak_rss_mb() -> float:
+    try:
+        import resource
+    except ImportError:  # Windows: the current working set is the best psutil offers portably
+        import psutil
+
+        return float(psutil.Process().memory_info().rss) / 2**20
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10  # bytes vs KiB
+
+
+# ---------------------------------------------------------------------------------------------
+# Output
+
+
+def format_table(results: list[Figures]) -> str:
+    """The figures as a text table; with a baseline row, each engine row gets ratios."""
+    baseline = next((r for r in results if r.name.startswith("baseline")), None)
+    header = (f"{'configuration':<30}{'load s':>8}{'TTFT cold s':>13}{'TTFT append s':>15}"
+              f"{'decode tok/s':>14}{'peak RSS MB':>13}")
+    lines = [header, "-" * len(header)]
+    for r in results:
+        label = f"{r.name} {r.precision} ({r.device})"
+        lines.append(f"{label:<30}{r.load_s:>8.2f}{r.ttft_cold_s:>13.3f}{r.ttft_append_s:>15.3f}"
+                     f"{r.decode_tokens_per_s:>14.1f}{r.peak_rss_mb:>13.0f}")
+        if baseline is not None and r is not baseline:
+            ratios = _ratios(baseline, r)
+            lines.append(f"{'  x vs baseline':<30}{'':>8}{ratios['ttft_cold']:>12.1f}x"
+                         f"{ratios['ttft_append']:>14.1f}x{ratios['decode']:>13.1f}x"
+                         f"{ratios['peak_rss']:>12.2f}x")
+    first = next((r.first_load_s for r in results if r.first_load_s is not None), None)
+    if first is not None:
+        lines.append(f"first load (GGUF conversion into an empty cache): {first:.1f} s")
+    prompt = results[0].prompt_tokens if results else 0
+    lines.append(f"document: {prompt} tokens; TTFT append reuses the prefix cache "
+                 "(engine) or re-encodes everything (baseline); x = how many times better")
+    for r in results:
+        for note in r.notes:
+            lines.append(f"note ({r.name} {r.precision}): {note}")
+    return "\n".join(lines)
+
+
+def _ratios(baseline: Figures, engine: Figures) -> dict[str, float]:
+    """How many times better the engine is: time ratios baseline/engine, speed engine/baseline,
+    memory engine/baseline (below 1 is better)."""
+    return {
+        "ttft_cold": baseline.ttft_cold_s / engine.ttft_cold_s,
+        "ttft_append": baseline.ttft_append_s / engine.ttft_append_s,
+        "decode": engine.decode_tokens_per_s / baseline.decode_tokens_per_s,
+        "peak_rss": engine.peak_rss_mb / baseline.peak_rss_mb,
+    }
+
+
+def _report(args: argparse.Namespace, results: list[Figures]) -> dict[str, Any]:
+    import torch
+
+    baseline = next((r for r in results if r.name.startswith("baseline")), None)
+    return {
+        "machine": {
+            "platform": platform.platform(),
+            "processor": platform.processor(),
+            "cpu_count": os.cpu_count(),
+            "torch": torch.__version__,
+            "torch_threads": torch.get_num_threads(),
+            "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        },
+        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()
+                     if k != "child"},
+        "results": [asdict(r) for r in results],
+        "ratios_vs_baseline": {
+            f"{r.name} {r.precision}": _ratios(baseline, r)
+            for r in results if baseline is not None and r is not baseline
+        },
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())
