@@ -7,14 +7,16 @@ reusing the cache across sliding-window layers is exercised.
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import pytest
 import torch
 
 from models.engine import Engine
-from models.errors import EngineError, GenerationError, ParamsError
+from models.errors import EngineError, GenerationError, ModelLoadError, ParamsError
 from models.params import GenerationParams, StopMode
+from models.spec import ModelSpec
 
 GREEDY = GenerationParams(temperature=0.0, max_new_tokens=12, stop=StopMode.NONE)
 
@@ -234,3 +236,17 @@ def test_out_of_memory_on_the_cpu_too_is_a_generation_error(engine: Engine) -> N
     engine.decode_step = always_out_of_memory
     with pytest.raises(GenerationError, match="out of memory"):
         run(engine, STORY)
+
+
+def test_failed_load_keeps_the_model_already_loaded(
+    engine: Engine, tiny_gemma: Any, tmp_path: Path
+) -> None:
+    with pytest.raises(ModelLoadError, match="no-such-folder"):
+        engine.load(ModelSpec(source=str(tmp_path / "no-such-folder")))
+    assert engine.info == tiny_gemma.info
+    assert_matches_generate(engine, tiny_gemma, STORY)
+
+
+def test_empty_context_continues_from_the_start_token(engine: Engine, tiny_gemma: Any) -> None:
+    assert_matches_generate(engine, tiny_gemma, "")
+    assert engine.last_prompt_ids == [tiny_gemma.tokenizer.bos_token_id]
