@@ -258,7 +258,8 @@ def load_gguf_directly(gguf_path: Path, report: Report = _no_report,
         report(stage, start + (end - start) * 0.7)
         tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
     except Exception as exc:
-        raise ModelLoadError(f"cannot convert the GGUF file {gguf_path}: {exc}") from exc
+        detail = " ".join(str(exc).split())[:300] or type(exc).__name__
+        raise ModelLoadError(f"cannot convert the GGUF file {gguf_path}: {detail}") from exc
     report(stage, end)
     return model, tokenizer
 
@@ -295,8 +296,6 @@ def convert_into_cache(
         if gguf_path.parent == staging:
             gguf_path.unlink()
         return _publish(staging, converted_folder(sha256))
-    except ModelLoadError:
-        raise
     except OSError as exc:
         raise ModelLoadError(f"cannot write the converted model to {root}: {exc}") from exc
     finally:
