@@ -49,7 +49,9 @@ class ContextWindow:
         last = self._last_cut
         if last.position and text.startswith(last.text_before):
             ids = list(self._encode(text[last.position :]))
-            if len(ids) <= budget:
+            # Keep the cut unless the rest outgrew the budget or shrank so much (text deleted)
+            # that the model would see needlessly little.
+            if budget * _MIN_KEEP <= len(ids) <= budget:
                 return ids
         if len(text) <= budget * _CHARS_PER_TOKEN_BOUND:
             ids = list(self._encode(text))

@@ -208,8 +208,11 @@ class Engine:
                     yield Delta(index, text)
                 if continuation.stop_reason == "cancelled":
                     break
-        except Exception:
-            self._cache.clear()  # a failed forward may have left the cache half-written
+        except GeneratorExit:
+            raise  # the caller stopped listening at a yield, where the cache is consistent
+        except BaseException:
+            # A failed (or interrupted) forward may have left the cache half-written.
+            self._cache.clear()
             raise
         finally:
             self._last_alternatives = tuple(c.token_ids for c in done)

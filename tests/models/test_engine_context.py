@@ -70,3 +70,12 @@ def test_text_without_any_boundary_is_still_cut_to_the_budget() -> None:
     text = "x" * 5000  # one enormous "word"
     ids = ContextWindow(lambda t: [BOS] + [0] * (len(t) // 10)).select(text, budget=50)
     assert len(ids) <= 50
+
+
+def test_after_deleting_most_text_after_the_cut_the_model_sees_more_again() -> None:
+    text = "\n\n".join(paragraph(i) for i in range(12))
+    window = ContextWindow(encode_words)
+    first = window.select(text, budget=100)
+    cut = len(text) - len(" ".join(text.split()[-(len(first) - 1) :]))
+    shortened = text[: cut + 20]  # text before the cut unchanged, most of the rest deleted
+    assert len(window.select(shortened, budget=100)) >= 50
