@@ -7,6 +7,7 @@ reusing the cache across sliding-window layers is exercised.
 from __future__ import annotations
 
 import copy
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -250,3 +251,40 @@ def test_failed_load_keeps_the_model_already_loaded(
 def test_empty_context_continues_from_the_start_token(engine: Engine, tiny_gemma: Any) -> None:
     assert_matches_generate(engine, tiny_gemma, "")
     assert engine.last_prompt_ids == [tiny_gemma.tokenizer.bos_token_id]
+
+
+@pytest.mark.parametrize(
+    "narrowing",
+    [{"top_k": 1}, {"top_p": 1e-6, "top_k": 0}, {"min_p": 1.0, "top_k": 0}],
+    ids=["top_k", "top_p", "min_p"],
+)
+def test_filters_narrowed_to_one_token_sample_the_greedy_text(
+    engine: Engine, tiny_gemma: Any, narrowing: dict[str, Any]
+) -> None:
+    params = GenerationParams(
+        temperature=1.5, max_new_tokens=12, stop=StopMode.NONE, seed=5, **narrowing
+    )
+    run(engine, STORY, params)
+    prompt_ids = tiny_gemma.tokenizer(STORY)["input_ids"]
+    assert engine.last_token_ids == greedy_reference(tiny_gemma, prompt_ids, 12)
+
+
+def test_cancel_during_a_long_prefill_of_the_tiny_model(engine: Engine, tiny_gemma: Any) -> None:
+    cancelled = threading.Event()
+    forwards = 0
+
+    def cancel_on_second_chunk(module: Any, args: Any) -> None:
+        nonlocal forwards
+        forwards += 1
+        if forwards == 2:
+            cancelled.set()
+
+    hook = tiny_gemma.model.register_forward_pre_hook(cancel_on_second_chunk)
+    try:
+        deltas = list(engine.stream(LONG_STORY * 3, GREEDY, cancelled))
+    finally:
+        hook.remove()
+    assert deltas == []
+    assert forwards == 2, "the prefill stopped at the chunk after the cancel"
+    assert engine.last_stats.stop_reason == "cancelled"
+    assert_matches_generate(engine, tiny_gemma, LONG_STORY)  # and the cache is still sound
