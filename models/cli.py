@@ -35,6 +35,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["bench"]:
+        # The benchmark parses its own options: argparse's REMAINDER would reject one that comes
+        # first ("bench --precision int8").
+        from benchmarks.bench import main as bench_main
+
+        return int(bench_main(argv[1:]) or 0)
     args = _parser().parse_args(argv)
     if args.command == "continue":
         from models.cli_continue import run_continue
@@ -44,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         from models.diagnostics import run_diagnose
 
         return run_diagnose(as_json=args.json)
-    from benchmarks.bench import main as bench_main  # type: ignore[import-not-found]
+    from benchmarks.bench import main as bench_main
 
     return int(bench_main(args.rest) or 0)
 
