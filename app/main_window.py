@@ -210,9 +210,9 @@ class MainWindow(QMainWindow):
         request_id = self.controller.request(context, self.current_params())
         self.editor.start_suggestion(request_id)
         if self.controller.loading:
-            self.status_panel.show_state("Waiting for the model…")
+            # The state label keeps showing load progress; _on_model_loaded says "Generating…".
             self.statusBar().showMessage(
-                "The model is still loading; your suggestion will start when it is ready.", 5000
+                "The model is still loading; your suggestion will start when it is ready.", 8000
             )
         else:
             self.status_panel.show_state("Generating…")

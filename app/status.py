@@ -10,12 +10,14 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
 from models.results import GenerationStats
 from models.spec import LoadProgress, ModelInfo
 
-_WORD = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]|[^\s\u3040-\u30ff\u3400-\u9fff]+")
+_CJK = "\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af"
+_WORD = re.compile(rf"[{_CJK}]|[^\s{_CJK}]+")
 
 
 def count_words(text: str) -> int:
-    """Words separated by blanks; each CJK character counts as one word, as word processors do."""
-    return len(_WORD.findall(text))
+    """Runs between blanks that hold a letter or digit (a lone "--" or full-width comma is not a
+    word); each CJK character counts as one word, as word processors count them."""
+    return sum(1 for word in _WORD.findall(text) if any(c.isalnum() for c in word))
 
 
 def describe_stats(stats: GenerationStats) -> str:
@@ -42,7 +44,8 @@ class StatusPanel(QWidget):
         self.speed_label = QLabel("")
         self.words_label = QLabel("0 words")
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setContentsMargins(0, 0, 6, 0)
+        layout.setSpacing(14)
         for widget in (
             self.state_label,
             self.progress_bar,
