@@ -104,12 +104,9 @@ class Editor(QPlainTextEdit):
         return self._ghost.visible if self._ghost is not None else ""
 
     def text_before_cursor(self) -> str:
-        return self.toPlainText()[: self._python_index(self.textCursor().position())]
-
-    def _python_index(self, qt_position: int) -> int:
-        # Qt counts UTF-16 units; Python counts code points. They differ only beyond the BMP.
-        text = self.toPlainText()
-        return len(text.encode("utf-16-le")[: 2 * qt_position].decode("utf-16-le", "ignore"))
+        # Qt positions count UTF-16 units, Python strings code points (they differ for emoji).
+        utf16 = self.toPlainText().encode("utf-16-le")
+        return utf16[: 2 * self.textCursor().position()].decode("utf-16-le", "ignore")
 
     def start_suggestion(self, request_id: int) -> bool:
         """Prepare to show suggestion request_id at the caret. False while an IME composes."""

@@ -409,5 +409,6 @@ class MainWindow(QMainWindow):
         if not self.ask_to_discard_changes():
             event.ignore()
             return
+        self.hide()  # the worker may take a moment to reach a point where it can stop
         self.shutdown()
         event.accept()

@@ -209,3 +209,27 @@ def test_chinese_streams_whole_characters(
     assert window.editor.toPlainText() == "我觉得今"
     qtbot.keyClick(window.editor, Qt.Key.Key_Tab)
     assert window.editor.toPlainText() == "我觉得今天天气很好。"
+
+
+def test_ghost_text_is_drawn_in_the_caret_blocks_preedit_area_and_cleared(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    type_text(window, "first\nsecond")
+    suggest(qtbot, window)
+    layout = window.editor.textCursor().block().layout()
+    assert layout.preeditAreaText() == " once upon"
+    assert layout.preeditAreaPosition() == len("second")
+    qtbot.keyClick(window.editor, Qt.Key.Key_Escape)
+    assert layout.preeditAreaText() == ""
+
+
+def test_text_after_emoji_is_sent_and_accepted_at_the_right_place(
+    qtbot: QtBot, window: MainWindow, script: EngineScript
+) -> None:
+    type_text(window, "I 😀 it")
+    suggest(qtbot, window)
+    assert script.contexts == ["I 😀 it"]
+    qtbot.keyClick(window.editor, Qt.Key.Key_Right, CTRL)
+    qtbot.keyClicks(window.editor, " u")  # type-through after a partial accept
+    assert window.editor.toPlainText() == "I 😀 it once u"
+    assert window.editor.ghost_text == "pon"
