@@ -251,7 +251,12 @@ class Editor(QPlainTextEdit):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         action = self._action_for(event)
-        if action is Action.CONTINUE:
+        # With nothing showing, "next/previous alternative" asks for suggestions (as in other
+        # editors) rather than typing the bracket.
+        wants_suggestion = action is Action.CONTINUE or (
+            action in _CYCLE_ACTIONS and self._ghost is None
+        )
+        if wants_suggestion:
             if not self.composing:
                 emit(self.continue_requested)
             event.accept()

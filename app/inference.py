@@ -159,7 +159,6 @@ class InferenceController(QObject):
     model_progress = Signal(object)  # LoadProgress
     model_loaded = Signal(object)  # ModelInfo
     model_failed = Signal(str)
-    suggestion_started = Signal(int)  # request id
     suggestion_delta = Signal(int, int, str)  # request id, alternative index, text delta
     suggestion_finished = Signal(int, object)  # request id, GenerationStats
     suggestion_failed = Signal(int, str)  # request id, message
@@ -212,7 +211,6 @@ class InferenceController(QObject):
         self._next_id += 1
         self._current = request
         emit(self._generate_requested, request)
-        emit(self.suggestion_started, request.request_id)
         return request.request_id
 
     def stop(self) -> None:

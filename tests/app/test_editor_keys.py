@@ -233,3 +233,13 @@ def test_text_after_emoji_is_sent_and_accepted_at_the_right_place(
     qtbot.keyClicks(window.editor, " u")  # type-through after a partial accept
     assert window.editor.toPlainText() == "I 😀 it once u"
     assert window.editor.ghost_text == "pon"
+
+
+def test_alternative_key_without_a_suggestion_asks_for_one(
+    qtbot: QtBot, window: MainWindow, script: EngineScript
+) -> None:
+    type_text(window, "Start")
+    with qtbot.waitSignal(window.controller.suggestion_finished, timeout=WAIT_MS):
+        qtbot.keyClick(window.editor, Qt.Key.Key_BracketRight, ALT)
+    assert window.editor.toPlainText() == "Start"  # no "]" typed
+    assert window.editor.ghost_text == " once upon"
