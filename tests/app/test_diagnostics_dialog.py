@@ -13,10 +13,21 @@ from models.spec import ModelInfo
 
 FACTS = {"torch": "2.13.0+cpu", "cuda available": "no", "model path": "/models/tiny"}
 RECENT = [
-    GenerationStats(prompt_tokens=100, new_tokens=10, time_to_first_token_s=0.250,
-                    decode_tokens_per_s=20.0, stop_reason="length"),
-    GenerationStats(prompt_tokens=110, reused_tokens=100, new_tokens=12,
-                    time_to_first_token_s=0.040, decode_tokens_per_s=42.5, stop_reason="stop"),
+    GenerationStats(
+        prompt_tokens=100,
+        new_tokens=10,
+        time_to_first_token_s=0.250,
+        decode_tokens_per_s=20.0,
+        stop_reason="length",
+    ),
+    GenerationStats(
+        prompt_tokens=110,
+        reused_tokens=100,
+        new_tokens=12,
+        time_to_first_token_s=0.040,
+        decode_tokens_per_s=42.5,
+        stop_reason="stop",
+    ),
 ]
 
 
@@ -50,8 +61,15 @@ def test_without_suggestions_the_report_says_so() -> None:
 
 
 def test_gather_facts_has_what_the_cli_shows_and_the_model_in_use() -> None:
-    info = ModelInfo(name="tiny", source="/models/tiny", path="/models/tiny", device="cpu",
-                     precision="fp32", parameters=1234, context_length=256)
+    info = ModelInfo(
+        name="tiny",
+        source="/models/tiny",
+        path="/models/tiny",
+        device="cpu",
+        precision="fp32",
+        parameters=1234,
+        context_length=256,
+    )
     facts = gather_facts(info)
     for key in ("torch", "transformers", "PySide6", "cuda available", "mps available"):
         assert facts[key]

@@ -27,18 +27,32 @@ def _reload(ini: QSettings) -> SettingsStore:
 
 NON_DEFAULT = Settings(
     model=ModelSpec(
-        source="/models/tiny", device="cpu", precision="int8", trust_remote_code=True,
+        source="/models/tiny",
+        device="cpu",
+        precision="int8",
+        trust_remote_code=True,
         allow_pickle=True,
     ),
     user_models=("/models/tiny",),  # one item: QSettings' own lists would turn it into a string
     cpu_threads=3,
     generation=GenerationParams(
-        temperature=0.0, top_k=0, top_p=0.5, min_p=0.1, repetition_penalty=1.3,
-        max_new_tokens=100, stop=StopMode.CUSTOM, stop_strings=("\n\n", "THE END"), seed=42,
-        n=3, context_tokens=4096,
+        temperature=0.0,
+        top_k=0,
+        top_p=0.5,
+        min_p=0.1,
+        repetition_penalty=1.3,
+        max_new_tokens=100,
+        stop=StopMode.CUSTOM,
+        stop_strings=("\n\n", "THE END"),
+        seed=42,
+        n=3,
+        context_tokens=4096,
     ),
     editor=EditorSettings(
-        font_family="DejaVu Serif", font_size=15, theme=Theme.DARK, auto_suggest=True,
+        font_family="DejaVu Serif",
+        font_size=15,
+        theme=Theme.DARK,
+        auto_suggest=True,
         auto_suggest_delay_ms=1500,
     ),
     key_bindings={**DEFAULT_BINDINGS, Action.CONTINUE: "Ctrl+Space", Action.DISMISS: "Ctrl+G"},
@@ -143,9 +157,7 @@ def test_saving_new_settings_emits_changed_with_them(ini: QSettings, qtbot: QtBo
     assert store.current == NON_DEFAULT
 
 
-def test_saving_the_same_settings_again_does_not_emit_changed(
-    ini: QSettings, qtbot: QtBot
-) -> None:
+def test_saving_the_same_settings_again_does_not_emit_changed(ini: QSettings, qtbot: QtBot) -> None:
     store = SettingsStore(ini)
     store.save(NON_DEFAULT)
     with qtbot.assertNotEmitted(store.changed):

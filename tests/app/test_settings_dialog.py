@@ -25,8 +25,16 @@ CPU = DeviceInfo("cpu", "2 threads", total_bytes=4_000_000_000, free_bytes=2_000
 
 def _entry(source: str, name: str, parameters: int = 1_000_000) -> CatalogEntry:
     return CatalogEntry(
-        source=source, name=name, kind=ModelKind.FOLDER, path=source, size_bytes=4_000_000,
-        parameters=parameters, context_length=512, layers=2, kv_heads=2, head_dim=8,
+        source=source,
+        name=name,
+        kind=ModelKind.FOLDER,
+        path=source,
+        size_bytes=4_000_000,
+        parameters=parameters,
+        context_length=512,
+        layers=2,
+        kv_heads=2,
+        head_dim=8,
     )
 
 
@@ -78,18 +86,32 @@ def _expected(font_family: str) -> Settings:
     """Settings with every value changed from its default."""
     return Settings(
         model=ModelSpec(
-            source="/work/tiny", device="cuda", precision="bf16", trust_remote_code=True,
+            source="/work/tiny",
+            device="cuda",
+            precision="bf16",
+            trust_remote_code=True,
             allow_pickle=True,
         ),
         user_models=("/work/tiny",),
         cpu_threads=2,
         generation=GenerationParams(
-            temperature=1.25, top_k=7, top_p=0.8, min_p=0.05, repetition_penalty=1.2,
-            max_new_tokens=64, stop=StopMode.CUSTOM, stop_strings=("\n\n", "Fin\\"), seed=1234,
-            n=4, context_tokens=1024,
+            temperature=1.25,
+            top_k=7,
+            top_p=0.8,
+            min_p=0.05,
+            repetition_penalty=1.2,
+            max_new_tokens=64,
+            stop=StopMode.CUSTOM,
+            stop_strings=("\n\n", "Fin\\"),
+            seed=1234,
+            n=4,
+            context_tokens=1024,
         ),
         editor=EditorSettings(
-            font_family=font_family, font_size=16, theme=Theme.DARK, auto_suggest=True,
+            font_family=font_family,
+            font_size=16,
+            theme=Theme.DARK,
+            auto_suggest=True,
             auto_suggest_delay_ms=1200,
         ),
         key_bindings={**DEFAULT_BINDINGS, Action.CONTINUE: "Ctrl+Space"},
