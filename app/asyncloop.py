@@ -31,6 +31,10 @@ def run_until_quit(app: QApplication) -> int:
     asyncio.set_event_loop(loop)
     quit_requested = asyncio.Event()
     app.aboutToQuit.connect(quit_requested.set)
-    with loop:
-        loop.run_until_complete(quit_requested.wait())
+    try:
+        with loop:
+            loop.run_until_complete(quit_requested.wait())
+    finally:
+        app.aboutToQuit.disconnect(quit_requested.set)
+        asyncio.set_event_loop(None)
     return 0
