@@ -25,7 +25,6 @@ from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 from app.ghost_text import GhostText
 from app.keymap import DEFAULT_BINDINGS, Action
-from app.signals import emit
 
 _ACCEPT_ACTIONS = (Action.ACCEPT_ALL, Action.ACCEPT_WORD, Action.ACCEPT_SENTENCE)
 _CYCLE_ACTIONS = (Action.NEXT_ALTERNATIVE, Action.PREVIOUS_ALTERNATIVE)
@@ -138,7 +137,7 @@ class Editor(QPlainTextEdit):
         self._ghost = None
         self._clear_ghost_drawing()
         if notify:
-            emit(self.suggestion_dismissed, ghost.request_id)
+            self.suggestion_dismissed.emit(ghost.request_id)
 
     def accept(self, action: Action) -> bool:
         """Accept all, a word or a sentence of the suggestion; False if nothing shows."""
@@ -162,7 +161,7 @@ class Editor(QPlainTextEdit):
         finally:
             self._own_edit = False
         ghost.anchor = self.textCursor().position()
-        emit(self.suggestion_accepted, text)
+        self.suggestion_accepted.emit(text)
         if ghost.exhausted:
             self.dismiss_suggestion(notify=False)
         else:
@@ -258,7 +257,7 @@ class Editor(QPlainTextEdit):
         )
         if wants_suggestion:
             if not self.composing:
-                emit(self.continue_requested)
+                self.continue_requested.emit()
             event.accept()
             return
         ghost = self._ghost

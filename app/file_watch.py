@@ -17,8 +17,6 @@ from pathlib import Path
 
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal, Slot
 
-from app.signals import emit
-
 
 @dataclass(frozen=True)
 class _Fingerprint:
@@ -111,7 +109,7 @@ class FileWatcher(QObject):
         except FileNotFoundError:
             if known is not None:
                 self._known[key] = None
-                emit(self.removed_from_disk, key)
+                self.removed_from_disk.emit(key)
             return
         except OSError:
             return  # unreadable for now (permissions flux): look again on the next event
@@ -124,7 +122,7 @@ class FileWatcher(QObject):
             return
         self._known[key] = current
         if current is not None and (known is None or current.digest != known.digest):
-            emit(self.changed_on_disk, key)
+            self.changed_on_disk.emit(key)
 
     def _arm(self, key: str, *, inode_changed: bool) -> None:
         """Make sure the file's own watch exists, on its current inode.

@@ -20,7 +20,6 @@ from typing import Protocol
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from app.requests import LoadRequest, SuggestionRequest
-from app.signals import emit
 from models.params import GenerationParams
 from models.results import Delta, GenerationStats
 from models.spec import LoadProgress, ModelInfo, ModelSpec
@@ -97,25 +96,25 @@ class InferenceWorker(QObject):
             return
         except Exception as exc:  # any load failure becomes a message, never a crash
             self._load_error = describe_error(exc)
-            emit(self.load_failed, self._load_error)
+            self.load_failed.emit(self._load_error)
             return
         self._ready = True
-        emit(self.loaded, info)
+        self.loaded.emit(info)
 
     def _report_progress(self, progress: LoadProgress) -> None:
         if self._shutting_down.is_set():
             raise _LoadAbandoned
-        emit(self.load_progress, progress)
+        self.load_progress.emit(progress)
 
     @Slot(object)
     def generate(self, request: SuggestionRequest) -> None:
         if request.cancelled.is_set() or self._shutting_down.is_set():
             # Superseded while it waited in the queue: report it without running the model.
-            emit(self.finished, request.request_id, GenerationStats(cancelled=True))
+            self.finished.emit(request.request_id, GenerationStats(cancelled=True))
             return
         if self._engine is None or not self._ready:
             reason = f": {self._load_error}" if self._load_error else ""
-            emit(self.failed, request.request_id, f"No model is loaded{reason}")
+            self.failed.emit(request.request_id, f"No model is loaded{reason}")
             return
         engine = self._engine
         try:
@@ -125,7 +124,7 @@ class InferenceWorker(QObject):
                     if request.cancelled.is_set():
                         break
                     if delta.text:
-                        emit(self.token_ready, request.request_id, delta.alternative, delta.text)
+                        self.token_ready.emit(request.request_id, delta.alternative, delta.text)
             finally:
                 # Leaving early must still run the generator's cleanup (its stats, its cache).
                 close = getattr(deltas, "close", None)
@@ -133,7 +132,7 @@ class InferenceWorker(QObject):
                     close()
             stats = engine.last_stats
         except Exception as exc:  # OOM, engine bugs: report and stay ready for the next one
-            emit(self.failed, request.request_id, describe_error(exc))
+            self.failed.emit(request.request_id, describe_error(exc))
             return
         if request.cancelled.is_set() and not stats.cancelled:
             stats = GenerationStats(
@@ -146,7 +145,7 @@ class InferenceWorker(QObject):
                 cancelled=True,
                 stop_reason="cancelled",
             )
-        emit(self.finished, request.request_id, stats)
+        self.finished.emit(request.request_id, stats)
 
 
 class InferenceController(QObject):
@@ -200,7 +199,7 @@ class InferenceController(QObject):
         self._spec = spec
         self.loading = True
         self.load_error = None
-        emit(self._load_requested, LoadRequest(spec))
+        self._load_requested.emit(LoadRequest(spec))
 
     def request(self, text_before_cursor: str, params: GenerationParams) -> int:
         """Ask for a continuation; cancels the previous request. Returns the new request id."""
@@ -210,7 +209,7 @@ class InferenceController(QObject):
         request = SuggestionRequest.snapshot(self._next_id, text_before_cursor, params)
         self._next_id += 1
         self._current = request
-        emit(self._generate_requested, request)
+        self._generate_requested.emit(request)
         return request.request_id
 
     def stop(self) -> None:
@@ -242,35 +241,35 @@ class InferenceController(QObject):
 
     @Slot(object)
     def _on_load_progress(self, progress: LoadProgress) -> None:
-        emit(self.model_progress, progress)
+        self.model_progress.emit(progress)
 
     @Slot(object)
     def _on_loaded(self, info: ModelInfo) -> None:
         self.loading = False
         self.model_info = info
-        emit(self.model_loaded, info)
+        self.model_loaded.emit(info)
 
     @Slot(str)
     def _on_load_failed(self, message: str) -> None:
         self.loading = False
         self.load_error = message
-        emit(self.model_failed, message)
+        self.model_failed.emit(message)
 
     @Slot(int, int, str)
     def _on_token_ready(self, request_id: int, alternative: int, text: str) -> None:
         current = self._current
         if current is None or current.request_id != request_id or current.cancelled.is_set():
             return  # stale: a newer request, a stop or a dismissal superseded it
-        emit(self.suggestion_delta, request_id, alternative, text)
+        self.suggestion_delta.emit(request_id, alternative, text)
 
     @Slot(int, object)
     def _on_finished(self, request_id: int, stats: GenerationStats) -> None:
         if self._is_current(request_id):
             self._current = None
-            emit(self.suggestion_finished, request_id, stats)
+            self.suggestion_finished.emit(request_id, stats)
 
     @Slot(int, str)
     def _on_failed(self, request_id: int, message: str) -> None:
         if self._is_current(request_id):
             self._current = None
-            emit(self.suggestion_failed, request_id, message)
+            self.suggestion_failed.emit(request_id, message)

@@ -22,7 +22,6 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QGuiApplication
 
 from app.journal_store import JournalEntry, JournalStore, RecoverableEntry, RecoveryScan
-from app.signals import emit
 from app.textfile import TextFormat
 
 
@@ -110,7 +109,7 @@ class Journal(QObject):
     def flush(self) -> bool:
         """Write every pending change now; False if any write failed."""
         ok = self._write_pending(set(self._pending))
-        emit(self.flushed, ok)
+        self.flushed.emit(ok)
         return ok
 
     def recoverable(self) -> RecoveryScan:
@@ -196,14 +195,13 @@ class Journal(QObject):
             return False
         if self._failing:
             self._failing = False
-            emit(self.autosave_ok)
+            self.autosave_ok.emit()
         return True
 
     def _report_failure(self, error: OSError) -> None:
         self._failing = True
         where = error.filename or self._store.session_dir
-        emit(
-            self.autosave_failed,
+        self.autosave_failed.emit(
             f"Autosave failed: cannot write to {where} ({error.strerror or error}). "
             "Your text is still in the editor; save it to a file.",
         )

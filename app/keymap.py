@@ -5,10 +5,10 @@ Settings may rebind any action; everything else asks this table instead of hard-
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     CONTINUE = "continue"
     ACCEPT_ALL = "accept_all"
     ACCEPT_WORD = "accept_word"

@@ -13,7 +13,6 @@ import threading
 
 from PySide6.QtCore import QObject, Signal
 
-from app.signals import emit
 from models.download import DownloadCancelled, DownloadError, DownloadProgress, download_model
 
 
@@ -57,13 +56,13 @@ class HubDownload(QObject):
         try:
             folder = download_model(repo_id, progress=self._report, cancelled=cancel)
         except DownloadCancelled:
-            emit(self.cancelled, repo_id)
+            self.cancelled.emit(repo_id)
         except DownloadError as err:
-            emit(self.failed, repo_id, str(err))
+            self.failed.emit(repo_id, str(err))
         except Exception as err:  # a crash on this thread would vanish silently
-            emit(self.failed, repo_id, f"download of {repo_id} failed: {err}")
+            self.failed.emit(repo_id, f"download of {repo_id} failed: {err}")
         else:
-            emit(self.finished, repo_id, str(folder))
+            self.finished.emit(repo_id, str(folder))
 
     def _report(self, progress: DownloadProgress) -> None:
-        emit(self.progress, progress)
+        self.progress.emit(progress)

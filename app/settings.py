@@ -23,7 +23,6 @@ from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtGui import QKeySequence
 
 from app.keymap import ACTION_LABELS, DEFAULT_BINDINGS, Action
-from app.signals import emit
 from models.errors import ParamsError
 from models.params import GenerationParams, StopMode
 from models.spec import DEVICES, PRECISIONS, ModelSpec
@@ -260,7 +259,7 @@ class SettingsStore(QObject):
         self._write(settings)
         previous, self._current = self._current, settings
         if settings != previous:
-            emit(self.changed, settings)
+            self.changed.emit(settings)
 
     # --- reading ---------------------------------------------------------------------
 

@@ -21,7 +21,9 @@ def _parser() -> argparse.ArgumentParser:
     cont.add_argument("--min-p", type=float, default=0.0)
     cont.add_argument("--repetition-penalty", type=float, default=1.0)
     cont.add_argument("--max-new-tokens", type=int, default=48)
-    cont.add_argument("--stop", default="sentence", choices=["none", "sentence", "paragraph", "custom"])
+    cont.add_argument(
+        "--stop", default="sentence", choices=["none", "sentence", "paragraph", "custom"]
+    )
     cont.add_argument("--stop-string", action="append", default=[], dest="stop_strings")
     cont.add_argument("--seed", type=int, default=None)
     cont.add_argument("-n", type=int, default=1, help="number of alternatives")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from models.errors import ParamsError
 
 
-class StopMode(str, Enum):
+class StopMode(StrEnum):
     """Where a continuation ends, besides max_new_tokens and end-of-text."""
 
     NONE = "none"

@@ -16,7 +16,8 @@ def test_models_package_imports_no_qt_and_no_app() -> None:
     code = (
         "import sys, importlib\n"
         f"for m in {modules!r}: importlib.import_module(m)\n"
-        "bad = sorted(m for m in sys.modules if m.split('.')[0] in {'PySide6', 'shiboken6', 'app'})\n"
+        "roots = {'PySide6', 'shiboken6', 'app'}\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in roots)\n"
         "print(','.join(bad))\n"
     )
     result = subprocess.run(
