@@ -34,9 +34,12 @@ from models.stops import StopScanner
 ProgressCallback = Callable[[LoadProgress], None]
 DecodeStep = Callable[[Any, torch.Tensor, Any], torch.Tensor]
 
-# Prefill chunk sizes: small enough that a cancel acts within ~100 ms on a 2-core CPU with the
-# default model, large enough to keep the GPU busy.
-_PREFILL_CHUNK = {"cpu": 64, "cuda": 512, "mps": 256}
+# Prefill chunk sizes. A cancel waits for the running chunk; every forward also reads all the
+# weights once (~1 GB for the default model in fp32), so tiny chunks make prefill slow. On the
+# 2-core CPU with the default model (fp32), a 2,000-token prefill took ~6.9 s in chunks of 64,
+# ~5.5 s in 128 and ~3.8 s in 256 (one noisy run on a shared machine); cancel waits ~0.1-0.25 s
+# with 128. GPUs take large chunks in milliseconds.
+_PREFILL_CHUNK = {"cpu": 128, "cuda": 512, "mps": 256}
 
 
 def forward_tokens(model: Any, input_ids: torch.Tensor, kv: Any) -> torch.Tensor:
@@ -312,8 +315,9 @@ class Engine:
             if cancelled.is_set():
                 return None, reused
             piece = ids[start : start + chunk]
-            piece_ids = torch.tensor([piece], device=device)
-            logits = forward_tokens(self._model, piece_ids, self._cache.kv)
+            logits = forward_tokens(
+                self._model, torch.tensor([piece], device=device), self._cache.kv
+            )
             self._cache.extend(piece)
         return logits, reused
 
