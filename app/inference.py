@@ -7,12 +7,15 @@ with the request id; the controller drops results of any request that is no long
 re-emits the rest for the window. Cancellation is a threading.Event that the controller sets
 directly from the GUI thread, because a queued "stop" signal would wait behind the generation.
 
-Requests sent while the model is still loading simply queue behind the load in the worker's event
-queue; superseded ones are cancelled before they start, so at most the newest one runs.
+Loading runs in a second thread (ModelLoader) into a fresh engine, so the model in use keeps
+serving while another loads; the worker swaps engines only when the new one loaded. Until a first
+model is ready, the newest request waits in the worker and runs as soon as it is; superseded ones
+are cancelled before they start, so at most the newest one runs.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from typing import Protocol
@@ -20,6 +23,7 @@ from typing import Protocol
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from app.requests import LoadRequest, SuggestionRequest
+from models.device_probe import DeviceInfo
 from models.params import GenerationParams
 from models.results import Delta, GenerationStats
 from models.spec import LoadProgress, ModelInfo, ModelSpec
@@ -41,7 +45,10 @@ class EngineLike(Protocol):
 
 
 EngineFactory = Callable[[], EngineLike]
-"""Creates the engine. Called inside the worker thread, so importing torch happens there."""
+"""Creates an engine, one per load. Called in the loader thread: torch is imported there."""
+
+DeviceProbe = Callable[[], list[DeviceInfo]]
+"""Lists the devices present (models.device_probe.available_devices); runs in the loader thread."""
 
 
 def default_engine_factory() -> EngineLike:
@@ -51,8 +58,15 @@ def default_engine_factory() -> EngineLike:
     return Engine()
 
 
+def default_device_probe() -> list[DeviceInfo]:
+    from models.device_probe import available_devices
+
+    return available_devices()
+
+
 class _LoadAbandoned(Exception):
-    """Raised from the progress callback to stop a load the app no longer wants (shutting down)."""
+    """Raised from the progress callback to stop a load the app no longer wants (a newer load
+    superseded it, or the app is shutting down)."""
 
 
 def describe_error(exc: BaseException) -> str:
@@ -63,48 +77,133 @@ def describe_error(exc: BaseException) -> str:
     return text or type(exc).__name__
 
 
-class InferenceWorker(QObject):
-    """Owns the Engine; lives in the worker thread. Never touches widgets or documents.
+class ModelLoader(QObject):
+    """Loads models into fresh engines; lives in its own thread, so that the worker keeps
+    generating with the engine it has meanwhile. Never touches widgets.
 
-    Every slot runs in the worker thread; every signal carries plain values and is delivered to
-    the GUI thread queued.
+    A loaded engine is handed to the worker (queued signal) and never used here again: one
+    owner thread at a time, as the Engine's contract asks.
     """
 
-    load_progress = Signal(object)  # LoadProgress
-    loaded = Signal(object)  # ModelInfo
-    load_failed = Signal(str)
+    progress = Signal(object)  # LoadProgress
+    devices_found = Signal(object)  # list[DeviceInfo]
+    loaded = Signal(object, object, object)  # LoadRequest, engine, ModelInfo
+    failed = Signal(object, str)  # LoadRequest, message
+    abandoned = Signal(object)  # LoadRequest
+
+    def __init__(
+        self,
+        engine_factory: EngineFactory,
+        device_probe: DeviceProbe,
+        shutting_down: threading.Event,
+    ) -> None:
+        super().__init__()
+        self._engine_factory = engine_factory
+        self._device_probe = device_probe
+        self._shutting_down = shutting_down
+
+    @Slot(object)
+    def load(self, request: LoadRequest) -> None:
+        try:
+            self._check(request)
+            engine = self._engine_factory()
+            info = engine.load(request.spec, lambda progress: self._report(request, progress))
+        except _LoadAbandoned:
+            self.abandoned.emit(request)
+            return
+        except Exception as exc:  # any load failure becomes a message, never a crash
+            self.failed.emit(request, describe_error(exc))
+            self._probe_devices()
+            return
+        self.loaded.emit(request, engine, info)
+        self._probe_devices()
+
+    def _check(self, request: LoadRequest) -> None:
+        if self._shutting_down.is_set() or request.superseded.is_set():
+            raise _LoadAbandoned
+
+    def _report(self, request: LoadRequest, progress: LoadProgress) -> None:
+        self._check(request)
+        self.progress.emit(progress)
+
+    def _probe_devices(self) -> None:
+        # Probing needs torch. A real engine has imported it by now, so this costs milliseconds;
+        # an engine that never imported it (the tests' fakes) must not pay seconds for it here.
+        if "torch" not in sys.modules and self._device_probe is default_device_probe:
+            return
+        try:
+            devices = self._device_probe()
+        except Exception:  # the settings panel then offers Auto and the CPU only
+            return
+        self.devices_found.emit(devices)
+
+
+class InferenceWorker(QObject):
+    """Owns the engine in use; lives in the worker thread. Never touches widgets or documents.
+
+    Every slot runs in the worker thread; every signal carries plain values and is delivered to
+    the GUI thread queued. Loads go to the ModelLoader (start_load) and come back as a ready
+    engine, which replaces the current one only then: a failed load leaves it serving.
+    """
+
+    start_load = Signal(object)  # LoadRequest, to the loader thread
+    loaded = Signal(int, object)  # load id, ModelInfo
+    load_failed = Signal(int, str)  # load id, message
     token_ready = Signal(int, int, str)  # request id, alternative index, text delta
     finished = Signal(int, object)  # request id, GenerationStats
     failed = Signal(int, str)  # request id, message
 
-    def __init__(self, engine_factory: EngineFactory, shutting_down: threading.Event) -> None:
+    def __init__(self, shutting_down: threading.Event) -> None:
         super().__init__()
-        self._engine_factory = engine_factory
         self._shutting_down = shutting_down
         self._engine: EngineLike | None = None
-        self._ready = False
         self._load_error = ""
+        self._loads_in_flight = 0
+        self._waiting: SuggestionRequest | None = None  # asked for before any model was ready
+        self._default_threads: int | None = None
 
     @Slot(object)
     def load(self, request: LoadRequest) -> None:
-        self._ready = False
-        try:
-            if self._engine is None:
-                self._engine = self._engine_factory()
-            info = self._engine.load(request.spec, self._report_progress)
-        except _LoadAbandoned:
-            return
-        except Exception as exc:  # any load failure becomes a message, never a crash
-            self._load_error = describe_error(exc)
-            self.load_failed.emit(self._load_error)
-            return
-        self._ready = True
-        self.loaded.emit(info)
+        self._loads_in_flight += 1
+        self.start_load.emit(request)
 
-    def _report_progress(self, progress: LoadProgress) -> None:
-        if self._shutting_down.is_set():
-            raise _LoadAbandoned
-        self.load_progress.emit(progress)
+    @Slot(object, object, object)
+    def _on_engine_loaded(self, request: LoadRequest, engine: EngineLike, info: ModelInfo) -> None:
+        self._loads_in_flight -= 1
+        if not (request.superseded.is_set() or self._shutting_down.is_set()):
+            self._engine = engine  # the old engine is dropped here, in its owner thread
+            self._load_error = ""
+            self.loaded.emit(request.load_id, info)
+        self._run_waiting()
+
+    @Slot(object, str)
+    def _on_load_failed(self, request: LoadRequest, message: str) -> None:
+        self._loads_in_flight -= 1
+        if not request.superseded.is_set():
+            self._load_error = message
+            self.load_failed.emit(request.load_id, message)
+        self._run_waiting()
+
+    @Slot(object)
+    def _on_load_abandoned(self, request: LoadRequest) -> None:
+        self._loads_in_flight -= 1
+        self._run_waiting()
+
+    def _run_waiting(self) -> None:
+        if self._waiting is None or (self._engine is None and self._loads_in_flight):
+            return
+        request, self._waiting = self._waiting, None
+        self.generate(request)
+
+    @Slot(int)
+    def set_cpu_threads(self, count: int) -> None:
+        """torch's CPU threads for generation; 0 restores torch's own choice. Runs here because
+        torch keeps the setting per calling thread once that thread has computed anything."""
+        import torch
+
+        if self._default_threads is None:
+            self._default_threads = torch.get_num_threads()
+        torch.set_num_threads(count or self._default_threads)
 
     @Slot(object)
     def generate(self, request: SuggestionRequest) -> None:
@@ -112,7 +211,12 @@ class InferenceWorker(QObject):
             # Superseded while it waited in the queue: report it without running the model.
             self.finished.emit(request.request_id, GenerationStats(cancelled=True))
             return
-        if self._engine is None or not self._ready:
+        if self._engine is None and self._loads_in_flight:
+            if self._waiting is not None:  # superseded while waiting for the model
+                self.finished.emit(self._waiting.request_id, GenerationStats(cancelled=True))
+            self._waiting = request
+            return
+        if self._engine is None:
             reason = f": {self._load_error}" if self._load_error else ""
             self.failed.emit(request.request_id, f"No model is loaded{reason}")
             return
@@ -156,8 +260,9 @@ class InferenceController(QObject):
     """
 
     model_progress = Signal(object)  # LoadProgress
-    model_loaded = Signal(object)  # ModelInfo
-    model_failed = Signal(str)
+    model_loaded = Signal(object)  # ModelInfo: the model now serving
+    model_failed = Signal(str)  # the newest load failed; model_info (if any) still serves
+    devices_found = Signal(object)  # list[DeviceInfo], after each load
     suggestion_delta = Signal(int, int, str)  # request id, alternative index, text delta
     suggestion_finished = Signal(int, object)  # request id, GenerationStats
     suggestion_failed = Signal(int, str)  # request id, message
@@ -166,19 +271,37 @@ class InferenceController(QObject):
     _load_requested = Signal(object)
     _generate_requested = Signal(object)
 
-    def __init__(self, engine_factory: EngineFactory, parent: QObject | None = None) -> None:
+    _cpu_threads_requested = Signal(int)
+
+    def __init__(
+        self,
+        engine_factory: EngineFactory,
+        parent: QObject | None = None,
+        device_probe: DeviceProbe = default_device_probe,
+    ) -> None:
         super().__init__(parent)
         self._shutting_down = threading.Event()
         self._thread = QThread()
         self._thread.setObjectName("penwright-inference")
-        self._worker = InferenceWorker(engine_factory, self._shutting_down)
+        self._worker = InferenceWorker(self._shutting_down)
         self._worker.moveToThread(self._thread)
         # The worker has no parent, so it is deleted on the worker thread when that stops.
         self._thread.finished.connect(self._worker.deleteLater)
+        self._loader_thread = QThread()
+        self._loader_thread.setObjectName("penwright-loader")
+        self._loader = ModelLoader(engine_factory, device_probe, self._shutting_down)
+        self._loader.moveToThread(self._loader_thread)
+        self._loader_thread.finished.connect(self._loader.deleteLater)
 
         self._load_requested.connect(self._worker.load)
         self._generate_requested.connect(self._worker.generate)
-        self._worker.load_progress.connect(self._on_load_progress)
+        self._cpu_threads_requested.connect(self._worker.set_cpu_threads)
+        self._worker.start_load.connect(self._loader.load)
+        self._loader.loaded.connect(self._worker._on_engine_loaded)
+        self._loader.failed.connect(self._worker._on_load_failed)
+        self._loader.abandoned.connect(self._worker._on_load_abandoned)
+        self._loader.progress.connect(self._on_load_progress)
+        self._loader.devices_found.connect(self._on_devices_found)
         self._worker.loaded.connect(self._on_loaded)
         self._worker.load_failed.connect(self._on_load_failed)
         self._worker.token_ready.connect(self._on_token_ready)
@@ -187,25 +310,37 @@ class InferenceController(QObject):
 
         self._next_id = 1
         self._current: SuggestionRequest | None = None
-        self._spec: ModelSpec | None = None
+        self._load: LoadRequest | None = None
         self.model_info: ModelInfo | None = None
+        self.devices: list[DeviceInfo] | None = None  # None until a load has probed them
         self.loading = False
         self.load_error: str | None = None
         self._thread.start()
+        self._loader_thread.start()
 
     # -- requests from the GUI -------------------------------------------------------------
 
     def load_model(self, spec: ModelSpec) -> None:
-        self._spec = spec
+        """Load spec in the background; the model in use (if any) serves until it is ready.
+        A newer call supersedes a load still running."""
+        previous = self._load
+        if previous is not None:
+            previous.superseded.set()
+        load_id = previous.load_id + 1 if previous is not None else 1
+        self._load = LoadRequest(spec, load_id)
         self.loading = True
         self.load_error = None
-        self._load_requested.emit(LoadRequest(spec))
+        self._load_requested.emit(self._load)
+
+    def set_cpu_threads(self, count: int) -> None:
+        """CPU threads for generation (0: torch decides); applies from the next request."""
+        self._cpu_threads_requested.emit(count)
 
     def request(self, text_before_cursor: str, params: GenerationParams) -> int:
         """Ask for a continuation; cancels the previous request. Returns the new request id."""
         self.stop()
-        if self.load_error is not None and self._spec is not None:
-            self.load_model(self._spec)  # the last load failed: try again before this request
+        if self.load_error is not None and self.model_info is None and self._load is not None:
+            self.load_model(self._load.spec)  # no model at all: try again before this request
         request = SuggestionRequest.snapshot(self._next_id, text_before_cursor, params)
         self._next_id += 1
         self._current = request
@@ -229,9 +364,10 @@ class InferenceController(QObject):
         """Cancel, stop the worker thread and wait for it. Safe to call twice."""
         self._shutting_down.set()
         self.stop()
-        if self._thread.isRunning():
-            self._thread.quit()
-            self._thread.wait()
+        for thread in (self._thread, self._loader_thread):
+            thread.quit()
+        for thread in (self._thread, self._loader_thread):
+            thread.wait()
 
     # -- results from the worker (GUI thread) -------------------------------------------------
 
@@ -243,17 +379,29 @@ class InferenceController(QObject):
     def _on_load_progress(self, progress: LoadProgress) -> None:
         self.model_progress.emit(progress)
 
-    @Slot(object)
-    def _on_loaded(self, info: ModelInfo) -> None:
-        self.loading = False
+    def _is_current_load(self, load_id: int) -> bool:
+        return self._load is not None and self._load.load_id == load_id
+
+    @Slot(int, object)
+    def _on_loaded(self, load_id: int, info: ModelInfo) -> None:
+        # Whichever load it was, the worker now serves with it; only the newest ends "loading".
         self.model_info = info
+        if self._is_current_load(load_id):
+            self.loading = False
         self.model_loaded.emit(info)
 
-    @Slot(str)
-    def _on_load_failed(self, message: str) -> None:
+    @Slot(int, str)
+    def _on_load_failed(self, load_id: int, message: str) -> None:
+        if not self._is_current_load(load_id):
+            return
         self.loading = False
         self.load_error = message
         self.model_failed.emit(message)
+
+    @Slot(object)
+    def _on_devices_found(self, devices: list[DeviceInfo]) -> None:
+        self.devices = list(devices)
+        self.devices_found.emit(self.devices)
 
     @Slot(int, int, str)
     def _on_token_ready(self, request_id: int, alternative: int, text: str) -> None:

@@ -8,7 +8,7 @@ ever touching a widget or the QTextDocument.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from models.params import GenerationParams
 from models.spec import ModelSpec
@@ -20,9 +20,12 @@ budget; this bound only keeps the snapshot (and the copy made for the queued sig
 
 @dataclass(frozen=True)
 class LoadRequest:
-    """Load (or replace) the worker's model."""
+    """Load a model to replace the worker's. A newer load supersedes this one: the controller
+    sets `superseded` (from the GUI thread) and the loader stops at its next progress report."""
 
     spec: ModelSpec
+    load_id: int = 0
+    superseded: threading.Event = field(default_factory=threading.Event)
 
 
 @dataclass(frozen=True)
