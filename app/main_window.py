@@ -10,7 +10,7 @@ import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Slot
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
@@ -25,10 +25,15 @@ from PySide6.QtWidgets import (
 )
 
 from app.editor import Editor
-from app.inference import EngineFactory, InferenceController
+from app.inference import DeviceProbe, EngineFactory, InferenceController, default_device_probe
 from app.keymap import ACTION_LABELS, DEFAULT_BINDINGS, Action
-from app.status import StatusPanel, count_words
+from app.settings import SettingsStore
+from app.settings_apply import SettingsApplier
+from app.status import StatusPanel
 from app.textfile import NotTextError, SaveError, TextFormat, read_text_file, write_text_file
+from app.unsaved_prompt import UnsavedChoice, ask_unsaved_changes
+from app.window_dialogs import WindowDialogs
+from app.word_count import WordCounter
 from models.params import GenerationParams
 from models.results import GenerationStats
 from models.spec import LoadProgress, ModelInfo, ModelSpec
@@ -41,6 +46,10 @@ FILE_FILTER = "Text files (*.txt *.md);;All files (*)"
 
 
 class MainWindow(QMainWindow):
+    # For autosave and file watching (app/document_session.py).
+    document_replaced = Signal()  # New, Open, Reload or a recovery put another document here
+    document_saved = Signal(object)  # Path: the document was written there and is that file now
+
     def __init__(
         self,
         engine_factory: EngineFactory,
@@ -49,6 +58,8 @@ class MainWindow(QMainWindow):
         model_spec: ModelSpec | None = None,
         base_params: GenerationParams | None = None,
         parent: QWidget | None = None,
+        store: SettingsStore | None = None,
+        device_probe: DeviceProbe = default_device_probe,
     ) -> None:
         super().__init__(parent)
         self._settings = settings
@@ -64,7 +75,7 @@ class MainWindow(QMainWindow):
         self.status_panel = StatusPanel(self)
         self.statusBar().addPermanentWidget(self.status_panel)
 
-        self.controller = InferenceController(engine_factory, self)
+        self.controller = InferenceController(engine_factory, self, device_probe)
         self._connect_inference()
 
         self._auto_suggest_timer = QTimer(self)
@@ -76,9 +87,16 @@ class MainWindow(QMainWindow):
         self._build_file_menu()
         self.editor.document().modificationChanged.connect(self.setWindowModified)
         self.editor.document().contentsChange.connect(self._on_contents_change)
-        self.editor.textChanged.connect(self._update_word_count)
+        # Counted per paragraph: recounting a 5 MB text per keystroke would stall typing.
+        self.word_counter = WordCounter(self.editor.document(), self)
+        self.word_counter.changed.connect(self.status_panel.show_word_count)
         self._update_title()
         self.resize(900, 640)
+        # Preferences, Diagnostics, About and live settings (issue 4); the store is loaded already.
+        self.settings_store = store
+        if store is not None:
+            self.settings_applier = SettingsApplier(self, store)
+            self.dialogs = WindowDialogs(self, store)
 
     # -- construction -------------------------------------------------------------------------
 
@@ -144,7 +162,7 @@ class MainWindow(QMainWindow):
         toolbar.addAction(self.auto_suggest_action)
 
     def _build_file_menu(self) -> None:
-        menu = self.menuBar().addMenu("&File")
+        menu = self.file_menu = self.menuBar().addMenu("&File")
         entries = (
             ("&New", QKeySequence.StandardKey.New, self.new_file),
             ("&Open…", QKeySequence.StandardKey.Open, self.open_file_dialog),
@@ -160,7 +178,7 @@ class MainWindow(QMainWindow):
         self.recent_menu.triggered.connect(self._on_recent_chosen)
         menu.addMenu(self.recent_menu)
         menu.addSeparator()
-        quit_action = menu.addAction("&Quit")
+        quit_action = self.quit_action = menu.addAction("&Quit")
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
 
@@ -187,8 +205,18 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_model_failed(self, message: str) -> None:
-        self.status_panel.show_load_failed(message)
-        self.show_notice(f"The model could not be loaded: {message}")
+        serving = self.controller.model_info
+        if serving is None:
+            self.status_panel.show_load_failed(message)
+            self.show_notice(f"The model could not be loaded: {message}")
+            return
+        self.status_panel.show_loaded(serving)  # a failed switch: the old model goes on serving
+        if self.controller.busy:
+            self.status_panel.show_state("Generating…")
+        self.show_notice(
+            f"Could not switch to {self._model_spec.source}: {message}\n"
+            f"Still using {serving.name}."
+        )
 
     # -- suggestions --------------------------------------------------------------------------
 
@@ -209,7 +237,7 @@ class MainWindow(QMainWindow):
         context = self.editor.text_before_cursor()
         request_id = self.controller.request(context, self.current_params())
         self.editor.start_suggestion(request_id)
-        if self.controller.loading:
+        if self.controller.loading and self.controller.model_info is None:
             # The state label keeps showing load progress; _on_model_loaded says "Generating…".
             self.statusBar().showMessage(
                 "The model is still loading; your suggestion will start when it is ready.", 8000
@@ -241,6 +269,10 @@ class MainWindow(QMainWindow):
             self.editor.dismiss_suggestion(notify=False)
         self.status_panel.show_state("Suggestion failed")
         self.show_notice(f"No suggestion: {message}")
+
+    def set_auto_suggest_delay(self, milliseconds: int) -> None:
+        """How long a typing pause lasts before auto-suggest asks for a continuation."""
+        self._auto_suggest_timer.setInterval(milliseconds)
 
     @Slot(bool)
     def _on_auto_suggest_toggled(self, enabled: bool) -> None:
@@ -277,10 +309,6 @@ class MainWindow(QMainWindow):
     def _on_notice_closed(self) -> None:
         self._notice = None
 
-    @Slot()
-    def _update_word_count(self) -> None:
-        self.status_panel.show_word_count(count_words(self.editor.toPlainText()))
-
     # -- files --------------------------------------------------------------------------------
 
     def _update_title(self) -> None:
@@ -293,28 +321,29 @@ class MainWindow(QMainWindow):
         """True if there are no unsaved changes, or the writer saved or chose to discard them."""
         if not self.editor.document().isModified():
             return True
-        answer = QMessageBox.question(
-            self,
-            APP_NAME,
-            "Save the changes to this document?",
-            QMessageBox.StandardButton.Save
-            | QMessageBox.StandardButton.Discard
-            | QMessageBox.StandardButton.Cancel,
-        )
-        if answer == QMessageBox.StandardButton.Save:
+        name = self.file_path.name if self.file_path else "Untitled"
+        answer = ask_unsaved_changes(self, name)
+        if answer is UnsavedChoice.SAVE:
             return self.save()
-        return answer == QMessageBox.StandardButton.Discard
+        return answer is UnsavedChoice.DISCARD
+
+    def show_document(
+        self, text: str, path: Path | None, fmt: TextFormat, *, modified: bool = False
+    ) -> None:
+        """Put a document in the editor (new, opened, reloaded or recovered) and announce it."""
+        self.editor.dismiss_suggestion()
+        self.editor.setPlainText(text)
+        self.file_path = path
+        self.file_format = fmt
+        self.editor.document().setModified(modified)
+        self._update_title()
+        self.document_replaced.emit()
 
     @Slot()
     def new_file(self) -> None:
         if not self.ask_to_discard_changes():
             return
-        self.editor.dismiss_suggestion()
-        self.editor.setPlainText("")
-        self.file_path = None
-        self.file_format = TextFormat()
-        self.editor.document().setModified(False)
-        self._update_title()
+        self.show_document("", None, TextFormat())
 
     @Slot()
     def open_file_dialog(self) -> None:
@@ -336,13 +365,8 @@ class MainWindow(QMainWindow):
         except OSError as exc:
             self.show_notice(f"Could not open {path}: {exc.strerror or exc}")
             return False
-        self.editor.dismiss_suggestion()
-        self.editor.setPlainText(text)
-        self.file_path = Path(path).resolve()
-        self.file_format = fmt
-        self.editor.document().setModified(False)
-        self._remember_recent(self.file_path)
-        self._update_title()
+        self.show_document(text, Path(path).resolve(), fmt)
+        self._remember_recent(Path(path).resolve())
         return True
 
     @Slot()
@@ -368,6 +392,7 @@ class MainWindow(QMainWindow):
         self._remember_recent(self.file_path)
         self._update_title()
         self.statusBar().showMessage(f"Saved {self.file_path.name}", 3000)
+        self.document_saved.emit(self.file_path)
         return True
 
     def _dialog_folder(self) -> str:
