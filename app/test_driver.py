@@ -1,0 +1,100 @@
+"""A test-only remote control, so a subprocess test can drive the real app.
+
+Inert unless the environment variable PENWRIGHT_TEST_DRIVER holds a JSON object:
+
+    {"type": "text to type", "interval_ms": 10, "then": "stay" | "quit-discard"}
+
+With it, the app (1) answers the recovery dialog itself instead of waiting for a click: it prints
+`offered <JSON list of {"title", "text"}>` and recovers everything; (2) prints
+`ready <JSON {"text", "modified"}>` once start-up is done; (3) types the text into the editor
+one key event per interval, printing `typed N` after each, and `typed all` at the end; (4) with
+"quit-discard", then closes the window and answers the unsaved-changes question with Discard,
+which is a clean quit. Key events go through the editor's keyPressEvent, the path real typing
+takes, so the journal sees exactly what it would see.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Slot
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from app.main_window import MainWindow
+from app.recovery_dialog import RecoveryDialog
+
+DRIVER_ENV = "PENWRIGHT_TEST_DRIVER"
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
+@dataclass(frozen=True)
+class DriverScript:
+    type: str = ""
+    interval_ms: int = 10
+    then: str = "stay"
+
+
+class TestDriver(QObject):
+    """Types into a window and answers its questions, reporting on stdout."""
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    def __init__(self, script: DriverScript, window: MainWindow) -> None:
+        super().__init__(window)
+        self._script = script
+        self._window = window
+        self._typed = 0
+        self._timer = QTimer(self)
+        self._timer.setInterval(script.interval_ms)
+        self._timer.timeout.connect(self._type_next)
+
+    @classmethod
+    def from_environment(cls, window: MainWindow) -> TestDriver | None:
+        raw = os.environ.get(DRIVER_ENV)
+        if not raw:
+            return None
+        return cls(DriverScript(**json.loads(raw)), window)
+
+    def run_recovery_dialog(self, dialog: RecoveryDialog) -> object:
+        """Stands in for dialog.exec(): report what is offered and recover all of it."""
+        offered = [{"title": i.entry.title, "text": i.entry.text} for i in dialog.ticked()]
+        _say(f"offered {json.dumps(offered)}")
+        dialog.recover_button.click()
+        return dialog.result()
+
+    def start(self) -> None:
+        editor = self._window.editor
+        modified = editor.document().isModified()
+        _say(f"ready {json.dumps({'text': editor.toPlainText(), 'modified': modified})}")
+        editor.setFocus()
+        self._timer.start()
+
+    @Slot()
+    def _type_next(self) -> None:
+        if self._typed >= len(self._script.type):
+            self._timer.stop()
+            _say("typed all")
+            if self._script.then == "quit-discard":
+                QTimer.singleShot(0, self._answer_discard)
+                self._window.close()
+            return
+        character = self._script.type[self._typed]
+        for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+            event = QKeyEvent(kind, Qt.Key.Key_unknown, Qt.KeyboardModifier.NoModifier, character)
+            QApplication.sendEvent(self._window.editor, event)
+        self._typed += 1
+        _say(f"typed {self._typed}")
+
+    @Slot()
+    def _answer_discard(self) -> None:
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            box.button(QMessageBox.StandardButton.Discard).click()
+        else:  # the question has not appeared yet
+            QTimer.singleShot(10, self._answer_discard)
