@@ -55,7 +55,7 @@ def greedy_reference(loaded: Any, context: str, max_new_tokens: int) -> list[int
 
 
 def test_document_is_longer_than_the_sliding_window(default_model: Any) -> None:
-    assert len(default_model.tokenizer(DOCUMENT)["input_ids"]) > 512 + 300
+    assert len(default_model.tokenizer(DOCUMENT)["input_ids"]) > 512 + 100
     assert default_model.model.config.sliding_window == 512
 
 
