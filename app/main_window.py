@@ -214,8 +214,7 @@ class MainWindow(QMainWindow):
         if self.controller.busy:
             self.status_panel.show_state("Generating…")
         self.show_notice(
-            f"Could not switch to {self._model_spec.source}: {message}\n"
-            f"Still using {serving.name}."
+            f"Could not switch to {self._model_spec.source}: {message}\nStill using {serving.name}."
         )
 
     # -- suggestions --------------------------------------------------------------------------
