@@ -69,6 +69,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--requests", type=int, default=3, help="appended-sentence requests")
     parser.add_argument("--no-baseline", action="store_true", help="measure the engine only")
     parser.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="torch CPU threads (0: torch's default, one per core); 1 gives steadier figures "
+        "when other processes share the cores, since a 2-thread team stalls when one is preempted",
+    )
+    parser.add_argument(
         "--include-first-load",
         action="store_true",
         help="also time the first load (GGUF conversion) into a temporary cache folder",
@@ -88,8 +95,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench: unknown precision {unknown}: choose from {', '.join(PRECISIONS)}",
               file=sys.stderr)
         return 2
-    if args.requests < 1 or args.new_tokens < 2 or args.doc_tokens < 16:
-        print("bench: --requests >= 1, --new-tokens >= 2, --doc-tokens >= 16", file=sys.stderr)
+    if args.requests < 1 or args.new_tokens < 2 or args.doc_tokens < 16 or args.threads < 0:
+        print("bench: --requests >= 1, --new-tokens >= 2, --doc-tokens >= 16, --threads >= 0",
+              file=sys.stderr)
         return 2
 
     first_load_s = _first_load(args) if args.include_first_load else None
@@ -113,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
 def _in_child(args: argparse.Namespace, config: str, env: dict[str, str] | None = None) -> Any:
     argv = [sys.executable, "-m", "benchmarks.bench", "--child", config, "--model", args.model,
             "--device", args.device, "--doc-tokens", str(args.doc_tokens),
-            "--new-tokens", str(args.new_tokens), "--requests", str(args.requests)]
+            "--new-tokens", str(args.new_tokens), "--requests", str(args.requests),
+            "--threads", str(args.threads)]
     root = Path(__file__).resolve().parents[1]
     proc = subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True, check=False)
     for line in proc.stdout.splitlines():
@@ -140,6 +149,10 @@ def _first_load(args: argparse.Namespace) -> float | None:
 
 def _run_child(args: argparse.Namespace) -> int:
     kind, _, precision = args.child.partition(":")
+    if args.threads > 0:
+        import torch
+
+        torch.set_num_threads(args.threads)
     if kind == "first-load":
         payload: dict[str, Any] = {"first_load_s": _timed_load(args, "auto")[1]}
     elif kind == "baseline":
@@ -331,7 +344,7 @@ def _report(args: argparse.Namespace, results: list[Figures]) -> dict[str, Any]:
             "processor": platform.processor(),
             "cpu_count": os.cpu_count(),
             "torch": torch.__version__,
-            "torch_threads": torch.get_num_threads(),
+            "torch_threads": args.threads or torch.get_num_threads(),
             "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         },
         "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()
