@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     session = DocumentSession(window, journal, FileWatcher(window))
     journal.start()
     journal.watch_application(app)  # type: ignore[arg-type]
-    driver = TestDriver.from_environment(window)  # None unless a test drives the app
+    driver = TestDriver.from_environment(window, journal)  # None unless a test drives the app
 
     window.show()  # before any model work: the writer can start at once
     window.settings_applier.report_warnings(stored.warnings)

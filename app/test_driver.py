@@ -7,7 +7,8 @@ Inert unless the environment variable PENWRIGHT_TEST_DRIVER holds a JSON object:
 With it, the app (1) answers the recovery dialog itself instead of waiting for a click: it prints
 `offered <JSON list of {"title", "text"}>` and recovers everything; (2) prints
 `ready <JSON {"text", "modified"}>` once start-up is done; (3) types the text into the editor
-one key event per interval, printing `typed N` after each, and `typed all` at the end; (4) with
+one key event per interval, printing `typed N` after each, and `typed all` at the end, and
+prints `journalled N` after each successful journal write (N: characters typed by then); (4) with
 "quit-discard", then closes the window and answers the unsaved-changes question with Discard,
 which is a clean quit. Key events go through the editor's keyPressEvent, the path real typing
 takes, so the journal sees exactly what it would see.
@@ -23,6 +24,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Slot
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from app.journal import Journal
 from app.main_window import MainWindow
 from app.recovery_dialog import RecoveryDialog
 
@@ -45,7 +47,7 @@ class TestDriver(QObject):
 
     __test__ = False  # not a pytest test class, despite the name
 
-    def __init__(self, script: DriverScript, window: MainWindow) -> None:
+    def __init__(self, script: DriverScript, window: MainWindow, journal: Journal) -> None:
         super().__init__(window)
         self._script = script
         self._window = window
@@ -53,13 +55,14 @@ class TestDriver(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(script.interval_ms)
         self._timer.timeout.connect(self._type_next)
+        journal.flushed.connect(self._on_journal_flushed)
 
     @classmethod
-    def from_environment(cls, window: MainWindow) -> TestDriver | None:
+    def from_environment(cls, window: MainWindow, journal: Journal) -> TestDriver | None:
         raw = os.environ.get(DRIVER_ENV)
         if not raw:
             return None
-        return cls(DriverScript(**json.loads(raw)), window)
+        return cls(DriverScript(**json.loads(raw)), window, journal)
 
     def run_recovery_dialog(self, dialog: RecoveryDialog) -> object:
         """Stands in for dialog.exec(): report what is offered and recover all of it."""
@@ -90,6 +93,11 @@ class TestDriver(QObject):
             QApplication.sendEvent(self._window.editor, event)
         self._typed += 1
         _say(f"typed {self._typed}")
+
+    @Slot(bool)
+    def _on_journal_flushed(self, ok: bool) -> None:
+        if ok:
+            _say(f"journalled {self._typed}")
 
     @Slot()
     def _answer_discard(self) -> None:
