@@ -281,32 +281,14 @@ class InferenceController(QObject):
     ) -> None:
         super().__init__(parent)
         self._shutting_down = threading.Event()
-        self._thread = QThread()
-        self._thread.setObjectName("penwright-inference")
-        self._worker = InferenceWorker(self._shutting_down)
-        self._worker.moveToThread(self._thread)
-        # The worker has no parent, so it is deleted on the worker thread when that stops.
-        self._thread.finished.connect(self._worker.deleteLater)
         self._loader_thread = QThread()
         self._loader_thread.setObjectName("penwright-loader")
         self._loader = ModelLoader(engine_factory, device_probe, self._shutting_down)
         self._loader.moveToThread(self._loader_thread)
         self._loader_thread.finished.connect(self._loader.deleteLater)
 
-        self._load_requested.connect(self._worker.load)
-        self._generate_requested.connect(self._worker.generate)
-        self._cpu_threads_requested.connect(self._worker.set_cpu_threads)
-        self._worker.start_load.connect(self._loader.load)
-        self._loader.loaded.connect(self._worker._on_engine_loaded)
-        self._loader.failed.connect(self._worker._on_load_failed)
-        self._loader.abandoned.connect(self._worker._on_load_abandoned)
         self._loader.progress.connect(self._on_load_progress)
         self._loader.devices_found.connect(self._on_devices_found)
-        self._worker.loaded.connect(self._on_loaded)
-        self._worker.load_failed.connect(self._on_load_failed)
-        self._worker.token_ready.connect(self._on_token_ready)
-        self._worker.finished.connect(self._on_finished)
-        self._worker.failed.connect(self._on_failed)
 
         self._next_id = 1
         self._current: SuggestionRequest | None = None
@@ -315,8 +297,48 @@ class InferenceController(QObject):
         self.devices: list[DeviceInfo] | None = None  # None until a load has probed them
         self.loading = False
         self.load_error: str | None = None
-        self._thread.start()
+        self._cpu_threads: int | None = None
+        self._thread, self._worker = self._start_worker()
         self._loader_thread.start()
+
+    def _start_worker(self) -> tuple[QThread, InferenceWorker]:
+        """A new worker in a new thread, connected to this controller and the loader."""
+        thread = QThread()
+        thread.setObjectName("penwright-inference")
+        worker = InferenceWorker(self._shutting_down)
+        worker.moveToThread(thread)
+        # The worker has no parent, so it is deleted on the worker thread when that stops.
+        thread.finished.connect(worker.deleteLater)
+        self._load_requested.connect(worker.load)
+        self._generate_requested.connect(worker.generate)
+        self._cpu_threads_requested.connect(worker.set_cpu_threads)
+        worker.start_load.connect(self._loader.load)
+        self._loader.loaded.connect(worker._on_engine_loaded)
+        self._loader.failed.connect(worker._on_load_failed)
+        self._loader.abandoned.connect(worker._on_load_abandoned)
+        worker.loaded.connect(self._on_loaded)
+        worker.load_failed.connect(self._on_load_failed)
+        worker.token_ready.connect(self._on_token_ready)
+        worker.finished.connect(self._on_finished)
+        worker.failed.connect(self._on_failed)
+        thread.start()
+        return thread, worker
+
+    def _restart_dead_worker(self) -> None:
+        """If the worker thread ended without shutdown(), start a new one and reload the model.
+
+        Its engine went with it; a request waiting on it would never be answered.
+        """
+        if self._thread.isRunning() or self._shutting_down.is_set():
+            return
+        # The dead worker was deleted as its thread finished (deleteLater), connections and all.
+        self._current = None
+        self._thread, self._worker = self._start_worker()
+        if self._cpu_threads is not None:
+            self._cpu_threads_requested.emit(self._cpu_threads)
+        if self._load is not None:
+            self.model_info = None
+            self.load_model(self._load.spec)
 
     # -- requests from the GUI -------------------------------------------------------------
 
@@ -334,11 +356,13 @@ class InferenceController(QObject):
 
     def set_cpu_threads(self, count: int) -> None:
         """CPU threads for generation (0: torch decides); applies from the next request."""
+        self._cpu_threads = count
         self._cpu_threads_requested.emit(count)
 
     def request(self, text_before_cursor: str, params: GenerationParams) -> int:
         """Ask for a continuation; cancels the previous request. Returns the new request id."""
         self.stop()
+        self._restart_dead_worker()
         if self.load_error is not None and self.model_info is None and self._load is not None:
             self.load_model(self._load.spec)  # no model at all: try again before this request
         request = SuggestionRequest.snapshot(self._next_id, text_before_cursor, params)
