@@ -45,12 +45,14 @@ class DocumentSession(QObject):
         watcher: FileWatcher,
         *,
         ask_external: AskExternalChange = ask_external_change,
+        run_recovery_dialog: RunDialog = RecoveryDialog.exec,
     ) -> None:
         super().__init__(window)
         self._window = window
         self._journal = journal
         self._watcher = watcher
         self._ask_external = ask_external
+        self._run_recovery_dialog = run_recovery_dialog
         self._buffer_id = ""
         self._watched: Path | None = None
         self._next_buffer_id: str | None = None  # set while a recovered entry is being shown
@@ -81,8 +83,10 @@ class DocumentSession(QObject):
 
     # -- start-up recovery --------------------------------------------------------------------
 
-    def recover(self, run_dialog: RunDialog = RecoveryDialog.exec) -> str:
-        """Offer what a crash left; open the first recovered text here. Returns a status line.
+    def recover(self) -> str:
+        """Offer what a crash left; open the first recovered text here; tell the writer.
+
+        Returns what the writer was told ("" when nothing was offered or reported).
 
         The window holds one document, so when the writer ticks several only the first is
         recovered now; the others are left untouched in the journal and offered again by
@@ -91,7 +95,7 @@ class DocumentSession(QObject):
         extra: list[int] = []
 
         def run_and_keep_one(dialog: RecoveryDialog) -> object:
-            result = run_dialog(dialog)
+            result = self._run_recovery_dialog(dialog)
             ticked = dialog.decision.to_recover
             extra.append(max(0, len(ticked) - 1))
             dialog.decision.to_recover = ticked[:1]
@@ -111,16 +115,19 @@ class DocumentSession(QObject):
                 f"{count} more recovered {documents} kept for later: "
                 "File > Recover Unsaved Text… opens them."
             )
-        return " ".join(messages)
+        message = " ".join(messages)
+        if outcome.problems or self.left_in_journal:
+            self._window.show_notice(message)  # too important for a status line that scrolls away
+        elif message:
+            self._window.statusBar().showMessage(message, 20000)
+        return message
 
     @Slot()
     def _on_recover_requested(self) -> None:
         if not self._window.ask_to_discard_changes():
             return
-        message = self.recover()
-        self._window.statusBar().showMessage(
-            message or "There is no unsaved text to recover.", 10000
-        )
+        if not self.recover():
+            self._window.statusBar().showMessage("There is no unsaved text to recover.", 10000)
 
     def show_recovered(self, entry: JournalEntry) -> None:
         """Put a recovered (already adopted) entry in the window, unsaved, under its buffer id."""

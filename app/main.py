@@ -49,10 +49,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     # Autosave: every unsaved buffer is journalled under the data directory (issue 5).
     journal = Journal(JournalStore(default_data_dir()), window)
-    session = DocumentSession(window, journal, FileWatcher(window))
+    driver = TestDriver.from_environment(window, journal)  # None unless a test drives the app
+    session = DocumentSession(
+        window,
+        journal,
+        FileWatcher(window),
+        run_recovery_dialog=driver.run_recovery_dialog if driver else RecoveryDialog.exec,
+    )
     journal.start()
     journal.watch_application(app)  # type: ignore[arg-type]
-    driver = TestDriver.from_environment(window, journal)  # None unless a test drives the app
 
     window.show()  # before any model work: the writer can start at once
     window.settings_applier.report_warnings(stored.warnings)
@@ -61,11 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_model:
         window.load_model()
     # After a crash, offer what the journal kept (the model goes on loading meanwhile).
-    message = session.recover(
-        run_dialog=driver.run_recovery_dialog if driver else RecoveryDialog.exec
-    )
-    if message:
-        window.statusBar().showMessage(message, 20000)
+    session.recover()
     if driver is not None:
         driver.start()
     exit_code = run_until_quit(app)  # type: ignore[arg-type]

@@ -36,6 +36,13 @@ class Asked:
 
     external_answer: ExternalChangeChoice = ExternalChangeChoice.RELOAD
     external: list[tuple[str, bool]] = field(default_factory=list)
+    recovery_button: str = "recover"  # what the recovery dialog's "writer" clicks
+    recovery_offered: list[list[str]] = field(default_factory=list)  # texts, per dialog shown
+
+    def run_recovery_dialog(self, dialog: RecoveryDialog) -> object:
+        self.recovery_offered.append([item.entry.text for item in dialog.ticked()])
+        getattr(dialog, f"{self.recovery_button}_button").click()
+        return dialog.result()
 
     def ask_external(
         self, parent: QWidget | None, name: str, modified: bool
@@ -75,7 +82,13 @@ def make_rig(
         journal = Journal(store, window)
         watcher = FileWatcher(window, settle_ms=20)
         asked = Asked()
-        session = DocumentSession(window, journal, watcher, ask_external=asked.ask_external)
+        session = DocumentSession(
+            window,
+            journal,
+            watcher,
+            ask_external=asked.ask_external,
+            run_recovery_dialog=asked.run_recovery_dialog,
+        )
         journal.start()
         rig = Rig(window, journal, store, session, watcher, asked)
         rigs.append(rig)
@@ -316,51 +329,54 @@ def _entry(
     return JournalEntry(buffer_id, path, title, text, TextFormat("utf-8", "\r\n"), saved_at)
 
 
-def _recover_all(dialog: RecoveryDialog) -> object:
-    dialog.recover_button.click()
-    return dialog.result()
-
-
 def test_recovered_text_opens_unsaved_and_stays_journalled(rig: Rig, tmp_path: Path) -> None:
     path = tmp_path / "chapter.txt"
     _crashed_session(tmp_path / "data", _entry("old", "lost in a crash", path))
-    message = rig.session.recover(run_dialog=_recover_all)
+    message = rig.session.recover()
     window = rig.window
+    assert rig.asked.recovery_offered == [["lost in a crash"]]
     assert window.editor.toPlainText() == "lost in a crash"
     assert window.file_path == path and window.file_format == TextFormat("utf-8", "\r\n")
     assert window.editor.document().isModified()
-    assert "chapter.txt" in message
+    assert "chapter.txt" in message and "chapter.txt" in window.statusBar().currentMessage()
     assert rig.journalled() == {rig.session.buffer_id: "lost in a crash"}
     assert rig.journal.recoverable().entries == ()
 
 
-def test_only_one_recovered_document_opens_and_the_others_are_kept(
-    rig: Rig, tmp_path: Path
+def test_only_one_recovered_document_opens_the_others_wait_in_the_file_menu(
+    qtbot: QtBot, rig: Rig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _crashed_session(
         tmp_path / "data",
         _entry("one", "first text", saved_at=1.0),
         _entry("two", "second text", saved_at=2.0),
     )
-    message = rig.session.recover(run_dialog=_recover_all)
+    rig.session.recover()
     assert rig.window.editor.toPlainText() == "first text"
     assert rig.session.left_in_journal == 1
-    assert "Recover Unsaved Text" in message
-    kept = rig.journal.recoverable().entries
-    assert [item.entry.text for item in kept] == ["second text"]
+    assert "File > Recover Unsaved Text" in rig.window.last_notice  # a box, not a status line
+    assert [item.entry.text for item in rig.journal.recoverable().entries] == ["second text"]
+
+    assert rig.window.save_to(tmp_path / "first.txt")
+    rig.session.recover_action.trigger()  # File > Recover Unsaved Text…
+    assert rig.asked.recovery_offered[-1] == ["second text"]
+    assert rig.window.editor.toPlainText() == "second text"
+    assert rig.journal.recoverable().entries == ()
 
 
 def test_decide_later_keeps_everything_and_opens_nothing(rig: Rig, tmp_path: Path) -> None:
     _crashed_session(tmp_path / "data", _entry("one", "maybe later"))
-    rig.session.recover(run_dialog=lambda dialog: dialog.later_button.click())
+    rig.asked.recovery_button = "later"
+    rig.session.recover()
     assert rig.window.editor.toPlainText() == ""
     assert [item.entry.text for item in rig.journal.recoverable().entries] == ["maybe later"]
 
 
-def test_nothing_to_recover_says_nothing(rig: Rig) -> None:
-    ran: list[RecoveryDialog] = []
-    assert rig.session.recover(run_dialog=ran.append) == ""
-    assert ran == []
+def test_nothing_to_recover_shows_no_dialog(rig: Rig) -> None:
+    assert rig.session.recover() == ""
+    assert rig.asked.recovery_offered == []
+    rig.session.recover_action.trigger()
+    assert rig.window.statusBar().currentMessage() == "There is no unsaved text to recover."
 
 
 # --- a 5 MB file ---------------------------------------------------------------------------------
