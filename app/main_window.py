@@ -427,6 +427,8 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Cancel any generation and stop the worker thread (waits for it)."""
         self._auto_suggest_timer.stop()
+        if self.settings_store is not None:
+            self.dialogs.close_all()  # Preferences may be downloading a model: stop it first
         self.controller.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:

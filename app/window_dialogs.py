@@ -55,6 +55,12 @@ class WindowDialogs(QObject):
         self.about_action = help_menu.addAction("&About Penwright")
         self.about_action.triggered.connect(self.open_about)
 
+    def close_all(self) -> None:
+        """Close every open dialog (the window is closing); Preferences stops its download."""
+        for dialog in (self.preferences, self.diagnostics, self.about):
+            if dialog is not None:
+                dialog.reject()
+
     def devices(self) -> list[DeviceInfo]:
         """The devices the loader found; before any load, the CPU (plus Auto in the panel)."""
         return self._window.controller.devices or [cpu_device()]
@@ -74,6 +80,9 @@ class WindowDialogs(QObject):
         if self.diagnostics is not None:
             self.diagnostics.close()
         facts = gather_facts(self._window.controller.model_info)
+        # "torch threads" above is the GUI thread's; generation runs with the setting's count.
+        threads = self._store.current.cpu_threads
+        facts["generation threads"] = str(threads) if threads else "automatic (torch decides)"
         dialog = DiagnosticsDialog(facts, list(self.recent_stats), self._window)
         self.diagnostics = dialog
         dialog.finished.connect(self._on_diagnostics_closed)

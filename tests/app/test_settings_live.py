@@ -388,6 +388,7 @@ def test_help_diagnostics_shows_the_model_and_recent_speeds(
     assert "Fake 1M" in report and "/fake" in report
     assert "Last 1 suggestion: median time to first token 12 ms, median 42.0 tokens/s." in report
     assert dialog.recent.rowCount() == 1
+    assert "generation threads: automatic" in " ".join(report.split())
     dialog.reject()
 
 
@@ -404,3 +405,16 @@ def test_menus_are_in_the_usual_order(settings_window: SettingsWindow) -> None:
     window, _, _ = settings_window(load=False)
     titles = [action.text() for action in window.menuBar().actions()]
     assert titles[:1] == ["&File"] and titles[-2:] == ["&Edit", "&Help"]
+
+
+def test_closing_the_window_closes_its_dialogs(
+    qtbot: QtBot, settings_window: SettingsWindow
+) -> None:
+    window, _, _ = settings_window()
+    window.dialogs.open_preferences()
+    window.dialogs.open_about()
+    preferences, about = window.dialogs.preferences, window.dialogs.about
+    assert preferences is not None and about is not None
+    window.close()
+    assert window.dialogs.preferences is None and window.dialogs.about is None
+    assert not preferences.isVisible() and not about.isVisible()
