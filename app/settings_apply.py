@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, Slot
 from PySide6.QtGui import QFont, QFontDatabase
 
 from app.keymap import ACTION_LABELS, Action
-from app.settings import Settings, SettingsStore
+from app.settings import Settings, SettingsStore, Theme
 from app.theme import apply_theme
 from models.spec import ModelSpec
 
@@ -96,7 +96,9 @@ class SettingsApplier(QObject):
         try:
             e = settings.editor
             window.editor.setFont(editor_font(e.font_family, e.font_size))
-            if previous is None or previous.editor.theme != e.theme:
+            # At start-up the platform's colours are already in place for SYSTEM.
+            first = previous is None and e.theme is not Theme.SYSTEM
+            if first or (previous is not None and previous.editor.theme != e.theme):
                 apply_theme(e.theme)
             window.editor.set_bindings(settings.key_bindings)
             key = settings.key_bindings[Action.CONTINUE]
