@@ -19,12 +19,14 @@ from PySide6.QtGui import (
     QKeySequence,
     QPalette,
     QTextCharFormat,
+    QTextCursor,
     QTextLayout,
 )
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 from app.ghost_text import GhostText
 from app.keymap import DEFAULT_BINDINGS, Action
+from app.requests import MAX_CONTEXT_CHARS
 
 _ACCEPT_ACTIONS = (Action.ACCEPT_ALL, Action.ACCEPT_WORD, Action.ACCEPT_SENTENCE)
 _CYCLE_ACTIONS = (Action.NEXT_ALTERNATIVE, Action.PREVIOUS_ALTERNATIVE)
@@ -102,10 +104,20 @@ class Editor(QPlainTextEdit):
         """The text showing at the caret now ("" when none)."""
         return self._ghost.visible if self._ghost is not None else ""
 
-    def text_before_cursor(self) -> str:
-        # Qt positions count UTF-16 units, Python strings code points (they differ for emoji).
-        utf16 = self.toPlainText().encode("utf-16-le")
-        return utf16[: 2 * self.textCursor().position()].decode("utf-16-le", "ignore")
+    def text_before_cursor(self, limit: int = MAX_CONTEXT_CHARS) -> str:
+        """The text before the caret: all of it, or at least its last `limit` characters.
+
+        Only that tail is read: copying a 5 MB document for each request would stall typing.
+        """
+        cursor = self.textCursor()
+        end = cursor.position()
+        # Qt positions count UTF-16 units, and a character (code point) takes at most two.
+        cursor.setPosition(max(0, end - 2 * limit))
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+        text = cursor.selectedText().replace("\u2029", "\n")  # Qt's paragraph separator
+        if text and "\udc00" <= text[0] <= "\udfff":
+            text = text[1:]  # the tail began inside a surrogate pair
+        return text
 
     def start_suggestion(self, request_id: int) -> bool:
         """Prepare to show suggestion request_id at the caret. False while an IME composes."""

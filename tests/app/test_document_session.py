@@ -403,7 +403,9 @@ def test_five_megabyte_file_stays_responsive_and_the_context_bounded(
     assert rig.journal.flush()
     flush_s = time.perf_counter() - started
     with qtbot.waitSignal(rig.window.controller.suggestion_finished, timeout=WAIT_MS):
+        started = time.perf_counter()
         qtbot.keyClick(editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        request_s = time.perf_counter() - started  # the GUI thread's part: snapshot and send
 
     assert editor.toPlainText().endswith("typing at the end of a long book")
     assert 0 < len(script.contexts[-1]) <= MAX_CONTEXT_CHARS
@@ -415,5 +417,21 @@ def test_five_megabyte_file_stays_responsive_and_the_context_bounded(
             "keystroke_median_ms": round(sorted(latencies)[len(latencies) // 2] * 1000, 2),
             "keystroke_max_ms": round(max(latencies) * 1000, 2),
             "journal_write_ms": round(flush_s * 1000, 1),
+            "continue_key_ms": round(request_s * 1000, 2),
         }
         print(f"\n5 MB file: {json.dumps(figures)}")
+
+
+def test_context_is_read_from_the_tail_only_and_keeps_emoji_and_newlines(
+    qtbot: QtBot, rig: Rig
+) -> None:
+    editor = rig.window.editor
+    editor.setPlainText("x" * 50_000 + "\nline one 😀\nline two")
+    editor.moveCursor(QTextCursor.MoveOperation.End)
+    tail = editor.text_before_cursor(limit=12)
+    assert tail.endswith("one 😀\nline two")
+    assert 12 <= len(tail) <= 24
+    assert "\u2029" not in tail
+    editor.moveCursor(QTextCursor.MoveOperation.Left)  # inside the document, not at its end
+    assert editor.text_before_cursor().endswith("\nline tw")
+    assert len(editor.text_before_cursor()) >= MAX_CONTEXT_CHARS
