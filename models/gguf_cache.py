@@ -311,16 +311,22 @@ def load_converted_tokenizer(folder: Path) -> Any:
     """The tokenizer of a converted folder; same result as AutoTokenizer.from_pretrained, faster.
 
     transformers 5 re-parses tokenizer.json in Python several times (about 4 s for Gemma's
-    262k-token vocabulary on a small CPU). Building the Rust tokenizer once and handing it to the
-    tokenizer class recorded at conversion takes less than half of that.
+    262k-token vocabulary on a small CPU). The tokenizer class recorded at conversion, given the
+    file itself, builds the Rust tokenizer once. Given a built ``tokenizer_object`` instead, it
+    would deep-copy it: a pickle round trip through JSON that held the GIL for another 1.4-1.9 s.
+
+    The one build left, ``tokenizers.Tokenizer.from_file``, holds the GIL throughout (the Rust
+    bindings never release it while deserializing): 0.55-0.8 s of CPU for Gemma's 262k tokens and
+    515k merges, 1.0-1.5 s of wall time on the busy 2-core machine, during which the GUI thread
+    cannot run Python. Nothing smaller builds the same tokenizer.
     """
     import transformers
-    from tokenizers import Tokenizer
 
     settings = json.loads((folder / "tokenizer_config.json").read_text(encoding="utf-8"))
     tokenizer_class = getattr(transformers, str(settings.pop("tokenizer_class")))
-    backend = Tokenizer.from_file(str(folder / "tokenizer.json"))
-    return tokenizer_class(tokenizer_object=backend, name_or_path=str(folder), **settings)
+    return tokenizer_class(
+        tokenizer_file=str(folder / "tokenizer.json"), name_or_path=str(folder), **settings
+    )
 
 
 def _save_converted(model: Any, tokenizer: Any, folder: Path) -> None:

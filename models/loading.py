@@ -26,6 +26,7 @@ from models.gguf_cache import (
     load_converted_tokenizer,
     remembered_sha256,
 )
+from models.responsive_loading import collections_paused, import_inference_libraries
 from models.spec import DEFAULT_MODEL, LoadProgress, ModelInfo, ModelSpec
 
 ProgressCallback = Callable[[LoadProgress], None]
@@ -49,9 +50,15 @@ def load_model(spec: ModelSpec, progress: ProgressCallback | None = None) -> Loa
 
     Progress goes to ``progress`` as stages with a percent: "Preparing model file",
     "Converting GGUF (first run only)", "Loading weights", "Moving to <device>", "Ready".
-    Blocking and slow: call it from the worker thread.
+    Blocking and slow: call it from the worker thread. Other threads (the GUI) are kept from
+    long stalls as far as Python allows: see models.responsive_loading.
     """
-    report = _Progress(progress)
+    import_inference_libraries()
+    with collections_paused():
+        return _load_model(spec, _Progress(progress))
+
+
+def _load_model(spec: ModelSpec, report: _Progress) -> LoadedModel:
     device = choose_device(spec.device)
     precision = choose_precision(device, spec.precision)
     folder, name = _resolve_folder(spec, report)
