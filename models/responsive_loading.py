@@ -45,7 +45,9 @@ def preload_torch_libraries() -> bool:
     if spec is None or spec.origin is None:
         return False
     library = Path(spec.origin).parent / "lib" / name
-    if not library.is_file():
+    if not library.is_file() or any(library.parent.glob("libtorch_cuda*")):
+        # A CUDA build preloads its CUDA libraries its own way first (torch/__init__.py
+        # _load_global_deps); loading libtorch_cpu before that is untested there, so not tried.
         return False
     try:
         # A function called through ctypes.CDLL (unlike ctypes.CDLL's own constructor, which
