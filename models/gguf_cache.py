@@ -10,6 +10,7 @@ into place only when complete, so a crash never leaves a half-written cache entr
 from __future__ import annotations
 
 import copy
+import gc
 import hashlib
 import json
 import shutil
@@ -292,10 +293,15 @@ def convert_into_cache(
                                               start + 0.9 * span)
         report("Saving converted model", start + 0.9 * span)
         _save_converted(model, tokenizer, staging)
-        del model
+        del model, tokenizer
         if gguf_path.parent == staging:
             gguf_path.unlink()
-        return _publish(staging, converted_folder(sha256))
+        published = _publish(staging, converted_folder(sha256))
+        # The conversion leaves garbage in reference cycles. Collect it now (first run only, a
+        # few hundred ms) so that load_model's collections_paused (models.responsive_loading)
+        # does not freeze it into the process for good.
+        gc.collect()
+        return published
     except OSError as exc:
         raise ModelLoadError(f"cannot write the converted model to {root}: {exc}") from exc
     finally:

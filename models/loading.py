@@ -54,14 +54,17 @@ def load_model(spec: ModelSpec, progress: ProgressCallback | None = None) -> Loa
     long stalls as far as Python allows: see models.responsive_loading.
     """
     import_inference_libraries()
-    with collections_paused():
-        return _load_model(spec, _Progress(progress))
-
-
-def _load_model(spec: ModelSpec, report: _Progress) -> LoadedModel:
+    report = _Progress(progress)
     device = choose_device(spec.device)
     precision = choose_precision(device, spec.precision)
+    # Outside the pause: a first-run GGUF conversion makes garbage in reference cycles.
     folder, name = _resolve_folder(spec, report)
+    with collections_paused():
+        return _load_resolved(spec, folder, name, device, precision, report)
+
+
+def _load_resolved(spec: ModelSpec, folder: Path, name: str, device: str, precision: str,
+                   report: _Progress) -> LoadedModel:
     model, tokenizer = _load_folder(folder, spec, choose_dtype(device, spec.precision), report)
     model, device, precision, fallback_reason = _place(model, device, precision, report)
     info = ModelInfo(
