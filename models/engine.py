@@ -59,6 +59,23 @@ def decode_step(model: Any, token: torch.Tensor, kv: Any) -> torch.Tensor:
     return forward_tokens(model, token, kv)
 
 
+def warm_up(model: Any) -> None:
+    """Run each kind of forward once, so the writer's first request is not the slow one.
+
+    The first forwards after a load pay one-time costs: reading the (memory-mapped) weights in
+    from disk, allocator growth, kernel selection. A multi-token forward (prefill; above
+    models.quantize.KERNEL_MAX_ROWS rows int8 takes another kernel) and a one-token forward
+    (decode) into a throwaway cache touch every weight and warm both paths.
+    """
+    from transformers import DynamicCache
+
+    prefill_rows = 40
+    ids = torch.zeros((1, prefill_rows), dtype=torch.long, device=model.device)
+    kv = DynamicCache()
+    forward_tokens(model, ids, kv)
+    forward_tokens(model, ids[:, :1], kv)
+
+
 @dataclass
 class _Timing:
     """Clock readings of one request, all alternatives together."""
@@ -128,6 +145,7 @@ class Engine:
         from models.loading import load_model  # loading pulls in GGUF conversion: only on demand
 
         loaded = load_model(spec, progress)
+        warm_up(loaded.model)
         self.attach(loaded.model, loaded.tokenizer, loaded.info)
         return loaded.info
 

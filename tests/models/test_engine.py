@@ -288,3 +288,25 @@ def test_cancel_during_a_long_prefill_of_the_tiny_model(engine: Engine, tiny_gem
     assert forwards == 2, "the prefill stopped at the chunk after the cancel"
     assert engine.last_stats.stop_reason == "cancelled"
     assert_matches_generate(engine, tiny_gemma, LONG_STORY)  # and the cache is still sound
+
+
+def test_load_warms_up_prefill_and_decode_and_leaves_no_trace(
+    tiny_gemma: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import models.loading
+    from models.quantize import KERNEL_MAX_ROWS
+
+    monkeypatch.setattr(models.loading, "load_model", lambda spec, progress=None: tiny_gemma)
+    fed_rows: list[int] = []
+    hook = tiny_gemma.model.register_forward_pre_hook(
+        lambda module, args, kwargs: fed_rows.append(kwargs["input_ids"].shape[1]),
+        with_kwargs=True,
+    )
+    try:
+        engine = Engine()
+        engine.load(ModelSpec(source="tiny"))
+    finally:
+        hook.remove()
+    assert fed_rows and max(fed_rows) > KERNEL_MAX_ROWS and min(fed_rows) == 1
+    assert_matches_generate(engine, tiny_gemma, STORY)
+    assert engine.last_stats.reused_tokens == 0
