@@ -218,17 +218,16 @@ class Engine:
         self._last_prompt_ids = prompt_ids
         base_seed = params.seed if params.seed is not None else secrets.randbits(62)
         alternatives = 1 if params.greedy else params.n
-        done: list[_Continuation] = []
+        done = [_Continuation(self._tokenizer, prompt_ids, params) for _ in range(alternatives)]
         try:
-            for index in range(alternatives):
-                continuation = _Continuation(self._tokenizer, prompt_ids, params)
-                done.append(continuation)
-                for text in self._generate(
-                    continuation, prompt_ids, params, base_seed + index, cancelled, timing
-                ):
-                    yield Delta(index, text)
-                if continuation.stop_reason == "cancelled":
-                    break
+            if alternatives == 1:
+                first = done[0]
+                for text in self._generate(first, prompt_ids, params, base_seed, cancelled, timing):
+                    yield Delta(0, text)
+            else:
+                yield from self._generate_batch(
+                    done, prompt_ids, params, base_seed, cancelled, timing
+                )
         except GeneratorExit:
             raise  # the caller stopped listening at a yield, where the cache is consistent
         except BaseException:
@@ -261,6 +260,130 @@ class Engine:
                     message = f"out of memory even after moving to the CPU: {error}"
                     raise GenerationError(message) from error
                 self._fall_back_to_cpu("the GPU ran out of memory while generating")
+
+    def _generate_batch(
+        self,
+        continuations: list[_Continuation],
+        prompt_ids: list[int],
+        params: GenerationParams,
+        base_seed: int,
+        cancelled: threading.Event,
+        timing: _Timing,
+    ) -> Iterator[Delta]:
+        """All alternatives in one batched pass; if the GPU runs out of memory, the unfinished
+        ones carry on one after another on the CPU."""
+        try:
+            yield from self._batch_decode_loop(
+                continuations, prompt_ids, params, base_seed, cancelled, timing
+            )
+            return
+        except torch.cuda.OutOfMemoryError:
+            self._fall_back_to_cpu("the GPU ran out of memory while generating")
+        for index, continuation in enumerate(continuations):
+            if continuation.stop_reason:
+                continue
+            seed = base_seed + index
+            for text in self._generate(continuation, prompt_ids, params, seed, cancelled, timing):
+                yield Delta(index, text)
+            if continuation.stop_reason == "cancelled":
+                break
+
+    def _batch_decode_loop(
+        self,
+        continuations: list[_Continuation],
+        prompt_ids: list[int],
+        params: GenerationParams,
+        base_seed: int,
+        cancelled: threading.Event,
+        timing: _Timing,
+    ) -> Iterator[Delta]:
+        """Prefill the prompt once, then decode one batch row per alternative.
+
+        The single-row prompt cache is repeated along the batch dimension; rows whose
+        alternative has ended are dropped from the batch. Afterwards the cache is cropped back to
+        the prompt and one row is kept (every row holds the same prompt keys/values), so the next
+        request reuses it as if only one alternative had been generated. Row ``i`` samples with
+        seed ``base_seed + i``, as alternative ``i`` of the one-at-a-time path does.
+        """
+        logits, reused = self._prefill(prompt_ids, cancelled)
+        for continuation in continuations:
+            continuation.reused_tokens = reused
+        if logits is None:
+            for continuation in continuations:
+                continuation.stop_reason = "cancelled"
+            return
+        kv = self._cache.kv
+        device = logits.device
+        samplers = [Sampler(params, base_seed + i, device) for i in range(len(continuations))]
+        active = list(range(len(continuations)))  # the alternative each batch row generates
+        kv.batch_repeat_interleave(len(active))
+        logits = logits.expand(len(active), -1)  # (rows, vocab)
+        capacity = len(prompt_ids) + params.max_new_tokens
+        history = torch.zeros((len(active), capacity), dtype=torch.long, device=device)
+        history[:, : len(prompt_ids)] = torch.tensor(prompt_ids, dtype=torch.long)
+        length = len(prompt_ids)
+        decode_started = time.perf_counter()
+        decoded = 0
+        try:
+            while True:
+                tokens = torch.cat(
+                    [
+                        samplers[index].pick(logits[row : row + 1], history[row : row + 1, :length])
+                        for row, index in enumerate(active)
+                    ]
+                )  # (rows, 1)
+                token_ids = tokens[:, 0].tolist()  # the one host sync per step
+                if timing.first_token is None:
+                    timing.first_token = time.perf_counter()
+                    decode_started = timing.first_token
+                history[:, length] = tokens[:, 0]
+                length += 1
+                going_on: list[int] = []
+                for row, (index, token_id) in enumerate(zip(active, token_ids, strict=True)):
+                    for text in self._advance(continuations[index], token_id, params, cancelled):
+                        yield Delta(index, text)
+                    if not continuations[index].stop_reason:
+                        going_on.append(row)
+                if not going_on:
+                    break
+                if len(going_on) < len(active):
+                    rows = torch.tensor(going_on, device=device)
+                    kv.batch_select_indices(rows)
+                    history, tokens = history[rows], tokens[rows]
+                    active = [active[row] for row in going_on]
+                logits = self.decode_step(self._model, tokens, kv)
+                decoded += len(active)
+        finally:
+            timing.decode_seconds += time.perf_counter() - decode_started
+            timing.decode_tokens += decoded
+            # Back to the prompt, one row: what the prefix cache's ids say it holds.
+            # crop() takes a negative count (see models.prefix_cache); every row is this long.
+            generated = kv.get_seq_length() - len(prompt_ids)
+            if generated > 0:
+                kv.crop(-generated)
+            kv.batch_select_indices(torch.tensor([0], device=device))
+
+    def _advance(
+        self,
+        continuation: _Continuation,
+        token_id: int,
+        params: GenerationParams,
+        cancelled: threading.Event,
+    ) -> Iterator[str]:
+        """Give one alternative its next token; yield the text that makes stable (all of the
+        rest once it has ended by end of text or length)."""
+        text = continuation.add(token_id)
+        if text:
+            yield text
+        continuation.stop_reason = continuation.stop_reason or _end_reason(
+            token_id in self._eos_ids,
+            len(continuation.token_ids) >= params.max_new_tokens,
+            cancelled.is_set(),
+        )
+        if continuation.stop_reason in ("eos", "length"):
+            rest = continuation.finish()
+            if rest:
+                yield rest
 
     def _decode_loop(
         self,
@@ -297,14 +420,7 @@ class Engine:
                     decode_started = timing.first_token
                 history[0, length] = token[0, 0]
                 length += 1
-                text = continuation.add(token_id)
-                if text:
-                    yield text
-                continuation.stop_reason = continuation.stop_reason or _end_reason(
-                    token_id in self._eos_ids,
-                    len(continuation.token_ids) >= params.max_new_tokens,
-                    cancelled.is_set(),
-                )
+                yield from self._advance(continuation, token_id, params, cancelled)
                 if continuation.stop_reason:
                     break
                 logits = self.decode_step(model, token, self._cache.kv)
@@ -313,10 +429,6 @@ class Engine:
         finally:
             timing.decode_seconds += time.perf_counter() - decode_started
             timing.decode_tokens += decoded
-        if continuation.stop_reason in ("eos", "length"):
-            rest = continuation.finish()
-            if rest:
-                yield rest
 
     def _prefill(
         self, ids: list[int], cancelled: threading.Event

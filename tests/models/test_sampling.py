@@ -33,7 +33,8 @@ def plain_chain_probabilities(
         chain.append(TopPLogitsWarper(params.top_p))
     if params.min_p > 0.0:
         chain.append(MinPLogitsWarper(params.min_p))
-    return torch.softmax(chain(history, logits.clone()), dim=-1)
+    # transformers annotates input_ids as LongTensor, a type tensors never have at runtime.
+    return torch.softmax(chain(history, logits.clone()), dim=-1)  # type: ignore[arg-type]
 
 
 CASES = [
