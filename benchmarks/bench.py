@@ -1,11 +1,13 @@
 """Benchmark: the engine against the naive baseline on a ~2,000-token document, in one run.
 
     penwright-cli bench [--precision fp32,bf16,int8] [--device cpu|cuda] [--json PATH]
-                        [--include-first-load] [--new-tokens N] [--requests N]
+                        [--include-first-load] [--new-tokens N] [--requests N] [--threads N]
 
-Baseline: plain ``model.generate`` in fp32, re-encoding the whole document for every request.
-Engine: ``models.engine.Engine`` with its prefix KV cache, once per precision. For each it
-measures load time, time to first token on the document cold (nothing of it cached), time to
+Baseline: plain ``model.generate``, re-encoding the whole document for every request, in fp32 on
+the CPU and bf16 on a GPU (each device's plain precision). Engine: ``models.engine.Engine`` loaded
+by ``Engine.load`` as the app loads it (int8 applied by loading, warm-up included in the load
+time), with its prefix KV cache, once per precision. For each it measures load time, time to
+first token on the document cold (nothing of it cached), time to
 first token after appending one sentence, decode tokens/s and peak RSS, then prints a table with
 engine/baseline ratios and optionally writes JSON.
 
@@ -47,6 +49,7 @@ class Figures:
     peak_rss_mb: float
     prompt_tokens: int
     reused_tokens: int = 0  # prompt tokens the engine took from its cache (append request)
+    sampled_tokens_per_s: float | None = None  # engine decode with the app's default sampling
     first_load_s: float | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -62,7 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--model", default="default", help="'default', a folder, a .gguf, a hub id")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument(
-        "--precision", default="fp32,int8", help="engine precisions, comma separated"
+        "--precision",
+        default=None,
+        help="engine precisions, comma separated (default: fp32,int8 on cpu, bf16 on cuda)",
     )
     parser.add_argument("--doc-tokens", type=int, default=1950, help="document length in tokens")
     parser.add_argument("--new-tokens", type=int, default=32, help="tokens per request")
@@ -89,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.child is not None:
         return _run_child(args)
+    if args.precision is None:
+        args.precision = "bf16" if args.device == "cuda" else "fp32,int8"
     precisions = [p.strip() for p in args.precision.split(",") if p.strip()]
     unknown = [p for p in precisions if p not in PRECISIONS]
     if unknown or not precisions:
@@ -102,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
 
     first_load_s = _first_load(args) if args.include_first_load else None
     results: list[Figures] = []
-    configs = ([] if args.no_baseline else ["baseline:fp32"]) + [f"engine:{p}" for p in precisions]
+    baseline = f"baseline:{_baseline_precision(args.device)}"
+    configs = ([] if args.no_baseline else [baseline]) + [f"engine:{p}" for p in precisions]
     for config in configs:
         print(f"bench: measuring {config} on {args.device} ...", file=sys.stderr, flush=True)
         figures = _in_child(args, config)
@@ -116,6 +124,10 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(json.dumps(_report(args, results), indent=2), encoding="utf-8")
         print(f"bench: figures written to {args.json}", file=sys.stderr)
     return 0
+
+
+def _baseline_precision(device: str) -> str:
+    return "bf16" if device == "cuda" else "fp32"
 
 
 def _in_child(args: argparse.Namespace, config: str, env: dict[str, str] | None = None) -> Any:
@@ -156,7 +168,7 @@ def _run_child(args: argparse.Namespace) -> int:
     if kind == "first-load":
         payload: dict[str, Any] = {"first_load_s": _timed_load(args, "auto")[1]}
     elif kind == "baseline":
-        payload = asdict(_measure_baseline(args))
+        payload = asdict(_measure_baseline(args, precision))
     else:
         payload = asdict(_measure_engine(args, precision))
     print(RESULT_PREFIX + json.dumps(payload), flush=True)
@@ -185,12 +197,12 @@ def _appended(document: str, request: int) -> str:
     return document + " " + " ".join(sentences)
 
 
-def _measure_baseline(args: argparse.Namespace) -> Figures:
-    """Plain generate in fp32: every request encodes and prefills the whole document again."""
+def _measure_baseline(args: argparse.Namespace, precision: str) -> Figures:
+    """Plain generate: every request encodes and prefills the whole document again."""
     import torch
     from transformers import LogitsProcessorList
 
-    loaded, load_s = _timed_load(args, "fp32")
+    loaded, load_s = _timed_load(args, precision)
     model, tokenizer = loaded.model, loaded.tokenizer
     device = model.device
 
@@ -219,7 +231,7 @@ def _measure_baseline(args: argparse.Namespace) -> Figures:
     appends = [request(_appended(document, i)) for i in range(args.requests)]
     return Figures(
         name="baseline generate",
-        precision="fp32",
+        precision=precision,
         device=str(device),
         load_s=load_s,
         ttft_cold_s=cold,
@@ -234,34 +246,33 @@ def _measure_engine(args: argparse.Namespace, precision: str) -> Figures:
     """The engine, as the app uses it: load, then stream requests that share the prefix cache."""
     from models.engine import Engine
     from models.params import GenerationParams, StopMode
+    from models.spec import ModelSpec
 
     notes: list[str] = []
-    loaded, load_s = _timed_load(args, precision)
-    if precision == "int8" and not _is_int8(loaded.model):
-        # Until loading/engine quantize by themselves, do what they will do, inside the load time.
-        from models.quantize import quantize_int8_weight_only
-
-        started = time.perf_counter()
-        quantize_int8_weight_only(loaded.model)
-        load_s += time.perf_counter() - started
-        notes.append("int8 applied by the bench after load_model")
     engine = Engine()
-    engine.attach(loaded.model, loaded.tokenizer, loaded.info)
+    started = time.perf_counter()
+    info = engine.load(ModelSpec(source=args.model, device=args.device, precision=precision))
+    load_s = time.perf_counter() - started
+    if precision == "int8" and not _is_int8(engine.model):
+        notes.append("loading did not quantize: these are not int8 figures")
     params = GenerationParams(temperature=0.0, max_new_tokens=args.new_tokens, stop=StopMode.NONE)
 
-    def request(text: str) -> Any:
-        for _ in engine.stream(text, params):
+    def request(text: str, request_params: GenerationParams = params) -> Any:
+        for _ in engine.stream(text, request_params):
             pass
         return engine.last_stats
 
-    document = _document(loaded.tokenizer, args)
-    request("Once upon a time")  # warm-up, and the cache now holds nothing of the document
+    document = _document(engine.tokenizer, args)
+    request("Once upon a time")  # as for the baseline; the cache now holds nothing of the document
     cold = request(document)
     appends = [request(_appended(document, i)) for i in range(args.requests)]
+    # The app samples by default (top-k, top-p): this measures the sampler's share too.
+    sampling = GenerationParams(max_new_tokens=args.new_tokens, stop=StopMode.NONE, seed=0)
+    sampled = request(_appended(document, args.requests - 1), sampling)
     return Figures(
         name="engine",
         precision=precision,
-        device=loaded.info.device,
+        device=info.device,
         load_s=load_s,
         ttft_cold_s=cold.time_to_first_token_s,
         ttft_append_s=statistics.median(a.time_to_first_token_s for a in appends),
@@ -271,6 +282,7 @@ def _measure_engine(args: argparse.Namespace, precision: str) -> Figures:
         peak_rss_mb=_peak_rss_mb(),
         prompt_tokens=cold.prompt_tokens,
         reused_tokens=int(statistics.median(a.reused_tokens for a in appends)),
+        sampled_tokens_per_s=sampled.decode_tokens_per_s,
         notes=notes,
     )
 
@@ -318,9 +330,20 @@ def format_table(results: list[Figures]) -> str:
     lines.append(f"document: {prompt} tokens; TTFT append reuses the prefix cache "
                  "(engine) or re-encodes everything (baseline); x = how many times better")
     for r in results:
+        if r.sampled_tokens_per_s is not None:
+            lines.append(f"{r.name} {r.precision}: decode with the app's default sampling "
+                         f"({_default_sampling()}): {r.sampled_tokens_per_s:.1f} tok/s")
+    for r in results:
         for note in r.notes:
             lines.append(f"note ({r.name} {r.precision}): {note}")
     return "\n".join(lines)
+
+
+def _default_sampling() -> str:
+    from models.params import GenerationParams
+
+    d = GenerationParams()
+    return f"temperature {d.temperature}, top-k {d.top_k}, top-p {d.top_p}"
 
 
 def _ratios(baseline: Figures, engine: Figures) -> dict[str, float]:

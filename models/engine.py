@@ -164,6 +164,16 @@ class Engine:
         return self._info
 
     @property
+    def model(self) -> Any:
+        """The loaded causal LM (None before a load); for diagnostics and benchmarks."""
+        return self._model
+
+    @property
+    def tokenizer(self) -> Any:
+        """The loaded model's tokenizer (None before a load)."""
+        return self._tokenizer
+
+    @property
     def last_stats(self) -> GenerationStats:
         return self._stats
 
