@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from models.devices import choose_device, choose_dtype, choose_precision
+from models.devices import QUANTIZED_PRECISIONS, choose_device, choose_dtype, choose_precision
 from models.errors import ModelLoadError
 from models.gguf_cache import (
     Report,
@@ -26,6 +26,8 @@ from models.gguf_cache import (
     load_converted_tokenizer,
     remembered_sha256,
 )
+from models.int8_cache import load_int8_model
+from models.quantize import int8_parameter_count, quantize_int8_weight_only
 from models.responsive_loading import collections_paused, import_inference_libraries
 from models.spec import DEFAULT_MODEL, LoadProgress, ModelInfo, ModelSpec
 
@@ -65,7 +67,7 @@ def load_model(spec: ModelSpec, progress: ProgressCallback | None = None) -> Loa
 
 def _load_resolved(spec: ModelSpec, folder: Path, name: str, device: str, precision: str,
                    report: _Progress) -> LoadedModel:
-    model, tokenizer = _load_folder(folder, spec, choose_dtype(device, spec.precision), report)
+    model, tokenizer = _load_folder(folder, spec, device, precision, report)
     model, device, precision, fallback_reason = _place(model, device, precision, report)
     info = ModelInfo(
         name=name,
@@ -73,7 +75,7 @@ def _load_resolved(spec: ModelSpec, folder: Path, name: str, device: str, precis
         path=str(folder),
         device=device,
         precision=precision,
-        parameters=sum(p.numel() for p in model.parameters()),
+        parameters=_parameter_count(model, precision),
         context_length=_context_length(model.config),
         fallback_reason=fallback_reason,
     )
@@ -196,7 +198,7 @@ def _refuse_unasked_remote_code(folder: Path, config: dict[str, Any], trusted: b
     )
 
 
-def _load_folder(folder: Path, spec: ModelSpec, dtype: Any,
+def _load_folder(folder: Path, spec: ModelSpec, device: str, precision: str,
                  report: _Progress) -> tuple[Any, Any]:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -220,13 +222,21 @@ def _load_folder(folder: Path, spec: ModelSpec, dtype: Any,
     start = report.percent  # after a first-run conversion or a hash, this part starts later
     report("Loading weights", start)
     try:
-        model = AutoModelForCausalLM.from_pretrained(
-            folder,
-            dtype=dtype,
-            use_safetensors=use_safetensors,
-            trust_remote_code=spec.trust_remote_code,
-            local_files_only=True,
-        )
+        if precision in QUANTIZED_PRECISIONS and is_converted_folder(folder):
+            # Never reads the fp32 weights once quantized (see models.int8_cache).
+            model = load_int8_model(folder, report, start, start + (90.0 - start) * 0.6)
+        else:
+            model = AutoModelForCausalLM.from_pretrained(
+                folder,
+                dtype=choose_dtype(device, precision),
+                use_safetensors=use_safetensors,
+                trust_remote_code=spec.trust_remote_code,
+                local_files_only=True,
+            )
+            if precision in QUANTIZED_PRECISIONS:
+                quantize_int8_weight_only(model)
+    except ModelLoadError:
+        raise
     except Exception as exc:
         raise ModelLoadError(f"cannot load the model in {folder}: {_one_line(exc)}") from exc
     report("Loading tokenizer", start + (90.0 - start) * 0.6)
@@ -262,12 +272,22 @@ def _place(model: Any, device: str, precision: str,
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
     cpu_precision = choose_precision("cpu", "auto")
-    model.to(choose_dtype("cpu", cpu_precision))
+    if cpu_precision in QUANTIZED_PRECISIONS:
+        quantize_int8_weight_only(model)
+    else:
+        model.to(choose_dtype("cpu", cpu_precision))
     return model, "cpu", cpu_precision, reason
 
 
 # ---------------------------------------------------------------------------------------------
 # Small helpers
+
+
+def _parameter_count(model: Any, precision: str) -> int:
+    """The model's weights, counted the same whether they are float or int8."""
+    if precision in QUANTIZED_PRECISIONS:
+        return int8_parameter_count(model)
+    return sum(p.numel() for p in model.parameters())
 
 
 def _context_length(config: Any) -> int:

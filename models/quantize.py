@@ -19,6 +19,8 @@ on the same quantized model (the modules are ordinary nn.Modules, so generate ju
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -151,18 +153,23 @@ def _embed_scale_of(embedding: nn.Module) -> float:
     return float(buffer) if isinstance(buffer, torch.Tensor | float | int) else 1.0
 
 
+RowQuantizer = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+"""float weight [rows, cols] -> (int8 rows, fp32 scales): quantize_rows_int8, or a stand-in."""
+
+
 def _replace_linears(
-    module: nn.Module, compute_dtype: torch.dtype, skip: nn.Module | None
+    module: nn.Module, compute_dtype: torch.dtype, skip: nn.Module | None, rows: RowQuantizer
 ) -> int:
     replaced = 0
     for name, child in list(module.named_children()):
         if child is skip:
             continue
         if isinstance(child, nn.Linear):
-            setattr(module, name, Int8Linear.from_linear(child, compute_dtype))
+            q, scales = rows(child.weight)
+            setattr(module, name, Int8Linear(q, scales, child.bias, compute_dtype))
             replaced += 1
         else:
-            replaced += _replace_linears(child, compute_dtype, skip)
+            replaced += _replace_linears(child, compute_dtype, skip, rows)
     return replaced
 
 
@@ -172,9 +179,59 @@ def quantize_int8_weight_only(
     """Quantize, in place, every nn.Linear and the input/output embeddings of a causal LM.
 
     The model must be a transformers PreTrainedModel (it needs get_input_embeddings and
-    get_output_embeddings) on the CPU. Everything that stays floating point (norms, biases) is
-    cast to ``compute_dtype``. Returns the same model, in eval mode, for chaining.
+    get_output_embeddings) on the CPU. The float parameters left (norms, biases) are cast to
+    ``compute_dtype``. Returns the same model, in eval mode, for chaining.
     """
+    with torch.no_grad():
+        _swap_in_int8_modules(model, compute_dtype, quantize_rows_int8)
+    return model.eval()
+
+
+def empty_int8_model(model: nn.Module, compute_dtype: torch.dtype = torch.bfloat16) -> nn.Module:
+    """Give a model built on the meta device (no weights) the structure quantize_int8_weight_only
+    makes: Int8 modules whose int8 rows and scales are meta tensors, to be filled by
+    ``load_state_dict(state, assign=True)`` with a state dict of a quantized model.
+
+    Tied weights are tied here too: the output layer's ``weight_int8`` and ``scales`` are the
+    embedding's tensor objects, so a state dict filling the embedding's must fill the head's
+    with the same tensors (see ``tied_state_keys``).
+    """
+
+    def meta_rows(weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return (
+            torch.empty(weight.shape, dtype=torch.int8, device="meta"),
+            torch.empty(weight.shape[0], dtype=torch.float32, device="meta"),
+        )
+
+    _swap_in_int8_modules(model, compute_dtype, meta_rows)
+    return model.eval()
+
+
+def tied_state_keys(model: nn.Module) -> dict[str, str]:
+    """{state-dict key: earlier key holding the same tensor object} (tied weights), so a
+    checkpoint stores each shared tensor once and a loader can tie them again."""
+    first_key: dict[int, str] = {}
+    tied: dict[str, str] = {}
+    for key, tensor in model.state_dict(keep_vars=True).items():
+        earlier = first_key.setdefault(id(tensor), key)
+        if earlier != key:
+            tied[key] = earlier
+    return tied
+
+
+def int8_parameter_count(model: nn.Module) -> int:
+    """The parameters the model stands for: float parameters plus int8 weights (tied ones once);
+    the same number as the float model it was quantized from."""
+    # parameters() and buffers() list a tied tensor once; scales and other buffers are not weights
+    weights = {
+        id(t): t
+        for t in [*model.parameters(), *model.buffers()]
+        if isinstance(t, nn.Parameter) or t.dtype == torch.int8
+    }
+    return sum(t.numel() for t in weights.values())
+
+
+def _swap_in_int8_modules(model: nn.Module, compute_dtype: torch.dtype, rows: RowQuantizer) -> None:
     get_in = getattr(model, "get_input_embeddings", None)
     get_out = getattr(model, "get_output_embeddings", None)
     if get_in is None or get_out is None:
@@ -182,31 +239,41 @@ def quantize_int8_weight_only(
     embedding: nn.Embedding = get_in()
     lm_head: nn.Linear | None = get_out()
 
-    with torch.no_grad():
-        embed_q, embed_scales = quantize_rows_int8(embedding.weight)
-        tied = lm_head is not None and lm_head.weight.data_ptr() == embedding.weight.data_ptr()
-        new_embedding = Int8Embedding(
-            embed_q,
-            embed_scales,
-            compute_dtype,
-            embed_scale=_embed_scale_of(embedding),
-            padding_idx=embedding.padding_idx,
-        )
-        new_head: Int8Linear | None = None
-        if lm_head is not None:
-            # Tied weights: the output layer reuses the embedding's int8 rows, not a second copy.
-            new_head = (
-                Int8Linear(embed_q, embed_scales, lm_head.bias, compute_dtype)
-                if tied
-                else Int8Linear.from_linear(lm_head, compute_dtype)
+    embed_q, embed_scales = rows(embedding.weight)
+    tied = lm_head is not None and _same_tensor(lm_head.weight, embedding.weight)
+    new_embedding = Int8Embedding(
+        embed_q,
+        embed_scales,
+        compute_dtype,
+        embed_scale=_embed_scale_of(embedding),
+        padding_idx=embedding.padding_idx,
+    )
+    new_head: Int8Linear | None = None
+    if lm_head is not None:
+        if tied:
+            # Tied weights: the output layer reuses the embedding's int8 rows and scales (the
+            # very tensors: already in compute_dtype, so Int8Linear's cast returns them as is).
+            new_head = Int8Linear(
+                new_embedding.weight_int8, new_embedding.scales, lm_head.bias, compute_dtype
             )
-        # Swap the embeddings first so the float tables are dropped, not cast, by model.to below.
-        _set_input_embeddings(model, new_embedding)
-        if new_head is not None:
-            _set_output_embeddings(model, new_head)
-        _replace_linears(model, compute_dtype, skip=new_head if new_head is not None else None)
-        model.to(compute_dtype)  # norms and other small float weights; int8 buffers are untouched
-    return model.eval()
+        else:
+            q, scales = rows(lm_head.weight)
+            new_head = Int8Linear(q, scales, lm_head.bias, compute_dtype)
+    # Swap the embeddings first so the float tables are dropped, not quantized twice.
+    _set_input_embeddings(model, new_embedding)
+    if new_head is not None:
+        _set_output_embeddings(model, new_head)
+    _replace_linears(model, compute_dtype, new_head, rows)
+    # Only the parameters (norms): model.to(dtype) would also round buffers such as the rotary
+    # inverse frequencies, which transformers keeps in fp32 in bf16 models too.
+    for param in model.parameters():
+        if param.is_floating_point():
+            param.data = param.data.to(compute_dtype)
+
+
+def _same_tensor(a: torch.Tensor, b: torch.Tensor) -> bool:
+    # Tying assigns one Parameter to both modules; meta tensors all have data_ptr 0.
+    return a is b or (not a.is_meta and a.data_ptr() == b.data_ptr())
 
 
 def _set_input_embeddings(model: nn.Module, embedding: nn.Module) -> None:

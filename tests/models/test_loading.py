@@ -20,6 +20,7 @@ from models.devices import CPU_AUTO_PRECISION, choose_device, choose_dtype, choo
 from models.errors import ModelLoadError
 from models.loading import LoadedModel, load_model
 from models.paths import CACHE_DIR_ENV
+from models.quantize import Int8Linear, quantize_int8_weight_only
 from models.spec import LoadProgress, ModelSpec
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,7 +49,7 @@ def bundled_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def assert_good_load_still_works(tiny_folder: Path, tiny_gemma: LoadedModel) -> None:
-    loaded = load_model(ModelSpec(source=str(tiny_folder), device="cpu"))
+    loaded = load_model(ModelSpec(source=str(tiny_folder), device="cpu", precision="fp32"))
     assert loaded.info.name == tiny_folder.name
     torch.testing.assert_close(logits_of(loaded), logits_of(tiny_gemma))
 
@@ -61,7 +62,8 @@ def test_local_folder_loads_with_progress_and_info(
     tiny_folder: Path, tiny_gemma: LoadedModel
 ) -> None:
     reports: list[LoadProgress] = []
-    loaded = load_model(ModelSpec(source=str(tiny_folder), device="cpu"), reports.append)
+    spec = ModelSpec(source=str(tiny_folder), device="cpu", precision="fp32")
+    loaded = load_model(spec, reports.append)
     assert loaded.info.path == str(tiny_folder)
     assert (loaded.info.device, loaded.info.precision) == ("cpu", "fp32")
     assert loaded.info.parameters == tiny_gemma.info.parameters
@@ -160,7 +162,8 @@ def test_pickle_weights_load_when_allowed(
     for name in ("tokenizer.json", "tokenizer_config.json"):
         shutil.copy(tiny_folder / name, tmp_path)
     torch.save(tiny_gemma.model.state_dict(), tmp_path / "pytorch_model.bin")
-    loaded = load_model(ModelSpec(source=str(tmp_path), device="cpu", allow_pickle=True))
+    spec = ModelSpec(source=str(tmp_path), device="cpu", precision="fp32", allow_pickle=True)
+    loaded = load_model(spec)
     torch.testing.assert_close(logits_of(loaded), logits_of(tiny_gemma))
 
 
@@ -255,7 +258,8 @@ def test_gguf_file_is_keyed_by_its_sha256(
     user_file = tmp_path / "my model.gguf"
     shutil.copy(bundled_gguf, user_file)
     reports: list[LoadProgress] = []
-    loaded = load_model(ModelSpec(source=str(user_file), device="cpu"), reports.append)
+    spec = ModelSpec(source=str(user_file), device="cpu", precision="fp32")
+    loaded = load_model(spec, reports.append)
     assert converted == [bundled.EXPECTED_SHA256]
     assert loaded.info.name == "my model.gguf"
     assert any(r.stage == "Checking model file" and 0 < r.percent <= 10 for r in reports)
@@ -475,9 +479,11 @@ def test_auto_precision_per_device(gpu: pytest.MonkeyPatch) -> None:
 
 def test_explicit_precision_is_checked(gpu: pytest.MonkeyPatch) -> None:
     assert choose_dtype("cpu", "bf16") == torch.bfloat16
-    # int8 is recorded; the weights load in the device's float dtype and are quantized later.
+    # int8 is made by quantizing weights read in fp32; its kernel is a CPU kernel.
     assert choose_precision("cpu", "int8") == "int8"
     assert choose_dtype("cpu", "int8") == torch.float32
+    with pytest.raises(ModelLoadError, match="int8 runs on the CPU only"):
+        choose_precision("cuda", "int8")
     with pytest.raises(ModelLoadError, match="unknown precision"):
         choose_precision("cpu", "fp8")
     gpu.setattr(torch.cuda, "is_bf16_supported", lambda: False)
@@ -504,8 +510,9 @@ def test_cuda_out_of_memory_falls_back_to_the_cpu(
     assert (loaded.info.device, loaded.info.precision) == ("cpu", CPU_AUTO_PRECISION)
     assert loaded.info.fallback_reason is not None
     assert "out of memory" in loaded.info.fallback_reason.lower()
-    assert loaded.model.dtype == torch.float32, "bf16 chosen for the GPU, fp32 on the CPU"
-    # The weights were read in bf16 for the GPU, then widened for the CPU.
+    # bf16 chosen for the GPU; on the CPU the weights read in bf16 are quantized (auto = int8).
+    assert isinstance(loaded.model.get_output_embeddings(), Int8Linear)
+    assert loaded.info.parameters == tiny_gemma.info.parameters
     reference = load_model(ModelSpec(source=str(tiny_folder), device="cpu", precision="bf16"))
-    reference.model.to(torch.float32)
+    quantize_int8_weight_only(reference.model)
     torch.testing.assert_close(logits_of(loaded), logits_of(reference), rtol=0, atol=0)
