@@ -51,7 +51,8 @@ def load_model(spec: ModelSpec, progress: ProgressCallback | None = None) -> Loa
     """Load ``spec`` (see ModelSpec) on the chosen device. Raises ModelLoadError.
 
     Progress goes to ``progress`` as stages with a percent: "Preparing model file",
-    "Converting GGUF (first run only)", "Loading weights", "Moving to <device>", "Ready".
+    "Converting GGUF (first run only)", "Loading weights", "Quantizing to int8 (first run
+    only)", "Loading tokenizer", "Moving to <device>", "Ready".
     Blocking and slow: call it from the worker thread. Other threads (the GUI) are kept from
     long stalls as far as Python allows: see models.responsive_loading.
     """

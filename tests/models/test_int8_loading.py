@@ -242,3 +242,14 @@ def test_engine_greedy_on_the_cached_int8_model_equals_its_generate(converted: P
             )
         assert engine.last_token_ids == reference[0, prompt.shape[1] :].tolist()
     assert engine.last_stats.reused_tokens > 0, "the second request reused the prefix cache"
+
+
+def test_default_model_loads_as_int8_equal_to_quantizing_fp32(default_model: LoadedModel) -> None:
+    """auto on the CPU: the bundled model in int8 (from its cache entry, built here if absent),
+    exactly the model quantize_int8_weight_only makes of the fp32 one."""
+    loaded = load_model(ModelSpec(device="cpu"))
+    assert (loaded.info.precision, loaded.info.parameters) == ("int8", 268_098_176)
+    assert isinstance(loaded.model.get_output_embeddings(), Int8Linear)
+    assert int8_cache.entry_path(Path(loaded.info.path)).is_file()
+    fresh = quantize_int8_weight_only(copy.deepcopy(default_model.model))
+    assert_logits_equal(loaded, fresh)
