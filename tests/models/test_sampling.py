@@ -89,3 +89,14 @@ def test_greedy_takes_the_argmax_after_the_repetition_penalty() -> None:
     history = torch.tensor([[1]])  # token 1 was seen: 2.5 / 3 < 2.0
     token = Sampler(params, seed=0, device=torch.device("cpu")).pick(logits, history)
     assert token.tolist() == [[2]]
+
+
+def test_bf16_logits_full_of_ties_give_the_plain_chains_distribution() -> None:
+    params = GenerationParams(temperature=0.8, top_k=40, top_p=0.95)
+    generator = torch.Generator().manual_seed(9)
+    logits = (torch.randn((1, 262_144), generator=generator) * 3).to(torch.bfloat16).float()
+    history = torch.zeros((1, 0), dtype=torch.long)
+    expected = plain_chain_probabilities(params, logits, history)
+    assert int((expected > 0).sum()) > 0
+    got = Sampler(params, seed=0, device=torch.device("cpu")).probabilities(logits, history)
+    torch.testing.assert_close(got, expected)
