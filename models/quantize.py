@@ -65,6 +65,10 @@ class Int8Linear(nn.Module):
     many rows (prefill), or off the CPU, it dequantizes on the fly and uses the ordinary matmul
     (correct everywhere, tuned for the CPU: on a GPU prefer plain bf16). Activations are computed in
     ``compute_dtype`` (bf16: the kernel's fast path) and returned in that dtype.
+
+    ``weight_int8`` must start on a 64-byte boundary (torch's own allocations do): the fused
+    kernel reads it with aligned AVX-512 loads and crashes the process otherwise. Tensors read
+    from a file may not be: models.int8_cache aligns what it loads.
     """
 
     weight_int8: torch.Tensor
