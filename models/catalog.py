@@ -19,7 +19,7 @@ from typing import TypedDict
 
 from models.errors import ModelLoadError
 from models.gguf_info import GgufHeader, read_gguf_header
-from models.spec import DEFAULT_MODEL
+from models.spec import AUTO_PRECISION, DEFAULT_MODEL
 
 BUNDLED_LICENCE = "Gemma Terms of Use"  # shown in full in Help > About
 
@@ -151,13 +151,10 @@ def bundled_entry() -> CatalogEntry:
 
 
 def resolve_precision(precision: str, device: str) -> str:
-    """What "auto" precision means on a device: bf16 on CUDA, fp16 on MPS, fp32 on the CPU.
-
-    The same rule as models.devices.choose_precision, which needs torch; the listing must not.
-    """
+    """What "auto" precision means on a device (models.spec.AUTO_PRECISION)."""
     if precision != "auto":
         return precision
-    return {"cuda": "bf16", "mps": "fp16"}.get(device.split(":")[0], "fp32")
+    return AUTO_PRECISION.get(device.split(":")[0], AUTO_PRECISION["cpu"])
 
 
 _BYTES_PER_WEIGHT = {"fp32": 4, "bf16": 2, "fp16": 2, "int8": 1}
@@ -170,14 +167,14 @@ def estimate_memory(
     """Memory the model needs on device at precision with context_tokens of KV cache.
 
     None when the parameter count is unknown. GGUF weights are dequantised on load, so they cost
-    as much as any other model at the chosen precision. int8 keeps activations and the KV cache
-    in fp32 on the CPU (dynamic quantisation), bf16 on a GPU.
+    as much as any other model at the chosen precision. An int8 model computes in bf16 (weight-only
+    quantization), so its KV cache is bf16.
     """
     if entry.parameters is None:
         return None
     resolved = resolve_precision(precision, device)
     weight_bytes = _BYTES_PER_WEIGHT.get(resolved, 4)
-    cache_bytes = weight_bytes if resolved != "int8" else (4 if device == "cpu" else 2)
+    cache_bytes = weight_bytes if resolved != "int8" else 2
     kv = 0
     if entry.layers and entry.kv_heads and entry.head_dim:
         tokens = min(context_tokens, entry.context_length or context_tokens)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import torch
 
 from models.errors import ModelLoadError
-from models.spec import DEVICES, PRECISIONS
+from models.spec import AUTO_PRECISION, DEVICES, PRECISIONS
 
-CPU_AUTO_PRECISION = "int8"
+CPU_AUTO_PRECISION = AUTO_PRECISION["cpu"]
 """What "auto" means on the CPU: int8 weight-only (models.quantize), measured fastest on the
 development machine (2 AVX-512 cores, default model: 46.9 tokens/s against 28.2 in bf16 and 12.4
 in fp32) and the smallest. fp32 and bf16 stay selectable."""

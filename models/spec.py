@@ -10,6 +10,11 @@ DEFAULT_MODEL = "default"
 DEVICES = ("auto", "cuda", "mps", "cpu")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16", "int8")
 
+AUTO_PRECISION = {"cuda": "bf16", "mps": "fp16", "cpu": "int8"}
+"""What precision "auto" means per device kind (a CUDA GPU without bf16 falls back to fp16).
+int8 on the CPU is weight-only quantization (models.quantize), measured fastest there. Kept here,
+free of torch, so the model list can show it without importing torch."""
+
 
 @dataclass(frozen=True)
 class ModelSpec:

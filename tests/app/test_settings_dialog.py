@@ -234,7 +234,7 @@ def test_the_memory_estimate_follows_device_and_precision(open_dialog: SettingsD
     d = open_dialog
     _select_model(d, "org/cached")
     d.device_page.device.setCurrentIndex(d.device_page.device.findData("cpu"))
-    assert "on CPU at fp32" in d.model_page.details.text()
+    assert "on CPU at int8" in d.model_page.details.text()  # what auto means on the CPU
     d.device_page.precision.setCurrentIndex(d.device_page.precision.findData("fp16"))
     assert "on CPU at fp16" in d.model_page.details.text()
 

@@ -148,11 +148,14 @@ def test_memory_estimate_scales_with_precision_and_counts_the_kv_cache(
 ) -> None:
     folder, parameters = tiny_model
     entry = describe_path(str(folder))
-    fp32 = estimate_memory(entry, "cpu", "auto", context_tokens=128)
+    fp32 = estimate_memory(entry, "cpu", "fp32", context_tokens=128)
     bf16 = estimate_memory(entry, "cuda", "auto", context_tokens=128)
-    assert fp32 is not None and bf16 is not None
+    int8 = estimate_memory(entry, "cpu", "auto", context_tokens=128)
+    assert fp32 is not None and bf16 is not None and int8 is not None
     assert fp32.weights_bytes == 4 * parameters
     assert bf16.weights_bytes == 2 * parameters
+    assert int8.weights_bytes == parameters  # auto on the CPU is int8
+    assert int8.kv_cache_bytes == bf16.kv_cache_bytes  # an int8 model computes in bf16
     # K and V, 2 layers, 2 KV heads of 8 dims, 128 tokens, 4 bytes each
     assert fp32.kv_cache_bytes == 2 * 2 * 2 * 8 * 128 * 4
     longer = estimate_memory(entry, "cpu", "fp32", context_tokens=10_000)
