@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from models.diagnostics import collect_diagnostics
-from models.spec import ModelInfo
+from models.spec import AUTO_PRECISION, ModelInfo
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,7 +36,9 @@ def test_diagnose_json_names_versions_devices_and_choice() -> None:
     mps = torch.backends.mps.is_available()
     expected_device = "cuda" if torch.cuda.is_available() else "mps" if mps else "cpu"
     assert facts["auto device"] == expected_device
-    assert facts["auto precision"] in {"fp32", "bf16", "fp16"}
+    assert facts["auto precision"] == AUTO_PRECISION[facts["auto device"].split(":")[0]] or (
+        facts["auto precision"] == "fp16"  # a CUDA GPU without bf16
+    )
     assert facts["model cache"] == "/nonexistent/penwright-cache"
     if torch.cuda.is_available():
         assert facts["gpu name"] and facts["gpu memory total"].endswith("GiB")
