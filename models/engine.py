@@ -28,6 +28,7 @@ from models.params import GenerationParams
 from models.prefix_cache import PrefixCache
 from models.results import Delta, GenerationStats
 from models.sampling import Sampler
+from models.sliding_cache import rollback_cache
 from models.spec import LoadProgress, ModelInfo, ModelSpec
 from models.stops import StopScanner
 
@@ -67,11 +68,9 @@ def warm_up(model: Any) -> None:
     models.quantize.KERNEL_MAX_ROWS rows int8 takes another kernel) and a one-token forward
     (decode) into a throwaway cache touch every weight and warm both paths.
     """
-    from transformers import DynamicCache
-
     prefill_rows = 40
     ids = torch.zeros((1, prefill_rows), dtype=torch.long, device=model.device)
-    kv = DynamicCache()
+    kv = rollback_cache(model.config)
     forward_tokens(model, ids, kv)
     forward_tokens(model, ids[:, :1], kv)
 
@@ -156,7 +155,7 @@ class Engine:
         self._tokenizer = tokenizer
         self._info = info
         self._eos_ids = _eos_ids(model, tokenizer)
-        self._cache = PrefixCache()
+        self._cache = PrefixCache(model.config)
         self._window = ContextWindow(lambda text: tokenizer(text)["input_ids"])
 
     @property

@@ -5,23 +5,25 @@ common token prefix, crops the rest, and prefills only what is new. At least one
 fed again, because the model only returns logits for tokens it is given.
 
 Gemma 3 has sliding-window layers. A ``DynamicCache(config=...)`` gives them sliding layers that
-cannot roll back past the window, so we build ``DynamicCache()`` without a config: every layer
-keeps all positions (the model still masks sliding layers to their window) and ``crop(-n)``
-works at any length (checked with transformers 5.23 in DESIGN.md).
+cannot roll back past the window, so we use models.sliding_cache: every layer keeps all positions,
+so ``crop(-n)`` works at any length, while sliding layers attend only over their window.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from transformers import DynamicCache
+from models.sliding_cache import rollback_cache
 
 
 class PrefixCache:
     """Token ids and KV cache of what the model has seen. One owner thread; not thread-safe."""
 
-    def __init__(self) -> None:
-        self.kv = DynamicCache()
+    def __init__(self, config: Any | None = None) -> None:
+        """``config``: the model's config, which says which layers are sliding-window ones."""
+        self._config = config
+        self.kv = rollback_cache(config)
         self.ids: list[int] = []
 
     def reuse(self, new_ids: Sequence[int]) -> int:
@@ -45,7 +47,7 @@ class PrefixCache:
 
     def clear(self) -> None:
         """Forget everything, e.g. after an error left the cache in an unknown state."""
-        self.kv = DynamicCache()
+        self.kv = rollback_cache(self._config)
         self.ids = []
 
 
