@@ -14,14 +14,14 @@ import gc
 import hashlib
 import json
 import shutil
-import struct
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from models.errors import ModelLoadError
+from models.gguf_info import read_gguf_header
 from models.paths import cache_root, converted_models_dir
 
 Report = Callable[[str, float], None]
@@ -36,65 +36,12 @@ HASH_INDEX = "gguf-sha256.json"
 
 _STALE_STAGING_S = 24 * 3600  # staging folders older than this are leftovers of a killed run
 
-# GGUF metadata value types (gguf spec): byte size of fixed-size scalars, plus string and array.
-_SCALAR_SIZES = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
-_STRING, _ARRAY = 8, 9
-_UINT32 = 4
-
-
 def _no_report(stage: str, percent: float) -> None:
     pass
 
 
 # ---------------------------------------------------------------------------------------------
 # Validity check
-
-
-class _Truncated(Exception):
-    pass
-
-
-def _read(f: BinaryIO, n: int) -> bytes:
-    data = f.read(n)
-    if len(data) != n:
-        raise _Truncated
-    return data
-
-
-def _u32(f: BinaryIO) -> int:
-    return int(struct.unpack("<I", _read(f, 4))[0])
-
-
-def _u64(f: BinaryIO) -> int:
-    return int(struct.unpack("<Q", _read(f, 8))[0])
-
-
-def _skip_string(f: BinaryIO) -> None:
-    f.seek(_u64(f), 1)
-
-
-def _read_string(f: BinaryIO) -> str:
-    return _read(f, _u64(f)).decode("utf-8", errors="replace")
-
-
-def _skip_value(f: BinaryIO, value_type: int) -> int | None:
-    """Skip one metadata value; return it when it is a uint32 (the alignment is one)."""
-    if value_type == _UINT32:
-        return _u32(f)
-    if value_type in _SCALAR_SIZES:
-        f.seek(_SCALAR_SIZES[value_type], 1)
-    elif value_type == _STRING:
-        _skip_string(f)
-    elif value_type == _ARRAY:
-        item_type, count = _u32(f), _u64(f)
-        if item_type in _SCALAR_SIZES or item_type == _UINT32:
-            f.seek(count * _SCALAR_SIZES.get(item_type, 4), 1)
-        else:
-            for _ in range(count):
-                _skip_value(f, item_type)
-    else:
-        raise ValueError(f"unknown metadata value type {value_type}")
-    return None
 
 
 def is_gguf(path: Path) -> bool:
@@ -113,55 +60,17 @@ def check_gguf_file(path: Path) -> None:
     vocabulary), so a renamed text file or a truncated download is refused before the slow
     conversion starts.
     """
-    try:
-        size = path.stat().st_size
-        with path.open("rb") as raw:
-            f: BinaryIO = raw
-            if f.read(4) != GGUF_MAGIC:
-                raise ModelLoadError(f"{path} is not a GGUF model file (it lacks the GGUF magic)")
-            version = _u32(f)
-            if version not in (2, 3):
-                raise ModelLoadError(f"{path} is GGUF version {version}; only 2 and 3 are read")
-            tensor_count, kv_count = _u64(f), _u64(f)
-            alignment = 32
-            for _ in range(kv_count):
-                key = _read_string(f)
-                value = _skip_value(f, _u32(f))
-                if key == "general.alignment" and value:
-                    alignment = value
-            data_end = 0
-            for _ in range(tensor_count):
-                _skip_string(f)
-                dims = [_u64(f) for _ in range(_u32(f))]
-                block, type_size = _block_layout(_u32(f))
-                offset = _u64(f)
-                elements = 1
-                for d in dims:
-                    elements *= d
-                data_end = max(data_end, offset + elements // block * type_size)
-            data_start = -(-f.tell() // alignment) * alignment
-    except _Truncated:
-        raise ModelLoadError(f"{path} is truncated: its GGUF header ends early") from None
-    except (ValueError, struct.error) as exc:
-        raise ModelLoadError(f"{path} is a corrupt GGUF file: {exc}") from None
-    except OSError as exc:
-        raise ModelLoadError(f"cannot read the GGUF file {path}: {exc.strerror or exc}") from None
-    if size < data_start + data_end:
+    if not is_gguf(path):
+        if not path.is_file():
+            raise ModelLoadError(f"cannot read the GGUF file {path}: no such file")
+        raise ModelLoadError(f"{path} is not a GGUF model file (it lacks the GGUF magic)")
+    needed = read_gguf_header(path).data_end
+    size = path.stat().st_size
+    if size < needed:
         raise ModelLoadError(
             f"{path} is truncated: it has {size:,} bytes but its tensors need "
-            f"{data_start + data_end:,} (an interrupted download or copy?)"
+            f"{needed:,} (an interrupted download or copy?)"
         )
-
-
-def _block_layout(type_id: int) -> tuple[int, int]:
-    """(elements per block, bytes per block) of a GGML tensor type."""
-    from gguf import GGML_QUANT_SIZES, GGMLQuantizationType
-
-    try:
-        block, type_size = GGML_QUANT_SIZES[GGMLQuantizationType(type_id)]
-    except (ValueError, KeyError):
-        raise ValueError(f"unknown tensor type {type_id}") from None
-    return block, type_size
 
 
 def sha256_of(path: Path, report: Report = _no_report, stage: str = "Checking model file",

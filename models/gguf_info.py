@@ -3,7 +3,8 @@
 Why not ``gguf.GGUFReader``: it memory-maps and indexes the whole file, including the 262k-entry
 tokenizer vocabulary as numpy views, which takes about 9 s for the bundled 253 MB model on a
 2-core machine. The model list needs only a handful of numbers, so this reads the header and
-seeks past the arrays it does not need.
+seeks past the arrays it does not need. The loader uses the same reader to refuse a renamed
+text file or a truncated download before the slow conversion starts (``data_end``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ class GgufHeader:
     metadata: dict[str, object]
     parameters: int
     tensor_count: int
+    data_end: int
+    """Byte offset where the last tensor's data ends: a complete file is at least this long."""
 
     @property
     def architecture(self) -> str:
@@ -51,16 +54,22 @@ def read_gguf_header(path: str | Path) -> GgufHeader:
             return _read(f)
     except OSError as err:
         raise ModelLoadError(f"cannot read GGUF file {path}: {err.strerror or err}") from err
+    except _Truncated:
+        raise ModelLoadError(f"{path} is truncated: its GGUF header ends early") from None
     except (struct.error, UnicodeDecodeError, ValueError) as err:
         raise ModelLoadError(f"{path} is not a valid GGUF file (damaged header: {err})") from err
+
+
+class _Truncated(ValueError):
+    """The file ends inside the header."""
 
 
 def _read(f: BinaryIO) -> GgufHeader:
     if f.read(4) != _MAGIC:
         raise ValueError("missing GGUF magic number")
     (version,) = _unpack(f, "<I")
-    if version < 2:
-        raise ValueError(f"GGUF version {version} is too old")
+    if version not in (2, 3):
+        raise ValueError(f"GGUF version {version}; only versions 2 and 3 are read")
     tensor_count, kv_count = _unpack(f, "<QQ")
     metadata: dict[str, object] = {}
     for _ in range(kv_count):
@@ -70,20 +79,42 @@ def _read(f: BinaryIO) -> GgufHeader:
         if value is not None:
             metadata[key] = value
     parameters = 0
+    tensors_end = 0  # relative to the start of the tensor data
     for _ in range(tensor_count):
         _string(f)  # tensor name
         (n_dims,) = _unpack(f, "<I")
         dims = _unpack(f, "<" + "Q" * n_dims)
-        _unpack(f, "<IQ")  # quantisation type, data offset
-        parameters += math.prod(dims)
-    return GgufHeader(metadata=metadata, parameters=parameters, tensor_count=tensor_count)
+        type_id, offset = _unpack(f, "<IQ")
+        elements = math.prod(dims)
+        block, type_size = _block_layout(type_id)
+        tensors_end = max(tensors_end, offset + elements // block * type_size)
+        parameters += elements
+    alignment = metadata.get("general.alignment", 32)
+    alignment = alignment if isinstance(alignment, int) and alignment > 0 else 32
+    data_start = -(-f.tell() // alignment) * alignment
+    return GgufHeader(
+        metadata=metadata,
+        parameters=parameters,
+        tensor_count=tensor_count,
+        data_end=data_start + tensors_end,
+    )
+
+
+def _block_layout(type_id: int) -> tuple[int, int]:
+    """(elements per block, bytes per block) of a GGML tensor type."""
+    from gguf import GGML_QUANT_SIZES, GGMLQuantizationType
+
+    try:
+        return GGML_QUANT_SIZES[GGMLQuantizationType(type_id)]
+    except (ValueError, KeyError):
+        raise ValueError(f"unknown tensor type {type_id}") from None
 
 
 def _unpack(f: BinaryIO, fmt: str) -> tuple[int, ...]:
     size = struct.calcsize(fmt)
     data = f.read(size)
     if len(data) != size:
-        raise ValueError("file ends inside the header")
+        raise _Truncated("file ends inside the header")
     return struct.unpack(fmt, data)
 
 
@@ -91,7 +122,7 @@ def _string(f: BinaryIO) -> str:
     (length,) = _unpack(f, "<Q")
     data = f.read(length)
     if len(data) != length:
-        raise ValueError("file ends inside a string")
+        raise _Truncated("file ends inside a string")
     return data.decode("utf-8")
 
 
