@@ -17,9 +17,17 @@ _Role = QPalette.ColorRole
 _Group = QPalette.ColorGroup
 
 
+def _palette(colours: dict[QPalette.ColorRole, str], disabled_text: str) -> QPalette:
+    palette = QPalette()
+    for role, colour in colours.items():
+        palette.setColor(role, QColor(colour))
+    for role in (_Role.WindowText, _Role.Text, _Role.ButtonText):
+        palette.setColor(_Group.Disabled, role, QColor(disabled_text))
+    return palette
+
+
 def dark_palette() -> QPalette:
     """A dark palette with enough contrast for long writing sessions (Fusion's dark colours)."""
-    palette = QPalette()
     colours = {
         _Role.Window: "#2b2b2b",
         _Role.WindowText: "#e6e6e6",
@@ -42,16 +50,11 @@ def dark_palette() -> QPalette:
         _Role.Link: "#7fb2f0",
         _Role.LinkVisited: "#b89cf0",
     }
-    for role, colour in colours.items():
-        palette.setColor(role, QColor(colour))
-    for role in (_Role.WindowText, _Role.Text, _Role.ButtonText):
-        palette.setColor(_Group.Disabled, role, QColor("#7a7a7a"))
-    return palette
+    return _palette(colours, disabled_text="#7a7a7a")
 
 
 def light_palette() -> QPalette:
     """A light palette, also when the system itself is dark."""
-    palette = QPalette()
     colours = {
         _Role.Window: "#efefef",
         _Role.WindowText: "#1a1a1a",
@@ -74,11 +77,7 @@ def light_palette() -> QPalette:
         _Role.Link: "#0b57d0",
         _Role.LinkVisited: "#6c3fb5",
     }
-    for role, colour in colours.items():
-        palette.setColor(role, QColor(colour))
-    for role in (_Role.WindowText, _Role.Text, _Role.ButtonText):
-        palette.setColor(_Group.Disabled, role, QColor("#a0a0a0"))
-    return palette
+    return _palette(colours, disabled_text="#a0a0a0")
 
 
 def apply_theme(theme: Theme) -> None:
