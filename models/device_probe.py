@@ -34,13 +34,14 @@ def available_devices() -> list[DeviceInfo]:
     """The devices present now, GPU first; the CPU is always last. Queries torch (slow import)."""
     import torch
 
+    from models.devices import mps_available
+
     devices: list[DeviceInfo] = []
     if torch.cuda.is_available():
         # Only the first GPU: the engine loads on "cuda", which means cuda:0.
         free, total = torch.cuda.mem_get_info(0)
         devices.append(DeviceInfo("cuda", torch.cuda.get_device_name(0), total, free))
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
+    if mps_available():
         memory = psutil.virtual_memory()  # MPS shares the unified memory of the machine
         devices.append(DeviceInfo("mps", "Apple GPU", memory.total, memory.available))
     devices.append(cpu_device())
