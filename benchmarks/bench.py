@@ -111,6 +111,9 @@ def main(argv: list[str] | None = None) -> int:
     results: list[Figures] = []
     baseline = f"baseline:{_baseline_precision(args.device)}"
     configs = ([] if args.no_baseline else [baseline]) + [f"engine:{p}" for p in precisions]
+    if args.device == "cuda":
+        # The engine without its static cache and CUDA graph: what compiling the step buys.
+        configs += [f"engine-eager:{p}" for p in precisions]
     for config in configs:
         print(f"bench: measuring {config} on {args.device} ...", file=sys.stderr, flush=True)
         figures = _in_child(args, config)
@@ -170,7 +173,7 @@ def _run_child(args: argparse.Namespace) -> int:
     elif kind == "baseline":
         payload = asdict(_measure_baseline(args, precision))
     else:
-        payload = asdict(_measure_engine(args, precision))
+        payload = asdict(_measure_engine(args, precision, eager=kind == "engine-eager"))
     print(RESULT_PREFIX + json.dumps(payload), flush=True)
     return 0
 
@@ -229,6 +232,8 @@ def _measure_baseline(args: argparse.Namespace, precision: str) -> Figures:
     request("Once upon a time")  # warm-up: one-time kernel set-up is not what we measure
     cold, cold_rate, prompt_tokens = request(document)
     appends = [request(_appended(document, i)) for i in range(args.requests)]
+    notes: list[str] = []
+    _note_gpu_memory(notes)
     return Figures(
         name="baseline generate",
         precision=precision,
@@ -239,11 +244,14 @@ def _measure_baseline(args: argparse.Namespace, precision: str) -> Figures:
         decode_tokens_per_s=statistics.median([cold_rate, *(a[1] for a in appends)]),
         peak_rss_mb=_peak_rss_mb(),
         prompt_tokens=prompt_tokens,
+        notes=notes,
     )
 
 
-def _measure_engine(args: argparse.Namespace, precision: str) -> Figures:
-    """The engine, as the app uses it: load, then stream requests that share the prefix cache."""
+def _measure_engine(args: argparse.Namespace, precision: str, eager: bool = False) -> Figures:
+    """The engine, as the app uses it: load, then stream requests that share the prefix cache.
+
+    ``eager``: without the GPU path's static cache and compiled step (decodes as on the CPU)."""
     from models.engine import Engine
     from models.params import GenerationParams, StopMode
     from models.spec import ModelSpec
@@ -251,8 +259,11 @@ def _measure_engine(args: argparse.Namespace, precision: str) -> Figures:
     notes: list[str] = []
     engine = Engine()
     started = time.perf_counter()
-    info = engine.load(ModelSpec(source=args.model, device=args.device, precision=precision))
+    spec = ModelSpec(source=args.model, device=args.device, precision=precision)
+    info = engine.load(spec, static_cache=False if eager else None)
     load_s = time.perf_counter() - started
+    if args.device == "cuda":
+        notes.append(f"decode path: {info.decode_path}")
     if precision == "int8" and not _is_int8(engine.model):
         notes.append("loading did not quantize: these are not int8 figures")
     params = GenerationParams(temperature=0.0, max_new_tokens=args.new_tokens, stop=StopMode.NONE)
@@ -269,8 +280,9 @@ def _measure_engine(args: argparse.Namespace, precision: str) -> Figures:
     # The app samples by default (top-k, top-p): this measures the sampler's share too.
     sampling = GenerationParams(max_new_tokens=args.new_tokens, stop=StopMode.NONE, seed=0)
     sampled = request(_appended(document, args.requests - 1), sampling)
+    _note_gpu_memory(notes)
     return Figures(
-        name="engine",
+        name="engine (eager)" if eager else "engine",
         precision=precision,
         device=info.device,
         load_s=load_s,
@@ -285,6 +297,13 @@ def _measure_engine(args: argparse.Namespace, precision: str) -> Figures:
         sampled_tokens_per_s=sampled.decode_tokens_per_s,
         notes=notes,
     )
+
+
+def _note_gpu_memory(notes: list[str]) -> None:
+    import torch
+
+    if torch.cuda.is_available() and torch.cuda.max_memory_allocated() > 0:
+        notes.append(f"peak GPU memory {torch.cuda.max_memory_allocated() / 2**20:.0f} MB")
 
 
 def _is_int8(model: Any) -> bool:
@@ -311,16 +330,16 @@ def _peak_rss_mb() -> float:
 def format_table(results: list[Figures]) -> str:
     """The figures as a text table; with a baseline row, each engine row gets ratios."""
     baseline = next((r for r in results if r.name.startswith("baseline")), None)
-    header = (f"{'configuration':<30}{'load s':>8}{'TTFT cold s':>13}{'TTFT append s':>15}"
+    header = (f"{'configuration':<34}{'load s':>8}{'TTFT cold s':>13}{'TTFT append s':>15}"
               f"{'decode tok/s':>14}{'peak RSS MB':>13}")
     lines = [header, "-" * len(header)]
     for r in results:
         label = f"{r.name} {r.precision} ({r.device})"
-        lines.append(f"{label:<30}{r.load_s:>8.2f}{r.ttft_cold_s:>13.3f}{r.ttft_append_s:>15.3f}"
+        lines.append(f"{label:<34}{r.load_s:>8.2f}{r.ttft_cold_s:>13.3f}{r.ttft_append_s:>15.3f}"
                      f"{r.decode_tokens_per_s:>14.1f}{r.peak_rss_mb:>13.0f}")
         if baseline is not None and r is not baseline:
             ratios = _ratios(baseline, r)
-            lines.append(f"{'  x vs baseline':<30}{'':>8}{ratios['ttft_cold']:>12.1f}x"
+            lines.append(f"{'  x vs baseline':<34}{'':>8}{ratios['ttft_cold']:>12.1f}x"
                          f"{ratios['ttft_append']:>14.1f}x{ratios['decode']:>13.1f}x"
                          f"{ratios['peak_rss']:>12.2f}x")
     first = next((r.first_load_s for r in results if r.first_load_s is not None), None)

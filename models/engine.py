@@ -30,6 +30,7 @@ from models.results import Delta, GenerationStats
 from models.sampling import Sampler
 from models.sliding_cache import rollback_cache
 from models.spec import LoadProgress, ModelInfo, ModelSpec
+from models.static_decode import StaticDecoder, supports_static_cache
 from models.stops import StopScanner
 
 ProgressCallback = Callable[[LoadProgress], None]
@@ -131,32 +132,94 @@ class Engine:
         self._stats = GenerationStats()
         self._last_prompt_ids: list[int] = []
         self._last_alternatives: tuple[list[int], ...] = ()
+        self._static: StaticDecoder | None = None
         self.decode_step: DecodeStep = decode_step
 
     # -- loading --------------------------------------------------------------------------
 
-    def load(self, spec: ModelSpec, progress: ProgressCallback | None = None) -> ModelInfo:
+    def load(
+        self,
+        spec: ModelSpec,
+        progress: ProgressCallback | None = None,
+        *,
+        static_cache: bool | None = None,
+    ) -> ModelInfo:
         """Load the model ``spec`` names and make it the engine's model.
 
         On failure the error propagates (a ModelLoadError naming the problem) and the model
-        loaded before, if any, stays in use.
+        loaded before, if any, stays in use. ``static_cache``: see ``attach`` (the benchmark
+        turns it off to measure the eager GPU path).
         """
         from models.loading import load_model  # loading pulls in GGUF conversion: only on demand
 
         loaded = load_model(spec, progress)
         warm_up(loaded.model)
-        self.attach(loaded.model, loaded.tokenizer, loaded.info)
-        return loaded.info
+        self.attach(loaded.model, loaded.tokenizer, loaded.info, static_cache=static_cache)
+        if self._static is not None and self._static.compiled:
+            if progress is not None:
+                progress(LoadProgress("Compiling the decode step for the GPU", 99.0))
+            self._compile_or_stay_eager()
+        assert self._info is not None
+        return self._info
 
-    def attach(self, model: Any, tokenizer: Any, info: ModelInfo) -> None:
-        """Use an already loaded causal LM and its tokenizer (tests attach tiny random models)."""
+    def attach(
+        self,
+        model: Any,
+        tokenizer: Any,
+        info: ModelInfo,
+        *,
+        static_cache: bool | None = None,
+        compile_decode: bool | None = None,
+    ) -> None:
+        """Use an already loaded causal LM and its tokenizer (tests attach tiny random models).
+
+        How tokens are decoded (``info.decode_path`` says which):
+        - on the CPU (and MPS): a growing dynamic cache and an eager step; compiling measured no
+          gain on the CPU (see models.quantize for what made the CPU fast);
+        - on a CUDA GPU: a static cache and a decode step compiled into a CUDA graph
+          (models.static_decode), compiled on ``load`` (``attach`` leaves the compiling to the
+          first decode step). ``static_cache`` / ``compile_decode`` override the choice; tests use
+          them to run the static path on the CPU.
+        """
         model.eval()
+        on_cuda = getattr(getattr(model, "device", None), "type", None) == "cuda"
+        if static_cache is None:
+            static_cache = on_cuda and supports_static_cache(model)
+        if compile_decode is None:
+            compile_decode = static_cache and on_cuda
         self._model = model
         self._tokenizer = tokenizer
-        self._info = info
         self._eos_ids = _eos_ids(model, tokenizer)
-        self._cache = PrefixCache(getattr(model, "config", None))  # scripted test models have none
         self._window = ContextWindow(lambda text: tokenizer(text)["input_ids"])
+        if static_cache:
+            self._static = StaticDecoder(model, info.context_length, compile_step=compile_decode)
+            self._cache = PrefixCache(new_kv=self._static.empty_cache)
+            self.decode_step = self._static.step
+            decode_path = "static cache, CUDA graph" if compile_decode else "static cache"
+        else:
+            self._static = None
+            # Scripted test models have no config.
+            self._cache = PrefixCache(getattr(model, "config", None))
+            self.decode_step = decode_step
+            decode_path = "eager"
+        self._info = replace(info, decode_path=decode_path)
+
+    def _compile_or_stay_eager(self) -> None:
+        """Compile and capture the decode step now. If the compiler fails (no Triton for this
+        GPU, an unsupported model...), decode eagerly on the same static cache and say why."""
+        assert self._static is not None and self._info is not None
+        try:
+            self._static.warm_up()
+        except torch.cuda.OutOfMemoryError:
+            raise
+        except Exception as error:  # any compiler failure: decode uncompiled
+            message = f"{type(error).__name__}: {error}".splitlines()[0][:200]
+            self._static = StaticDecoder(self._model, self._info.context_length, False)
+            self._cache = PrefixCache(new_kv=self._static.empty_cache)
+            self.decode_step = self._static.step
+            self._info = replace(
+                self._info, decode_path=f"static cache (compiling failed: {message})"
+            )
 
     @property
     def info(self) -> ModelInfo | None:
@@ -229,10 +292,12 @@ class Engine:
         alternatives = 1 if params.greedy else params.n
         done = [_Continuation(self._tokenizer, prompt_ids, params) for _ in range(alternatives)]
         try:
-            if alternatives == 1:
-                first = done[0]
-                for text in self._generate(first, prompt_ids, params, base_seed, cancelled, timing):
-                    yield Delta(0, text)
+            if alternatives == 1 or self._static is not None:
+                # The static cache holds one row; rolling it back to the prompt for the next
+                # alternative costs nothing, and a CUDA-graph step is quick.
+                yield from self._generate_one_by_one(
+                    done, prompt_ids, params, base_seed, cancelled, timing
+                )
             else:
                 yield from self._generate_batch(
                     done, prompt_ids, params, base_seed, cancelled, timing
@@ -288,6 +353,21 @@ class Engine:
             return
         except torch.cuda.OutOfMemoryError:
             self._fall_back_to_cpu("the GPU ran out of memory while generating")
+        yield from self._generate_one_by_one(
+            continuations, prompt_ids, params, base_seed, cancelled, timing
+        )
+
+    def _generate_one_by_one(
+        self,
+        continuations: list[_Continuation],
+        prompt_ids: list[int],
+        params: GenerationParams,
+        base_seed: int,
+        cancelled: threading.Event,
+        timing: _Timing,
+    ) -> Iterator[Delta]:
+        """The unfinished alternatives one after another; alternative ``i`` samples with seed
+        ``base_seed + i``, as row ``i`` of the batched pass does."""
         for index, continuation in enumerate(continuations):
             if continuation.stop_reason:
                 continue
@@ -314,7 +394,7 @@ class Engine:
         request reuses it as if only one alternative had been generated. Row ``i`` samples with
         seed ``base_seed + i``, as alternative ``i`` of the one-at-a-time path does.
         """
-        logits, reused = self._prefill(prompt_ids, cancelled)
+        logits, reused = self._prefill(prompt_ids, cancelled, len(prompt_ids))
         for continuation in continuations:
             continuation.reused_tokens = reused
         if logits is None:
@@ -405,7 +485,7 @@ class Engine:
     ) -> Iterator[str]:
         model = self._model
         known = prompt_ids + continuation.token_ids
-        logits, reused = self._prefill(known, cancelled)
+        logits, reused = self._prefill(known, cancelled, len(prompt_ids) + params.max_new_tokens)
         if continuation.reused_tokens is None:
             continuation.reused_tokens = reused
         if logits is None:
@@ -440,12 +520,15 @@ class Engine:
             timing.decode_tokens += decoded
 
     def _prefill(
-        self, ids: list[int], cancelled: threading.Event
+        self, ids: list[int], cancelled: threading.Event, room: int
     ) -> tuple[torch.Tensor | None, int]:
-        """Bring the cache up to ``ids`` in chunks.
+        """Bring the cache up to ``ids`` in chunks; ``room``: positions the request will fill.
 
         Returns the last position's logits (None if cancelled) and how many ids the cache held.
         """
+        if self._static is not None and not self._static.has_room(room):
+            self._static.grow(room)
+            self._cache.clear()
         reused = self._cache.reuse(ids)
         device = self._model.device
         chunk = _PREFILL_CHUNK.get(device.type, 256)
@@ -462,11 +545,18 @@ class Engine:
 
     def _fall_back_to_cpu(self, reason: str) -> None:
         assert self._info is not None
-        self._cache.clear()
+        if self._static is not None:
+            # The CPU decodes eagerly on the growing cache (see attach).
+            if self.decode_step == self._static.step:
+                self.decode_step = decode_step
+            self._static = None
+        self._cache = PrefixCache(getattr(self._model, "config", None))
         self._model.to(device="cpu", dtype=torch.float32)  # half precision is slow on CPUs
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
-        self._info = replace(self._info, device="cpu", precision="fp32", fallback_reason=reason)
+        self._info = replace(
+            self._info, device="cpu", precision="fp32", fallback_reason=reason, decode_path="eager"
+        )
 
 
 def _eos_ids(model: Any, tokenizer: Any) -> frozenset[int]:

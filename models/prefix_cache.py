@@ -11,7 +11,8 @@ so ``crop(-n)`` works at any length, while sliding layers attend only over their
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 from models.sliding_cache import rollback_cache
@@ -20,10 +21,12 @@ from models.sliding_cache import rollback_cache
 class PrefixCache:
     """Token ids and KV cache of what the model has seen. One owner thread; not thread-safe."""
 
-    def __init__(self, config: Any | None = None) -> None:
-        """``config``: the model's config, which says which layers are sliding-window ones."""
-        self._config = config
-        self.kv = rollback_cache(config)
+    def __init__(self, config: Any | None = None, new_kv: Callable[[], Any] | None = None) -> None:
+        """``config``: the model's config, which says which layers are sliding-window ones.
+        ``new_kv``: makes an empty KV cache instead (the GPU path's static cache rewound to the
+        start); it needs ``crop(-n)`` like the rollback cache."""
+        self._new_kv = new_kv or partial(rollback_cache, config)
+        self.kv = self._new_kv()
         self.ids: list[int] = []
 
     def reuse(self, new_ids: Sequence[int]) -> int:
@@ -47,7 +50,7 @@ class PrefixCache:
 
     def clear(self) -> None:
         """Forget everything, e.g. after an error left the cache in an unknown state."""
-        self.kv = rollback_cache(self._config)
+        self.kv = self._new_kv()
         self.ids = []
 
 

@@ -52,3 +52,4 @@ class ModelInfo:
     parameters: int
     context_length: int
     fallback_reason: str | None = None  # set when we wanted a GPU and fell back to the CPU
+    decode_path: str = "eager"  # how tokens are decoded: see models.engine.Engine.attach

@@ -17,6 +17,7 @@ import torch
 
 from models.engine import Engine
 from models.params import GenerationParams, StopMode
+from models.spec import ModelInfo
 
 
 class ScriptedLM(torch.nn.Module):
@@ -56,8 +57,11 @@ def scripted_engine(tokenizer: Any, context: str, continuation: str) -> tuple[En
     model = ScriptedLM(script, len(tokenizer), tokenizer.eos_token_id)
     model.prompt_length = len(tokenizer(context)["input_ids"])
     engine = Engine()
-    info = SimpleNamespace(context_length=100_000)
-    engine.attach(model, tokenizer, info)  # type: ignore[arg-type]
+    info = ModelInfo(
+        name="scripted", source="test", path="", device="cpu", precision="fp32", parameters=0,
+        context_length=100_000,
+    )  # fmt: skip
+    engine.attach(model, tokenizer, info)
     return engine, model
 
 
