@@ -8,7 +8,8 @@ the CPU and bf16 on a GPU (each device's plain precision). Engine: ``models.engi
 by ``Engine.load`` as the app loads it (int8 applied by loading, warm-up included in the load
 time), with its prefix KV cache, once per precision. For each it measures load time, time to
 first token on the document cold (nothing of it cached), time to
-first token after appending one sentence, decode tokens/s and peak RSS, then prints a table with
+first token after appending one sentence, decode tokens/s, peak RSS and (engine) how soon a
+cancel leaves the worker idle, during prefill and during decode; then it prints a table with
 engine/baseline ratios and optionally writes JSON.
 
 Each configuration runs in its own child process, so its peak RSS is its own and one model's
@@ -26,6 +27,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -50,6 +52,8 @@ class Figures:
     prompt_tokens: int
     reused_tokens: int = 0  # prompt tokens the engine took from its cache (append request)
     sampled_tokens_per_s: float | None = None  # engine decode with the app's default sampling
+    cancel_prefill_ms: float | None = None  # engine: Event.set() -> generator done, in prefill
+    cancel_decode_ms: float | None = None  # the same while decoding
     first_load_s: float | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -280,6 +284,13 @@ def _measure_engine(args: argparse.Namespace, precision: str, eager: bool = Fals
     # The app samples by default (top-k, top-p): this measures the sampler's share too.
     sampling = GenerationParams(max_new_tokens=args.new_tokens, stop=StopMode.NONE, seed=0)
     sampled = request(_appended(document, args.requests - 1), sampling)
+    # A new first word: nothing of this document is cached, so the cancel lands in its prefill.
+    in_prefill = [_cancel_latency(engine, f"{word} {document}", params, 0.3)
+                  for word in ("Then", "Later", "Still")]
+    # The document cached first: each request below reuses it and is decoding when cancelled.
+    request(document)
+    long_params = GenerationParams(temperature=0.0, max_new_tokens=4096, stop=StopMode.NONE)
+    in_decode = [_cancel_latency(engine, document, long_params, 0.3) for _ in range(3)]
     _note_gpu_memory(notes)
     return Figures(
         name="engine (eager)" if eager else "engine",
@@ -295,8 +306,36 @@ def _measure_engine(args: argparse.Namespace, precision: str, eager: bool = Fals
         prompt_tokens=cold.prompt_tokens,
         reused_tokens=int(statistics.median(a.reused_tokens for a in appends)),
         sampled_tokens_per_s=sampled.decode_tokens_per_s,
+        cancel_prefill_ms=_median_ms(in_prefill),
+        cancel_decode_ms=_median_ms(in_decode),
         notes=notes,
     )
+
+
+def _cancel_latency(engine: Any, text: str, params: Any, after_s: float) -> float | None:
+    """Seconds from setting the cancel Event (from another thread, as the GUI does) ``after_s``
+    into a request until its generator has finished: how soon the worker is idle again. None
+    if the request finished first."""
+    cancelled = threading.Event()
+    set_at: list[float] = []
+
+    def cancel() -> None:
+        set_at.append(time.perf_counter())
+        cancelled.set()
+
+    timer = threading.Timer(after_s, cancel)
+    timer.start()
+    for _ in engine.stream(text, params, cancelled):
+        pass
+    done = time.perf_counter()
+    timer.cancel()
+    timer.join()
+    return done - set_at[0] if set_at and set_at[0] < done else None
+
+
+def _median_ms(seconds: list[float | None]) -> float | None:
+    measured = [s for s in seconds if s is not None]
+    return 1000 * statistics.median(measured) if measured else None
 
 
 def _note_gpu_memory(notes: list[str]) -> None:
@@ -352,6 +391,12 @@ def format_table(results: list[Figures]) -> str:
         if r.sampled_tokens_per_s is not None:
             lines.append(f"{r.name} {r.precision}: decode with the app's default sampling "
                          f"({_default_sampling()}): {r.sampled_tokens_per_s:.1f} tok/s")
+    for r in results:
+        cancels = [f"{ms:.0f} ms during {stage}" for ms, stage in
+                   ((r.cancel_prefill_ms, "prefill"), (r.cancel_decode_ms, "decode"))
+                   if ms is not None]
+        if cancels:
+            lines.append(f"{r.name} {r.precision}: cancel -> idle {', '.join(cancels)}")
     for r in results:
         for note in r.notes:
             lines.append(f"note ({r.name} {r.precision}): {note}")
