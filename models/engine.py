@@ -36,12 +36,14 @@ from models.stops import StopScanner
 ProgressCallback = Callable[[LoadProgress], None]
 DecodeStep = Callable[[Any, torch.Tensor, Any], torch.Tensor]
 
-# Prefill chunk sizes. A cancel waits for the running chunk; every forward also reads all the
-# weights once (~1 GB for the default model in fp32), so tiny chunks make prefill slow. On the
-# 2-core CPU with the default model (fp32), a 2,000-token prefill took ~6.9 s in chunks of 64,
-# ~5.5 s in 128 and ~3.8 s in 256 (one noisy run on a shared machine); cancel waits ~0.1-0.25 s
-# with 128. GPUs take large chunks in milliseconds.
-_PREFILL_CHUNK = {"cpu": 128, "cuda": 512, "mps": 256}
+# Prefill chunk sizes. A cancel waits for the running chunk (DESIGN.md: <= 100 ms); every forward
+# also reads all the weights once, so small chunks make prefill slow. Default model on the 2-core
+# CPU, int8 (the CPU default), a 1,914-token cold prefill: chunks of 128 took 1.9 s and a cancel
+# waited up to 141 ms; 96 took 2.0-2.2 s and at most 72 ms; 64 took 2.3-2.5 s. (fp32 prefills at
+# half the speed: ~0.2 s a chunk of 96.) Sizing chunks by time instead was tried: each forward
+# has a large fixed cost (reading the weights), so chunk time is far from proportional to size
+# and the sizes collapsed to the minimum. GPUs take large chunks in milliseconds.
+_PREFILL_CHUNK = {"cpu": 96, "cuda": 512, "mps": 256}
 
 
 def forward_tokens(model: Any, input_ids: torch.Tensor, kv: Any) -> torch.Tensor:
