@@ -36,7 +36,7 @@ from app.window_dialogs import WindowDialogs
 from app.word_count import WordCounter
 from models.params import GenerationParams
 from models.results import GenerationStats
-from models.spec import LoadProgress, ModelInfo, ModelSpec
+from models.spec import DEFAULT_MODEL, LoadProgress, ModelInfo, ModelSpec
 
 APP_NAME = "Penwright"
 RECENT_FILES_KEY = "recent_files"
@@ -206,6 +206,18 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _on_model_failed(self, message: str) -> None:
         serving = self.controller.model_info
+        failed = self._model_spec
+        if serving is None and failed != ModelSpec():
+            # Nothing serves (e.g. the saved model's folder is on a drive that is not mounted):
+            # better the bundled model than none. The setting stays, so the next start tries the
+            # writer's choice again.
+            name = "the bundled model" if failed.source == DEFAULT_MODEL else failed.source
+            self.show_notice(
+                f"Could not load {name}: {message}\nUsing the bundled model instead; "
+                "choose another in Preferences > Model."
+            )
+            self.load_model(ModelSpec())
+            return
         if serving is None:
             self.status_panel.show_load_failed(message)
             self.show_notice(f"The model could not be loaded: {message}")

@@ -24,6 +24,7 @@ class EngineScript:
     deltas: streamed by every request, unless `per_request` holds a list for this call.
     hold_after: after this many deltas, wait for `gate` (or cancellation) before going on.
     load_error / stream_error: raised by load / by the next stream (once).
+    failing_sources: model sources whose load fails (with a "not found" OSError).
     """
 
     deltas: list[Delta] = field(default_factory=lambda: [Delta(0, " once"), Delta(0, " upon")])
@@ -32,6 +33,7 @@ class EngineScript:
     gate: threading.Event = field(default_factory=threading.Event)
     load_gate: threading.Event | None = None
     load_error: Exception | None = None
+    failing_sources: set[str] = field(default_factory=set)
     stream_error: Exception | None = None
     contexts: list[str] = field(default_factory=list)
     params: list[GenerationParams] = field(default_factory=list)
@@ -57,6 +59,8 @@ class FakeEngine:
             script.load_gate.wait(WAIT_MS / 1000)
         if script.load_error is not None:
             raise script.load_error
+        if spec.source in script.failing_sources:
+            raise OSError(f"{spec.source} was not found")
         self.info = ModelInfo("Fake 1M", spec.source, "/fake", "cpu", "fp32", 1_000_000, 2048)
         return self.info
 

@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from app.main_window import MainWindow
 from models.results import Delta
+from models.spec import ModelSpec
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 
@@ -187,6 +188,39 @@ def test_model_load_failure_is_reported(
         window.load_model()
     assert "model.gguf is corrupt" in window.last_notice
     assert window.status_panel.state_label.text() == "Model failed to load"
+
+
+def test_a_model_that_fails_with_nothing_serving_gives_way_to_the_bundled_one(
+    qtbot: QtBot, make_window: Callable[..., MainWindow], script: EngineScript
+) -> None:
+    script.failing_sources = {"/mnt/usb/my-model"}
+    window = make_window(load=False)
+    with qtbot.waitSignal(window.controller.model_loaded, timeout=WAIT_MS) as loaded:
+        window.load_model(ModelSpec(source="/mnt/usb/my-model", precision="bf16"))
+    assert loaded.args[0].source == "default"
+    assert window.last_notice == (
+        "Could not load /mnt/usb/my-model: /mnt/usb/my-model was not found\n"
+        "Using the bundled model instead; choose another in Preferences > Model."
+    )
+    assert script.loads == 2
+    suggest(qtbot, window)  # and it serves
+    assert window.editor.ghost_text == " once upon"
+
+
+def test_when_the_bundled_model_fails_too_the_failure_is_reported_once(
+    qtbot: QtBot, make_window: Callable[..., MainWindow], script: EngineScript
+) -> None:
+    script.failing_sources = {"/mnt/usb/my-model", "default"}
+    window = make_window(load=False)
+    with qtbot.waitSignal(window.controller.model_failed, timeout=WAIT_MS):
+        window.load_model(ModelSpec(source="/mnt/usb/my-model"))
+    with qtbot.waitSignal(window.controller.model_failed, timeout=WAIT_MS):
+        pass  # the bundled model's load, started by the first failure
+    with qtbot.assertNotEmitted(window.controller.model_failed, wait=200):
+        pass  # and no third attempt
+    assert window.last_notice == "The model could not be loaded: default was not found"
+    assert window.status_panel.state_label.text() == "Model failed to load"
+    assert script.loads == 2
 
 
 def test_auto_suggest_asks_after_a_typing_pause_only_when_enabled(
