@@ -115,6 +115,7 @@ class JournalStore:
             staging.rmdir()
         else:
             os.replace(staging, self.session_dir)
+        _sync_directory(self._root)
 
     def write(self, entry: JournalEntry) -> None:
         """Store (or replace) the entry of entry.buffer_id in this session."""
@@ -260,6 +261,22 @@ def _write_atomically(target: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             temporary.unlink()
         raise
+    _sync_directory(target.parent)
+
+
+def _sync_directory(folder: Path) -> None:
+    """Make a rename in ``folder`` durable: until the directory itself is synced, a power cut
+    can bring back the old entry (or none). POSIX only: Windows cannot open a directory, and
+    NTFS journals the rename itself."""
+    if os.name != "posix":
+        return
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass  # some file systems (network shares) refuse to sync a directory: nothing to add
+    finally:
+        os.close(descriptor)
 
 
 def _session_is_alive(marker: Path) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -164,6 +165,24 @@ def test_no_temporary_files_are_left_after_writes(tmp_path: Path) -> None:
     for n in range(3):
         store.write(_entry(text=f"version {n}"))
     assert sorted(p.name for p in store.session_dir.iterdir()) == ["b1.entry", "session.json"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="directories are synced on POSIX only")
+def test_a_write_syncs_the_entry_then_its_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = JournalStore(tmp_path)
+    store.begin_session()
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def recording_fsync(descriptor: int) -> None:
+        synced.append("folder" if stat.S_ISDIR(os.fstat(descriptor).st_mode) else "file")
+        real_fsync(descriptor)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    store.write(_entry(text="kept through a power cut"))
+    assert synced == ["file", "folder"]  # the data before the rename, the rename after
 
 
 def test_data_dir_can_be_overridden_by_environment(
