@@ -156,11 +156,10 @@ class Engine:
 
         loaded = load_model(spec, progress)
         warm_up(loaded.model)
-        self.attach(loaded.model, loaded.tokenizer, loaded.info, static_cache=static_cache)
-        if self._static is not None and self._static.compiled:
-            if progress is not None:
-                progress(LoadProgress("Compiling the decode step for the GPU", 99.0))
-            self._compile_or_stay_eager()
+        self.attach(
+            loaded.model, loaded.tokenizer, loaded.info, static_cache=static_cache,
+            progress=progress,
+        )  # fmt: skip
         assert self._info is not None
         return self._info
 
@@ -172,6 +171,7 @@ class Engine:
         *,
         static_cache: bool | None = None,
         compile_decode: bool | None = None,
+        progress: ProgressCallback | None = None,
     ) -> None:
         """Use an already loaded causal LM and its tokenizer (tests attach tiny random models).
 
@@ -179,9 +179,10 @@ class Engine:
         - on the CPU (and MPS): a growing dynamic cache and an eager step; compiling measured no
           gain on the CPU (see models.quantize for what made the CPU fast);
         - on a CUDA GPU: a static cache and a decode step compiled into a CUDA graph
-          (models.static_decode), compiled on ``load`` (``attach`` leaves the compiling to the
-          first decode step). ``static_cache`` / ``compile_decode`` override the choice; tests use
-          them to run the static path on the CPU.
+          (models.static_decode), compiled here and now (tens of seconds, reported through
+          ``progress``), so no request pays for it.
+        ``static_cache`` / ``compile_decode`` override the choice; tests use them to run the
+        static path on the CPU.
         """
         model.eval()
         on_cuda = getattr(getattr(model, "device", None), "type", None) == "cuda"
@@ -205,6 +206,10 @@ class Engine:
             self.decode_step = decode_step
             decode_path = "eager"
         self._info = replace(info, decode_path=decode_path)
+        if self._static is not None and self._static.compiled:
+            if progress is not None:
+                progress(LoadProgress("Compiling the decode step for the GPU", 99.0))
+            self._compile_or_stay_eager()
 
     def _compile_or_stay_eager(self) -> None:
         """Compile and capture the decode step now. If the compiler fails (no Triton for this
@@ -212,6 +217,10 @@ class Engine:
         assert self._static is not None and self._info is not None
         try:
             self._static.warm_up()
+            if not self._static.cuda_graphs:
+                self._info = replace(
+                    self._info, decode_path="static cache, compiled (CUDA graph skipped)"
+                )
         except torch.cuda.OutOfMemoryError:
             raise
         except Exception as error:  # any compiler failure: decode uncompiled

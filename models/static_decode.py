@@ -73,10 +73,13 @@ def supports_static_cache(model: Any) -> bool:
 
 
 def capacity_for(positions: int, context_length: int) -> int:
-    """The cache capacity to allocate for ``positions``: whole CAPACITY_STEPs, at most the
-    model's context length (a request never needs more)."""
-    steps = -(-max(positions, 1) // CAPACITY_STEP)
-    return max(positions, min(steps * CAPACITY_STEP, context_length))
+    """The cache capacity to allocate for ``positions``: CAPACITY_STEP doubled as often as needed
+    (each new capacity costs a compilation, so there are few of them), at most the model's
+    context length (a request never needs more)."""
+    capacity = CAPACITY_STEP
+    while capacity < positions:
+        capacity *= 2
+    return max(positions, min(capacity, context_length))
 
 
 class StaticDecoder:
@@ -97,6 +100,7 @@ class StaticDecoder:
         self._num_layers = model.config.get_text_config(decoder=True).num_hidden_layers
         self._cache: RewindableStaticCache | None = None
         self.compiled = compile_step
+        self.cuda_graphs = False  # whether warm_up saw the step captured as a CUDA graph
         self._forward = model.forward
         if compile_step:
             mode = "reduce-overhead" if backend == "inductor" else None
@@ -142,6 +146,7 @@ class StaticDecoder:
         """
         kv = self.empty_cache()
         device = self._model.device
+        skipped_before = _cuda_graph_skips()
         with torch.inference_mode():
             prompt = torch.zeros((1, 8), dtype=torch.long, device=device)
             self._model(input_ids=prompt, past_key_values=kv, use_cache=True, logits_to_keep=1)
@@ -151,3 +156,15 @@ class StaticDecoder:
         if device.type == "cuda":
             torch.cuda.synchronize(device)
         kv.rewind_to_start()
+        # Inductor compiles but skips the graph capture when the step does something a graph
+        # cannot replay (e.g. a CPU tensor in the step); say so rather than claim graphs.
+        self.cuda_graphs = (
+            self.compiled and device.type == "cuda" and _cuda_graph_skips() == skipped_before
+        )
+
+
+def _cuda_graph_skips() -> int:
+    """How many times inductor has declined to capture a CUDA graph in this process."""
+    from torch._dynamo.utils import counters  # the counters PyTorch's own tests read
+
+    return int(counters["inductor"]["cudagraph_skips"])

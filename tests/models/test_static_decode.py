@@ -9,6 +9,7 @@ rewind or new position recompiles. tests/models/test_cuda.py runs the real thing
 
 from __future__ import annotations
 
+import shutil
 from typing import Any
 
 import pytest
@@ -125,10 +126,60 @@ def test_cache_grows_when_a_request_needs_more_room(
     assert_greedy_matches_generate(engine, tiny_gemma, STORY)
 
 
-def test_capacity_is_whole_steps_capped_at_the_context_length() -> None:
+@pytest.mark.skipif(shutil.which("c++") is None, reason="inductor needs a C++ compiler on a CPU")
+def test_the_real_compile_keeps_greedy_equal_to_generate(tiny_gemma: Any) -> None:
+    """The decode step exactly as the GPU compiles it (inductor, "reduce-overhead"); on the CPU
+    inductor generates C++ and skips the CUDA-graph capture, and says so."""
+    import torch._dynamo
+
+    torch._dynamo.reset()
+    engine = Engine()
+    try:
+        engine.attach(
+            tiny_gemma.model,
+            tiny_gemma.tokenizer,
+            tiny_gemma.info,
+            static_cache=True,
+            compile_decode=True,
+        )
+        assert engine.info is not None
+        assert engine.info.decode_path == "static cache, compiled (CUDA graph skipped)"
+        assert_greedy_matches_generate(engine, tiny_gemma, STORY)
+        assert_greedy_matches_generate(engine, tiny_gemma, STORY[: len(STORY) // 2])
+    finally:
+        torch._dynamo.reset()
+
+
+def test_a_failing_compiler_leaves_the_uncompiled_step_and_says_why(
+    tiny_gemma: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_compiler(self: StaticDecoder, steps: int = 3) -> None:
+        raise RuntimeError("Cannot find a working triton installation.\nMore details...")
+
+    monkeypatch.setattr(StaticDecoder, "warm_up", no_compiler)
+    stages: list[str] = []
+    engine = Engine()
+    engine.attach(
+        tiny_gemma.model,
+        tiny_gemma.tokenizer,
+        tiny_gemma.info,
+        static_cache=True,
+        compile_decode=True,
+        progress=lambda report: stages.append(report.stage),
+    )
+    assert stages == ["Compiling the decode step for the GPU"]
+    assert engine.info is not None
+    assert engine.info.decode_path == (
+        "static cache (compiling failed: RuntimeError: Cannot find a working triton installation.)"
+    )
+    assert_greedy_matches_generate(engine, tiny_gemma, STORY)
+
+
+def test_capacity_doubles_and_stops_at_the_context_length() -> None:
     step = static_decode.CAPACITY_STEP
     assert capacity_for(10, 32768) == step
     assert capacity_for(step + 1, 32768) == 2 * step
+    assert capacity_for(2 * step + 1, 32768) == 4 * step
     assert capacity_for(step + 1, step + 100) == step + 100
     assert capacity_for(50, 40) == 50  # never less than asked
 
