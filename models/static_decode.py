@@ -26,9 +26,9 @@ from typing import Any
 import torch
 from transformers.cache_utils import Cache, StaticLayer
 
-# Positions a static cache holds at first, and the step it grows by. A request needs its context
-# plus max_new_tokens; the app's default is 2,048 + 48. Growing means a new cache and, compiled, a
-# new graph, so grow in large steps.
+# Positions a static cache holds at first; it doubles when a request needs more. A request needs
+# its context plus max_new_tokens; the app's default is 2,048 + 48. Growing means a new cache and,
+# compiled, a new compilation (tens of seconds), so it happens rarely.
 CAPACITY_STEP = 4096
 
 

@@ -6,8 +6,6 @@ The CPU half of this path is tested in tests/models/test_static_decode.py.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 import torch
 
@@ -70,7 +68,7 @@ def test_compiled_greedy_equals_generate_with_cache_reuse(cuda_fp32: Engine, sec
         assert cuda_fp32.last_token_ids == expected
 
 
-def test_bf16_default_streams_text_and_alternatives(default_model: Any) -> None:
+def test_bf16_default_streams_text_and_alternatives() -> None:
     engine = Engine()
     info = engine.load(ModelSpec(device="cuda"))
     assert info.precision == "bf16"
