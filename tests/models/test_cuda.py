@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from greedy import generate_greedy
 
 from models.engine import Engine
 from models.params import GenerationParams, StopMode
@@ -21,18 +22,6 @@ STORY = (
     "needed cleaning, and the log needed a line about the weather.\n\nOne night the fog came in "
     "so thick that"
 )
-
-
-def greedy_generate(engine: Engine, prompt_ids: list[int], max_new_tokens: int) -> list[int]:
-    input_ids = torch.tensor([prompt_ids], device=engine.model.device)
-    with torch.inference_mode():
-        out = engine.model.generate(
-            input_ids,
-            attention_mask=torch.ones_like(input_ids),
-            do_sample=False,
-            max_new_tokens=max_new_tokens,
-        )
-    return list(out[0, len(prompt_ids) :].tolist())
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +53,7 @@ def test_compiled_greedy_equals_generate_with_cache_reuse(cuda_fp32: Engine, sec
         for _ in cuda_fp32.stream(context, GREEDY):
             pass
         prompt_ids = cuda_fp32.last_prompt_ids
-        expected = greedy_generate(cuda_fp32, prompt_ids, GREEDY.max_new_tokens)
+        expected = generate_greedy(cuda_fp32.model, prompt_ids, GREEDY.max_new_tokens)
         assert cuda_fp32.last_token_ids == expected
 
 

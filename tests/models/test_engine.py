@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import torch
+from greedy import generate_greedy
 
 from models.engine import Engine
 from models.errors import EngineError, GenerationError, ModelLoadError, ParamsError
@@ -31,21 +32,6 @@ LONG_STORY = " ".join(
 )
 
 
-def greedy_reference(
-    loaded: Any, prompt_ids: list[int], max_new_tokens: int, **kwargs: Any
-) -> list[int]:
-    input_ids = torch.tensor([prompt_ids])
-    with torch.inference_mode():
-        out = loaded.model.generate(
-            input_ids,
-            attention_mask=torch.ones_like(input_ids),
-            do_sample=False,
-            max_new_tokens=max_new_tokens,
-            **kwargs,
-        )
-    return out[0, len(prompt_ids) :].tolist()
-
-
 def run(engine: Engine, context: str, params: GenerationParams = GREEDY) -> str:
     return "".join(delta.text for delta in engine.stream(context, params))
 
@@ -61,7 +47,7 @@ def assert_matches_generate(engine: Engine, loaded: Any, context: str) -> None:
     run(engine, context)
     prompt_ids = loaded.tokenizer(context)["input_ids"]
     assert engine.last_prompt_ids == prompt_ids
-    assert engine.last_token_ids == greedy_reference(loaded, prompt_ids, GREEDY.max_new_tokens)
+    assert engine.last_token_ids == generate_greedy(loaded.model, prompt_ids, GREEDY.max_new_tokens)
 
 
 def test_fresh_request_equals_generate(engine: Engine, tiny_gemma: Any) -> None:
@@ -109,7 +95,7 @@ def test_repetition_penalty_matches_generate(engine: Engine, tiny_gemma: Any) ->
     )
     run(engine, STORY, params)
     prompt_ids = tiny_gemma.tokenizer(STORY)["input_ids"]
-    expected = greedy_reference(tiny_gemma, prompt_ids, 12, repetition_penalty=1.5)
+    expected = generate_greedy(tiny_gemma.model, prompt_ids, 12, repetition_penalty=1.5)
     assert engine.last_token_ids == expected
 
 
@@ -266,7 +252,7 @@ def test_filters_narrowed_to_one_token_sample_the_greedy_text(
     )
     run(engine, STORY, params)
     prompt_ids = tiny_gemma.tokenizer(STORY)["input_ids"]
-    assert engine.last_token_ids == greedy_reference(tiny_gemma, prompt_ids, 12)
+    assert engine.last_token_ids == generate_greedy(tiny_gemma.model, prompt_ids, 12)
 
 
 def test_cancel_during_a_long_prefill_of_the_tiny_model(engine: Engine, tiny_gemma: Any) -> None:

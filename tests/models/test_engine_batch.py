@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import torch
+from greedy import generate_greedy
 
 from models.engine import Engine
 from models.params import GenerationParams, StopMode
@@ -29,16 +30,6 @@ def engine(tiny_gemma: Any) -> Engine:
     return engine
 
 
-def generate_greedy(loaded: Any, prompt_ids: list[int], max_new_tokens: int) -> list[int]:
-    input_ids = torch.tensor([prompt_ids])
-    with torch.inference_mode():
-        out = loaded.model.generate(
-            input_ids, attention_mask=torch.ones_like(input_ids), do_sample=False,
-            max_new_tokens=max_new_tokens,
-        )
-    return out[0, len(prompt_ids) :].tolist()
-
-
 def texts_by_alternative(engine: Engine, context: str, params: GenerationParams) -> list[str]:
     texts = [""] * params.n
     for delta in engine.stream(context, params):
@@ -52,7 +43,7 @@ def test_every_row_narrowed_to_one_token_is_the_greedy_continuation(
     params = GenerationParams(temperature=1.5, top_k=1, max_new_tokens=10, stop=StopMode.NONE, n=3)
     list(engine.stream(STORY, params))
     prompt_ids = tiny_gemma.tokenizer(STORY)["input_ids"]
-    expected = generate_greedy(tiny_gemma, prompt_ids, 10)
+    expected = generate_greedy(tiny_gemma.model, prompt_ids, 10)
     assert engine.last_alternative_ids == (expected, expected, expected)
     assert engine.last_stats.new_tokens == 30
 
@@ -84,7 +75,7 @@ def test_after_a_batch_the_cache_holds_the_prompt_once_and_greedy_still_equals_g
     appended = STORY + " the keeper"
     list(engine.stream(appended, GREEDY))
     assert engine.last_stats.reused_tokens >= len(prompt_ids) - 2  # retokenized boundary
-    assert engine.last_token_ids == generate_greedy(tiny_gemma, engine.last_prompt_ids, 10)
+    assert engine.last_token_ids == generate_greedy(tiny_gemma.model, engine.last_prompt_ids, 10)
 
 
 def test_closing_the_stream_mid_batch_leaves_a_reusable_cache(
@@ -99,7 +90,7 @@ def test_closing_the_stream_mid_batch_leaves_a_reusable_cache(
     list(engine.stream(STORY, GREEDY))
     prompt_ids = tiny_gemma.tokenizer(STORY)["input_ids"]
     assert engine.last_stats.reused_tokens == len(prompt_ids) - 1
-    assert engine.last_token_ids == generate_greedy(tiny_gemma, prompt_ids, 10)
+    assert engine.last_token_ids == generate_greedy(tiny_gemma.model, prompt_ids, 10)
 
 
 def test_out_of_memory_mid_batch_finishes_every_alternative_one_at_a_time(
@@ -120,7 +111,7 @@ def test_out_of_memory_mid_batch_finishes_every_alternative_one_at_a_time(
     engine.decode_step = step_that_runs_out_of_memory_once
     params = GenerationParams(temperature=1.5, top_k=1, max_new_tokens=10, stop=StopMode.NONE, n=3)
     texts = texts_by_alternative(engine, STORY, params)
-    expected = generate_greedy(tiny_gemma, tiny_gemma.tokenizer(STORY)["input_ids"], 10)
+    expected = generate_greedy(tiny_gemma.model, tiny_gemma.tokenizer(STORY)["input_ids"], 10)
     assert engine.last_alternative_ids == (expected, expected, expected)
     assert texts[0] == texts[1] == texts[2] == tiny_gemma.tokenizer.decode(expected)
     assert engine.info is not None and engine.info.fallback_reason is not None

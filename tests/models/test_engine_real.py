@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import torch
+from greedy import generate_greedy
 
 from models.engine import Engine
 from models.params import GenerationParams, StopMode
@@ -42,18 +42,6 @@ def engine(default_model: Any) -> Engine:
     return engine
 
 
-def greedy_reference(loaded: Any, context: str, max_new_tokens: int) -> list[int]:
-    input_ids = torch.tensor([loaded.tokenizer(context)["input_ids"]])
-    with torch.inference_mode():
-        out = loaded.model.generate(
-            input_ids,
-            attention_mask=torch.ones_like(input_ids),
-            do_sample=False,
-            max_new_tokens=max_new_tokens,
-        )
-    return out[0, input_ids.shape[1] :].tolist()
-
-
 def test_document_is_longer_than_the_sliding_window(default_model: Any) -> None:
     assert len(default_model.tokenizer(DOCUMENT)["input_ids"]) > 512 + 100
     assert default_model.model.config.sliding_window == 512
@@ -68,7 +56,11 @@ def test_greedy_equals_generate_fresh_and_after_edits(engine: Engine, default_mo
     }
     for name, context in versions.items():
         text = "".join(d.text for d in engine.stream(context, GREEDY))
-        expected = greedy_reference(default_model, context, GREEDY.max_new_tokens)
+        expected = generate_greedy(
+            default_model.model,
+            default_model.tokenizer(context)["input_ids"],
+            GREEDY.max_new_tokens,
+        )
         assert engine.last_token_ids == expected, f"{name}: differs from generate"
         assert text == default_model.tokenizer.decode(expected, skip_special_tokens=True)
         if name in ("appended", "deleted"):
@@ -116,7 +108,9 @@ def test_cli_continue_prints_the_greedy_continuation(default_model: Any, tmp_pat
         env={**os.environ, "PYTHONIOENCODING": "utf-8"},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    expected = greedy_reference(default_model, context + "\n", 12)
+    expected = generate_greedy(
+        default_model.model, default_model.tokenizer(context + "\n")["input_ids"], 12
+    )
     assert (
         result.stdout == default_model.tokenizer.decode(expected, skip_special_tokens=True) + "\n"
     )

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import torch
+from greedy import generate_greedy
 
 from models import static_decode
 from models.engine import Engine
@@ -32,36 +33,26 @@ LONG_STORY = " ".join(
 )
 
 
-@pytest.fixture
-def static_engine(tiny_gemma: Any) -> Engine:
+def static_engine_for(loaded: Any, compile_decode: bool = False, **kwargs: Any) -> Engine:
+    """An Engine on ``loaded`` that takes the GPU's decode path (on the CPU)."""
     engine = Engine()
     engine.attach(
-        tiny_gemma.model,
-        tiny_gemma.tokenizer,
-        tiny_gemma.info,
-        static_cache=True,
-        compile_decode=False,
-    )
+        loaded.model, loaded.tokenizer, loaded.info, static_cache=True,
+        compile_decode=compile_decode, **kwargs,
+    )  # fmt: skip
     return engine
 
 
-def generate_ids(loaded: Any, prompt_ids: list[int], max_new_tokens: int) -> list[int]:
-    input_ids = torch.tensor([prompt_ids])
-    with torch.inference_mode():
-        out = loaded.model.generate(
-            input_ids,
-            attention_mask=torch.ones_like(input_ids),
-            do_sample=False,
-            max_new_tokens=max_new_tokens,
-        )
-    return out[0, len(prompt_ids) :].tolist()
+@pytest.fixture
+def static_engine(tiny_gemma: Any) -> Engine:
+    return static_engine_for(tiny_gemma)
 
 
 def assert_greedy_matches_generate(engine: Engine, loaded: Any, context: str) -> None:
     "".join(d.text for d in engine.stream(context, GREEDY))
     prompt_ids = loaded.tokenizer(context)["input_ids"]
     assert engine.last_prompt_ids == prompt_ids
-    assert engine.last_token_ids == generate_ids(loaded, prompt_ids, GREEDY.max_new_tokens)
+    assert engine.last_token_ids == generate_greedy(loaded.model, prompt_ids, GREEDY.max_new_tokens)
 
 
 def test_attach_picks_the_static_path_only_when_asked_on_the_cpu(tiny_gemma: Any) -> None:
@@ -113,14 +104,7 @@ def test_cache_grows_when_a_request_needs_more_room(
     tiny_gemma: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(static_decode, "CAPACITY_STEP", 64)
-    engine = Engine()
-    engine.attach(
-        tiny_gemma.model,
-        tiny_gemma.tokenizer,
-        tiny_gemma.info,
-        static_cache=True,
-        compile_decode=False,
-    )
+    engine = static_engine_for(tiny_gemma)
     assert_greedy_matches_generate(engine, tiny_gemma, STORY)  # ~45 tokens + 12: fits in 64
     assert_greedy_matches_generate(engine, tiny_gemma, LONG_STORY)  # ~700 tokens: grows
     assert_greedy_matches_generate(engine, tiny_gemma, STORY)
@@ -133,15 +117,8 @@ def test_the_real_compile_keeps_greedy_equal_to_generate(tiny_gemma: Any) -> Non
     import torch._dynamo
 
     torch._dynamo.reset()
-    engine = Engine()
     try:
-        engine.attach(
-            tiny_gemma.model,
-            tiny_gemma.tokenizer,
-            tiny_gemma.info,
-            static_cache=True,
-            compile_decode=True,
-        )
+        engine = static_engine_for(tiny_gemma, compile_decode=True)
         assert engine.info is not None
         assert engine.info.decode_path == "static cache, compiled (CUDA graph skipped)"
         assert_greedy_matches_generate(engine, tiny_gemma, STORY)
@@ -158,14 +135,8 @@ def test_a_failing_compiler_leaves_the_uncompiled_step_and_says_why(
 
     monkeypatch.setattr(StaticDecoder, "warm_up", no_compiler)
     stages: list[str] = []
-    engine = Engine()
-    engine.attach(
-        tiny_gemma.model,
-        tiny_gemma.tokenizer,
-        tiny_gemma.info,
-        static_cache=True,
-        compile_decode=True,
-        progress=lambda report: stages.append(report.stage),
+    engine = static_engine_for(
+        tiny_gemma, compile_decode=True, progress=lambda report: stages.append(report.stage)
     )
     assert stages == ["Compiling the decode step for the GPU"]
     assert engine.info is not None
