@@ -88,6 +88,17 @@ class _Timing:
     decode_tokens: int = 0
 
 
+@dataclass(frozen=True)
+class _Request:
+    """One ``stream`` call, shared by all its alternatives."""
+
+    prompt_ids: list[int]
+    params: GenerationParams
+    base_seed: int  # alternative i samples with seed base_seed + i, batched or not
+    cancelled: threading.Event
+    timing: _Timing
+
+
 class _Continuation:
     """The text of one alternative: tokens -> stable text -> text up to the stop."""
 
@@ -300,19 +311,16 @@ class Engine:
             raise ParamsError("there is no text to continue (and the model has no start token)")
         self._last_prompt_ids = prompt_ids
         base_seed = params.seed if params.seed is not None else secrets.randbits(62)
+        request = _Request(prompt_ids, params, base_seed, cancelled, timing)
         alternatives = 1 if params.greedy else params.n
         done = [_Continuation(self._tokenizer, prompt_ids, params) for _ in range(alternatives)]
         try:
             if alternatives == 1 or self._static is not None:
                 # The static cache holds one row; rolling it back to the prompt for the next
                 # alternative costs nothing, and a CUDA-graph step is quick.
-                yield from self._generate_one_by_one(
-                    done, prompt_ids, params, base_seed, cancelled, timing
-                )
+                yield from self._generate_one_by_one(request, done)
             else:
-                yield from self._generate_batch(
-                    done, prompt_ids, params, base_seed, cancelled, timing
-                )
+                yield from self._generate_batch(request, done)
         except GeneratorExit:
             raise  # the caller stopped listening at a yield, where the cache is consistent
         except BaseException:
@@ -324,21 +332,13 @@ class Engine:
             self._stats = _stats(prompt_ids, done, timing)
 
     def _generate(
-        self,
-        continuation: _Continuation,
-        prompt_ids: list[int],
-        params: GenerationParams,
-        seed: int,
-        cancelled: threading.Event,
-        timing: _Timing,
+        self, request: _Request, continuation: _Continuation, index: int
     ) -> Iterator[str]:
-        """One alternative, retried once on the CPU if the GPU runs out of memory."""
+        """Alternative ``index``, retried once on the CPU if the GPU runs out of memory."""
         for attempt in range(2):
             try:
                 # On the retry, the tokens generated so far are already shown: carry on from them.
-                yield from self._decode_loop(
-                    continuation, prompt_ids, params, seed, cancelled, timing
-                )
+                yield from self._decode_loop(request, continuation, request.base_seed + index)
                 return
             except torch.cuda.OutOfMemoryError as error:
                 if attempt > 0:
@@ -347,55 +347,31 @@ class Engine:
                 self._fall_back_to_cpu("the GPU ran out of memory while generating")
 
     def _generate_batch(
-        self,
-        continuations: list[_Continuation],
-        prompt_ids: list[int],
-        params: GenerationParams,
-        base_seed: int,
-        cancelled: threading.Event,
-        timing: _Timing,
+        self, request: _Request, continuations: list[_Continuation]
     ) -> Iterator[Delta]:
         """All alternatives in one batched pass; if the GPU runs out of memory, the unfinished
         ones carry on one after another on the CPU."""
         try:
-            yield from self._batch_decode_loop(
-                continuations, prompt_ids, params, base_seed, cancelled, timing
-            )
+            yield from self._batch_decode_loop(request, continuations)
             return
         except torch.cuda.OutOfMemoryError:
             self._fall_back_to_cpu("the GPU ran out of memory while generating")
-        yield from self._generate_one_by_one(
-            continuations, prompt_ids, params, base_seed, cancelled, timing
-        )
+        yield from self._generate_one_by_one(request, continuations)
 
     def _generate_one_by_one(
-        self,
-        continuations: list[_Continuation],
-        prompt_ids: list[int],
-        params: GenerationParams,
-        base_seed: int,
-        cancelled: threading.Event,
-        timing: _Timing,
+        self, request: _Request, continuations: list[_Continuation]
     ) -> Iterator[Delta]:
-        """The unfinished alternatives one after another; alternative ``i`` samples with seed
-        ``base_seed + i``, as row ``i`` of the batched pass does."""
+        """The unfinished alternatives one after another."""
         for index, continuation in enumerate(continuations):
             if continuation.stop_reason:
                 continue
-            seed = base_seed + index
-            for text in self._generate(continuation, prompt_ids, params, seed, cancelled, timing):
+            for text in self._generate(request, continuation, index):
                 yield Delta(index, text)
             if continuation.stop_reason == "cancelled":
                 break
 
     def _batch_decode_loop(
-        self,
-        continuations: list[_Continuation],
-        prompt_ids: list[int],
-        params: GenerationParams,
-        base_seed: int,
-        cancelled: threading.Event,
-        timing: _Timing,
+        self, request: _Request, continuations: list[_Continuation]
     ) -> Iterator[Delta]:
         """Prefill the prompt once, then decode one batch row per alternative.
 
@@ -405,7 +381,8 @@ class Engine:
         request reuses it as if only one alternative had been generated. Row ``i`` samples with
         seed ``base_seed + i``, as alternative ``i`` of the one-at-a-time path does.
         """
-        logits, reused = self._prefill(prompt_ids, cancelled, len(prompt_ids))
+        prompt_ids, params, timing = request.prompt_ids, request.params, request.timing
+        logits, reused = self._prefill(prompt_ids, request.cancelled, len(prompt_ids))
         for continuation in continuations:
             continuation.reused_tokens = reused
         if logits is None:
@@ -414,7 +391,9 @@ class Engine:
             return
         kv = self._cache.kv
         device = logits.device
-        samplers = [Sampler(params, base_seed + i, device) for i in range(len(continuations))]
+        samplers = [
+            Sampler(params, request.base_seed + i, device) for i in range(len(continuations))
+        ]
         active = list(range(len(continuations)))  # the alternative each batch row generates
         kv.batch_repeat_interleave(len(active))
         logits = logits.expand(len(active), -1)  # (rows, vocab)
@@ -440,7 +419,7 @@ class Engine:
                 length += 1
                 going_on: list[int] = []
                 for row, (index, token_id) in enumerate(zip(active, token_ids, strict=True)):
-                    for text in self._advance(continuations[index], token_id, params, cancelled):
+                    for text in self._advance(request, continuations[index], token_id):
                         yield Delta(index, text)
                     if not continuations[index].stop_reason:
                         going_on.append(row)
@@ -464,11 +443,7 @@ class Engine:
             kv.batch_select_indices(torch.tensor([0], device=device))
 
     def _advance(
-        self,
-        continuation: _Continuation,
-        token_id: int,
-        params: GenerationParams,
-        cancelled: threading.Event,
+        self, request: _Request, continuation: _Continuation, token_id: int
     ) -> Iterator[str]:
         """Give one alternative its next token; yield the text that makes stable (all of the
         rest once it has ended by end of text or length)."""
@@ -477,8 +452,8 @@ class Engine:
             yield text
         continuation.stop_reason = continuation.stop_reason or _end_reason(
             token_id in self._eos_ids,
-            len(continuation.token_ids) >= params.max_new_tokens,
-            cancelled.is_set(),
+            len(continuation.token_ids) >= request.params.max_new_tokens,
+            request.cancelled.is_set(),
         )
         if continuation.stop_reason in ("eos", "length"):
             rest = continuation.finish()
@@ -486,17 +461,12 @@ class Engine:
                 yield rest
 
     def _decode_loop(
-        self,
-        continuation: _Continuation,
-        prompt_ids: list[int],
-        params: GenerationParams,
-        seed: int,
-        cancelled: threading.Event,
-        timing: _Timing,
+        self, request: _Request, continuation: _Continuation, seed: int
     ) -> Iterator[str]:
-        model = self._model
-        known = prompt_ids + continuation.token_ids
-        logits, reused = self._prefill(known, cancelled, len(prompt_ids) + params.max_new_tokens)
+        model, params, timing = self._model, request.params, request.timing
+        known = request.prompt_ids + continuation.token_ids
+        room = len(request.prompt_ids) + params.max_new_tokens
+        logits, reused = self._prefill(known, request.cancelled, room)
         if continuation.reused_tokens is None:
             continuation.reused_tokens = reused
         if logits is None:
@@ -520,7 +490,7 @@ class Engine:
                     decode_started = timing.first_token
                 history[0, length] = token[0, 0]
                 length += 1
-                yield from self._advance(continuation, token_id, params, cancelled)
+                yield from self._advance(request, continuation, token_id)
                 if continuation.stop_reason:
                     break
                 logits = self.decode_step(model, token, self._cache.kv)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from greedy import generate_greedy
+from reference import STORY, generate_greedy
 
 from models.engine import Engine
 from models.params import GenerationParams, StopMode
@@ -17,11 +17,6 @@ from models.spec import ModelSpec
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
 GREEDY = GenerationParams(temperature=0.0, max_new_tokens=24, stop=StopMode.NONE)
-STORY = (
-    "The lighthouse keeper climbed the stairs every evening. The lamp needed oil, the glass "
-    "needed cleaning, and the log needed a line about the weather.\n\nOne night the fog came in "
-    "so thick that"
-)
 
 
 @pytest.fixture(scope="module")

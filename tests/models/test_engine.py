@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import torch
-from greedy import generate_greedy
+from reference import STORY, generate_greedy
 
 from models.engine import Engine
 from models.errors import EngineError, GenerationError, ModelLoadError, ParamsError
@@ -22,11 +22,6 @@ from models.spec import ModelSpec
 
 GREEDY = GenerationParams(temperature=0.0, max_new_tokens=12, stop=StopMode.NONE)
 
-STORY = (
-    "The lighthouse keeper climbed the stairs every evening. The lamp needed oil, the glass "
-    "needed cleaning, and the log needed a line about the weather.\n\nOne night the fog came in "
-    "so thick that"
-)
 LONG_STORY = " ".join(
     f"Line {i} of the long ledger says the tide was {i % 7} feet." for i in range(60)
 )

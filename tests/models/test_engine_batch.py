@@ -10,16 +10,11 @@ from typing import Any
 
 import pytest
 import torch
-from greedy import generate_greedy
+from reference import STORY, generate_greedy
 
 from models.engine import Engine
 from models.params import GenerationParams, StopMode
 
-STORY = (
-    "The lighthouse keeper climbed the stairs every evening. The lamp needed oil, the glass "
-    "needed cleaning, and the log needed a line about the weather.\n\nOne night the fog came in "
-    "so thick that"
-)
 GREEDY = GenerationParams(temperature=0.0, max_new_tokens=10, stop=StopMode.NONE)
 
 

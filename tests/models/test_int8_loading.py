@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import torch
+from reference import STORY, generate_greedy
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
@@ -29,11 +30,6 @@ from models.quantize import Int8Embedding, Int8Linear, quantize_int8_weight_only
 from models.spec import LoadProgress, ModelSpec
 
 PROBE = "The quick brown fox jumps over the lazy dog. 狐狸跳过了懒狗。" * 3
-STORY = (
-    "The lighthouse keeper climbed the stairs every evening. The lamp needed oil, the glass "
-    "needed cleaning, and the log needed a line about the weather.\n\nOne night the fog came in "
-    "so thick that"
-)
 SHA256 = "cd" * 32
 
 
@@ -232,15 +228,8 @@ def test_engine_greedy_on_the_cached_int8_model_equals_its_generate(converted: P
     params = GenerationParams(temperature=0.0, max_new_tokens=12, stop=StopMode.NONE)
     for context in (STORY, STORY + " the keeper could not see the water below."):
         "".join(delta.text for delta in engine.stream(context, params))
-        prompt = torch.tensor([engine.last_prompt_ids])
-        with torch.inference_mode():
-            reference = loaded.model.generate(
-                prompt,
-                attention_mask=torch.ones_like(prompt),
-                do_sample=False,
-                max_new_tokens=params.max_new_tokens,
-            )
-        assert engine.last_token_ids == reference[0, prompt.shape[1] :].tolist()
+        expected = generate_greedy(loaded.model, engine.last_prompt_ids, params.max_new_tokens)
+        assert engine.last_token_ids == expected
     assert engine.last_stats.reused_tokens > 0, "the second request reused the prefix cache"
 
 

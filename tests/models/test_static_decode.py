@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import torch
-from greedy import generate_greedy
+from reference import STORY, generate_greedy
 
 from models import static_decode
 from models.engine import Engine
@@ -23,11 +23,6 @@ from models.static_decode import RewindableStaticCache, StaticDecoder, capacity_
 
 GREEDY = GenerationParams(temperature=0.0, max_new_tokens=12, stop=StopMode.NONE)
 
-STORY = (
-    "The lighthouse keeper climbed the stairs every evening. The lamp needed oil, the glass "
-    "needed cleaning, and the log needed a line about the weather.\n\nOne night the fog came in "
-    "so thick that"
-)
 LONG_STORY = " ".join(
     f"Row {i} of the harbour book notes a swell of {i % 5} feet." for i in range(50)
 )

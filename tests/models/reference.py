@@ -1,4 +1,5 @@
-"""The reference every speed trick is held to: greedy token ids from transformers' ``generate``."""
+"""What the engine's tests hold it to: transformers' own greedy ``generate``, and a story to
+continue (it ends mid-sentence, after a paragraph break)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import torch
+
+STORY = (
+    "The lighthouse keeper climbed the stairs every evening. The lamp needed oil, the glass "
+    "needed cleaning, and the log needed a line about the weather.\n\nOne night the fog came in "
+    "so thick that"
+)
 
 
 def generate_greedy(
