@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 RESULT_PREFIX = "PENWRIGHT_BENCH_RESULT "
+CANCEL_DELAYS = (0.30, 0.37, 0.44, 0.51, 0.58)  # s into a request; spread over a chunk or step
 PRECISIONS = ("fp32", "bf16", "fp16", "int8")
 
 
@@ -52,8 +53,9 @@ class Figures:
     prompt_tokens: int
     reused_tokens: int = 0  # prompt tokens the engine took from its cache (append request)
     sampled_tokens_per_s: float | None = None  # engine decode with the app's default sampling
-    cancel_prefill_ms: float | None = None  # engine: Event.set() -> generator done, in prefill
-    cancel_decode_ms: float | None = None  # the same while decoding
+    # Engine: Event.set() -> generator done, median and worst of CANCEL_DELAYS, in prefill ...
+    cancel_prefill_ms: tuple[float, float] | None = None
+    cancel_decode_ms: tuple[float, float] | None = None  # ... and while decoding
     first_load_s: float | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -285,12 +287,12 @@ def _measure_engine(args: argparse.Namespace, precision: str, eager: bool = Fals
     sampling = GenerationParams(max_new_tokens=args.new_tokens, stop=StopMode.NONE, seed=0)
     sampled = request(_appended(document, args.requests - 1), sampling)
     # A new first word: nothing of this document is cached, so the cancel lands in its prefill.
-    in_prefill = [_cancel_latency(engine, f"{word} {document}", params, 0.3)
-                  for word in ("Then", "Later", "Still")]
+    in_prefill = [_cancel_latency(engine, f"Then{i} {document}", params, delay)
+                  for i, delay in enumerate(CANCEL_DELAYS)]
     # The document cached first: each request below reuses it and is decoding when cancelled.
     request(document)
     long_params = GenerationParams(temperature=0.0, max_new_tokens=4096, stop=StopMode.NONE)
-    in_decode = [_cancel_latency(engine, document, long_params, 0.3) for _ in range(3)]
+    in_decode = [_cancel_latency(engine, document, long_params, delay) for delay in CANCEL_DELAYS]
     _note_gpu_memory(notes)
     return Figures(
         name="engine (eager)" if eager else "engine",
@@ -306,8 +308,8 @@ def _measure_engine(args: argparse.Namespace, precision: str, eager: bool = Fals
         prompt_tokens=cold.prompt_tokens,
         reused_tokens=int(statistics.median(a.reused_tokens for a in appends)),
         sampled_tokens_per_s=sampled.decode_tokens_per_s,
-        cancel_prefill_ms=_median_ms(in_prefill),
-        cancel_decode_ms=_median_ms(in_decode),
+        cancel_prefill_ms=_median_and_worst_ms(in_prefill),
+        cancel_decode_ms=_median_and_worst_ms(in_decode),
         notes=notes,
     )
 
@@ -333,9 +335,9 @@ def _cancel_latency(engine: Any, text: str, params: Any, after_s: float) -> floa
     return done - set_at[0] if set_at and set_at[0] < done else None
 
 
-def _median_ms(seconds: list[float | None]) -> float | None:
+def _median_and_worst_ms(seconds: list[float | None]) -> tuple[float, float] | None:
     measured = [s for s in seconds if s is not None]
-    return 1000 * statistics.median(measured) if measured else None
+    return (1000 * statistics.median(measured), 1000 * max(measured)) if measured else None
 
 
 def _note_gpu_memory(notes: list[str]) -> None:
@@ -392,7 +394,7 @@ def format_table(results: list[Figures]) -> str:
             lines.append(f"{r.name} {r.precision}: decode with the app's default sampling "
                          f"({_default_sampling()}): {r.sampled_tokens_per_s:.1f} tok/s")
     for r in results:
-        cancels = [f"{ms:.0f} ms during {stage}" for ms, stage in
+        cancels = [f"during {stage} {ms[0]:.0f} ms (worst {ms[1]:.0f} ms)" for ms, stage in
                    ((r.cancel_prefill_ms, "prefill"), (r.cancel_decode_ms, "decode"))
                    if ms is not None]
         if cancels:
