@@ -20,3 +20,9 @@ def cache_root() -> Path:
 def converted_models_dir() -> Path:
     """Folder holding one converted model per GGUF sha256 (see models.gguf_cache)."""
     return cache_root() / "converted"
+
+
+def compiled_kernels_dir() -> Path:
+    """Folder for torch.compile's generated kernels (the GPU decode step), kept across restarts
+    so later starts reuse them instead of compiling again."""
+    return cache_root() / "torchinductor"

@@ -21,6 +21,7 @@ replay it: one launch a token.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import torch
@@ -103,6 +104,7 @@ class StaticDecoder:
         self.cuda_graphs = False  # whether warm_up saw the step captured as a CUDA graph
         self._forward = model.forward
         if compile_step:
+            _keep_compiled_kernels()
             mode = "reduce-overhead" if backend == "inductor" else None
             self._forward = torch.compile(
                 model.forward, backend=backend, mode=mode, fullgraph=True, dynamic=False
@@ -161,6 +163,16 @@ class StaticDecoder:
         self.cuda_graphs = (
             self.compiled and device.type == "cuda" and _cuda_graph_skips() == skipped_before
         )
+
+
+def _keep_compiled_kernels() -> None:
+    """Point inductor's on-disk cache at Penwright's user cache, unless the user chose one.
+
+    Its default is under the temporary folder, which a reboot empties: the next start would
+    compile the decode step from scratch again."""
+    from models.paths import compiled_kernels_dir
+
+    os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(compiled_kernels_dir()))
 
 
 def _cuda_graph_skips() -> int:

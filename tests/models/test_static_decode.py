@@ -10,6 +10,7 @@ rewind or new position recompiles. tests/models/test_cuda.py runs the real thing
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from reference import STORY, generate_greedy
 
 from models import static_decode
 from models.engine import Engine
+from models.paths import CACHE_DIR_ENV
 from models.params import GenerationParams, StopMode
 from models.static_decode import RewindableStaticCache, StaticDecoder, capacity_for
 
@@ -106,11 +108,16 @@ def test_cache_grows_when_a_request_needs_more_room(
 
 
 @pytest.mark.skipif(shutil.which("c++") is None, reason="inductor needs a C++ compiler on a CPU")
-def test_the_real_compile_keeps_greedy_equal_to_generate(tiny_gemma: Any) -> None:
+def test_the_real_compile_keeps_greedy_equal_to_generate(
+    tiny_gemma: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The decode step exactly as the GPU compiles it (inductor, "reduce-overhead"); on the CPU
-    inductor generates C++ and skips the CUDA-graph capture, and says so."""
+    inductor generates C++ and skips the CUDA-graph capture, and says so. The generated kernels
+    are kept in Penwright's cache folder, for the next start."""
     import torch._dynamo
 
+    monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path))
+    monkeypatch.delenv("TORCHINDUCTOR_CACHE_DIR", raising=False)
     torch._dynamo.reset()
     try:
         engine = static_engine_for(tiny_gemma, compile_decode=True)
@@ -118,6 +125,7 @@ def test_the_real_compile_keeps_greedy_equal_to_generate(tiny_gemma: Any) -> Non
         assert engine.info.decode_path == "static cache, compiled (CUDA graph skipped)"
         assert_greedy_matches_generate(engine, tiny_gemma, STORY)
         assert_greedy_matches_generate(engine, tiny_gemma, STORY[: len(STORY) // 2])
+        assert any((tmp_path / "torchinductor").rglob("*.py")), "kernels kept in the cache"
     finally:
         torch._dynamo.reset()
 
