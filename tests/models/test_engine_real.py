@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from greedy import generate_greedy
+from reference import generate_greedy
 
 from models.engine import Engine
 from models.params import GenerationParams, StopMode

@@ -19,8 +19,8 @@ from reference import STORY, generate_greedy
 
 from models import static_decode
 from models.engine import Engine
-from models.paths import CACHE_DIR_ENV
 from models.params import GenerationParams, StopMode
+from models.paths import CACHE_DIR_ENV
 from models.static_decode import RewindableStaticCache, StaticDecoder, capacity_for
 
 GREEDY = GenerationParams(temperature=0.0, max_new_tokens=12, stop=StopMode.NONE)
