@@ -236,9 +236,10 @@ class Engine:
             raise
         except Exception as error:  # any compiler failure: decode uncompiled
             message = f"{type(error).__name__}: {error}".splitlines()[0][:200]
-            self._static = StaticDecoder(self._model, self._info.context_length, False)
-            self._cache = PrefixCache(new_kv=self._static.empty_cache)
-            self.decode_step = self._static.step
+            self.attach(
+                self._model, self._tokenizer, self._info, static_cache=True, compile_decode=False
+            )
+            assert self._info is not None
             self._info = replace(
                 self._info, decode_path=f"static cache (compiling failed: {message})"
             )
