@@ -15,6 +15,7 @@ are cancelled before they start, so at most the newest one runs.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -243,16 +244,7 @@ class InferenceWorker(QObject):
             self.failed.emit(request.request_id, describe_error(exc))
             return
         if request.cancelled.is_set() and not stats.cancelled:
-            stats = GenerationStats(
-                prompt_tokens=stats.prompt_tokens,
-                reused_tokens=stats.reused_tokens,
-                new_tokens=stats.new_tokens,
-                time_to_first_token_s=stats.time_to_first_token_s,
-                decode_tokens_per_s=stats.decode_tokens_per_s,
-                total_s=stats.total_s,
-                cancelled=True,
-                stop_reason="cancelled",
-            )
+            stats = dataclasses.replace(stats, cancelled=True, stop_reason="cancelled")
         self.finished.emit(request.request_id, stats)
 
 

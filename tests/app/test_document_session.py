@@ -115,6 +115,13 @@ def answer_unsaved(monkeypatch: pytest.MonkeyPatch, choice: UnsavedChoice) -> li
     return asked
 
 
+def open_new_file(rig: Rig, path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` and open it in the rig's window."""
+    path.write_text(text, encoding="utf-8")
+    assert rig.window.open_file(path)
+    return path
+
+
 def type_into(qtbot: QtBot, window: MainWindow, text: str) -> None:
     window.editor.moveCursor(QTextCursor.MoveOperation.End)
     qtbot.keyClicks(window.editor, text)
@@ -126,9 +133,7 @@ def type_into(qtbot: QtBot, window: MainWindow, text: str) -> None:
 def test_close_with_changes_save_writes_the_file_and_closes(
     qtbot: QtBot, rig: Rig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = tmp_path / "story.txt"
-    path.write_text("Once.", encoding="utf-8")
-    assert rig.window.open_file(path)
+    path = open_new_file(rig, tmp_path / "story.txt", "Once.")
     type_into(qtbot, rig.window, " Twice.")
     asked = answer_unsaved(monkeypatch, UnsavedChoice.SAVE)
     assert rig.window.close()
@@ -140,9 +145,7 @@ def test_close_with_changes_save_writes_the_file_and_closes(
 def test_close_with_changes_discard_closes_and_leaves_the_file(
     qtbot: QtBot, rig: Rig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = tmp_path / "story.txt"
-    path.write_text("Once.", encoding="utf-8")
-    assert rig.window.open_file(path)
+    path = open_new_file(rig, tmp_path / "story.txt", "Once.")
     type_into(qtbot, rig.window, " Twice.")
     answer_unsaved(monkeypatch, UnsavedChoice.DISCARD)
     assert rig.window.close()
@@ -225,9 +228,7 @@ def test_a_file_that_is_not_text_is_refused_and_the_text_stays(
 
 
 def test_outside_change_reload_shows_the_new_text(qtbot: QtBot, rig: Rig, tmp_path: Path) -> None:
-    path = tmp_path / "shared.txt"
-    path.write_text("first version\n", encoding="utf-8")
-    assert rig.window.open_file(path)
+    path = open_new_file(rig, tmp_path / "shared.txt", "first version\n")
     with qtbot.waitSignal(rig.window.document_replaced, timeout=WAIT_MS):
         path.write_text("changed elsewhere\n", encoding="utf-8")
     assert rig.asked.external == [("shared.txt", False)]
@@ -238,9 +239,7 @@ def test_outside_change_reload_shows_the_new_text(qtbot: QtBot, rig: Rig, tmp_pa
 def test_outside_change_keep_marks_the_writers_version_unsaved(
     qtbot: QtBot, rig: Rig, tmp_path: Path
 ) -> None:
-    path = tmp_path / "shared.txt"
-    path.write_text("first version\n", encoding="utf-8")
-    assert rig.window.open_file(path)
+    path = open_new_file(rig, tmp_path / "shared.txt", "first version\n")
     type_into(qtbot, rig.window, "mine")
     rig.asked.external_answer = ExternalChangeChoice.KEEP
     with qtbot.waitSignal(rig.watcher.changed_on_disk, timeout=WAIT_MS):
@@ -253,9 +252,7 @@ def test_outside_change_keep_marks_the_writers_version_unsaved(
 def test_own_save_is_not_reported_as_an_outside_change(
     qtbot: QtBot, rig: Rig, tmp_path: Path
 ) -> None:
-    path = tmp_path / "mine.txt"
-    path.write_text("a\n", encoding="utf-8")
-    assert rig.window.open_file(path)
+    open_new_file(rig, tmp_path / "mine.txt", "a\n")
     type_into(qtbot, rig.window, "b")
     assert rig.window.save()
     with qtbot.assertNotEmitted(rig.watcher.changed_on_disk, wait=300):
@@ -266,9 +263,7 @@ def test_own_save_is_not_reported_as_an_outside_change(
 def test_file_removed_outside_is_reported_and_the_text_kept_unsaved(
     qtbot: QtBot, rig: Rig, tmp_path: Path
 ) -> None:
-    path = tmp_path / "doomed.txt"
-    path.write_text("still here\n", encoding="utf-8")
-    assert rig.window.open_file(path)
+    path = open_new_file(rig, tmp_path / "doomed.txt", "still here\n")
     with qtbot.waitSignal(rig.watcher.removed_from_disk, timeout=WAIT_MS):
         path.unlink()
     assert "doomed.txt" in rig.window.last_notice

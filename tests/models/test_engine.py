@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import torch
+from engine_faults import out_of_memory_once
 from reference import STORY, generate_greedy
 
 from models.engine import Engine
@@ -194,17 +195,7 @@ def test_gpu_out_of_memory_during_decode_falls_back_to_cpu(tiny_gemma: Any) -> N
     # shared fixture.
     engine = Engine()
     engine.attach(copy.deepcopy(tiny_gemma.model), tiny_gemma.tokenizer, tiny_gemma.info)
-    real_step = engine.decode_step
-    calls = 0
-
-    def step_that_runs_out_of_memory_once(model: Any, token: torch.Tensor, kv: Any) -> torch.Tensor:
-        nonlocal calls
-        calls += 1
-        if calls == 4:
-            raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
-        return real_step(model, token, kv)
-
-    engine.decode_step = step_that_runs_out_of_memory_once
+    out_of_memory_once(engine, on_call=4)
     assert_matches_generate(engine, tiny_gemma, STORY)
     assert engine.info is not None
     assert engine.info.device == "cpu"

@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-import torch
+from engine_faults import out_of_memory_once
 from reference import STORY, generate_greedy
 
 from models.engine import Engine
@@ -93,17 +93,7 @@ def test_out_of_memory_mid_batch_finishes_every_alternative_one_at_a_time(
 ) -> None:
     engine = Engine()
     engine.attach(copy.deepcopy(tiny_gemma.model), tiny_gemma.tokenizer, tiny_gemma.info)
-    real_step = engine.decode_step
-    calls = 0
-
-    def step_that_runs_out_of_memory_once(model: Any, token: torch.Tensor, kv: Any) -> torch.Tensor:
-        nonlocal calls
-        calls += 1
-        if calls == 3:
-            raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
-        return real_step(model, token, kv)
-
-    engine.decode_step = step_that_runs_out_of_memory_once
+    out_of_memory_once(engine, on_call=3)
     params = GenerationParams(temperature=1.5, top_k=1, max_new_tokens=10, stop=StopMode.NONE, n=3)
     texts = texts_by_alternative(engine, STORY, params)
     expected = generate_greedy(tiny_gemma.model, tiny_gemma.tokenizer(STORY)["input_ids"], 10)
