@@ -1,76 +1,117 @@
-"""Entry point of the `penwright` command and `python -m app`: show the window, then load."""
+"""The composition root: `penwright` and `python -m penwright` build every part here, in one place.
+
+`build` makes the window, its controller, settings applier, dialogs, journal and document session
+exactly as the app runs them; tests build the same window through it. `main` shows the window
+before any model work, then loads. A caller may pass `StartupHooks` (the test driver under
+tests/app does) to answer the recovery dialog and to act once start-up is done.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
-from app.asyncloop import run_until_quit
-from app.document_session import DocumentSession
-from app.file_watch import FileWatcher
-from app.inference import default_engine_factory
-from app.journal import Journal
-from app.journal_store import JournalStore, default_data_dir
-from app.main_window import APP_NAME, MainWindow
-from app.recovery_dialog import RecoveryDialog
-from app.settings import SettingsStore
-from app.settings_apply import startup_model_spec
-from app.test_driver import TestDriver
+from penwright import __version__
+from penwright.app.documents.file_watch import FileWatcher
+from penwright.app.documents.journal import Journal
+from penwright.app.documents.journal_store import JournalStore, default_data_dir
+from penwright.app.documents.recovery_dialog import RecoveryDialog
+from penwright.app.documents.session import DocumentSession
+from penwright.app.inference.controller import EngineFactory, default_engine_factory
+from penwright.app.settings.apply import startup_model_spec
+from penwright.app.settings.store import LoadResult, SettingsStore
+from penwright.app.tasks import run_until_quit
+from penwright.app.window.main_window import APP_NAME, MainWindow
 
 
-def _parse(argv: list[str]) -> argparse.Namespace:
+class StartupHooks:
+    """What a caller may observe or answer during start-up; the defaults are the app's own."""
+
+    def built(self, parts: Penwright) -> None:
+        """Everything is built; the window is not shown yet."""
+
+    def run_recovery_dialog(self, dialog: RecoveryDialog) -> object:
+        return dialog.exec()
+
+    def started(self) -> None:
+        """The window shows, the file is open, the model is loading, recovery was offered."""
+
+
+@dataclass
+class Penwright:
+    """The parts of one running app, as `build` wired them."""
+
+    window: MainWindow
+    store: SettingsStore
+    stored: LoadResult
+    journal: Journal
+    session: DocumentSession
+
+
+def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="penwright", description="A local AI writing assistant.")
-    parser.add_argument("file", nargs="?", help="a .txt or .md file to open")
+    parser.add_argument("files", nargs="*", metavar="FILE", help="a .txt or .md file to open")
     # Without --model/--device the stored settings decide; with them, they win for this run only.
-    parser.add_argument("--model", help="'default', a folder, a .gguf, a hub id")
-    parser.add_argument("--device", choices=["auto", "cuda", "mps", "cpu"])
+    parser.add_argument("--model", help="'default', a model folder, a .gguf file or a hub id")
+    parser.add_argument("--device", choices=["auto", "cuda", "mps", "cpu"], help="where to run it")
     parser.add_argument("--no-model", action="store_true", help="write without loading a model")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _parse(sys.argv[1:] if argv is None else argv)
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setOrganizationName(APP_NAME)
-    app.setApplicationName(APP_NAME)
-    qsettings = QSettings()
+def build(
+    qsettings: QSettings,
+    args: argparse.Namespace,
+    hooks: StartupHooks,
+    engine_factory: EngineFactory = default_engine_factory,
+    journal_store: Callable[[], JournalStore] = lambda: JournalStore(default_data_dir()),
+) -> Penwright:
     store = SettingsStore(qsettings)
     stored = store.load()  # repairs unusable values; the warnings are shown once the window is
     window = MainWindow(
-        engine_factory=default_engine_factory,
+        engine_factory=engine_factory,
         settings=qsettings,
         bindings=stored.settings.key_bindings,
         model_spec=startup_model_spec(stored.settings.model, args.model, args.device),
         base_params=stored.settings.generation,
         store=store,
     )
-    # Autosave: every unsaved buffer is journalled under the data directory (issue 5).
-    journal = Journal(JournalStore(default_data_dir()), window)
-    driver = TestDriver.from_environment(window, journal)  # None unless a test drives the app
+    # Autosave: every unsaved buffer is journalled under the data directory.
+    journal = Journal(journal_store(), window)
     session = DocumentSession(
-        window,
-        journal,
-        FileWatcher(window),
-        run_recovery_dialog=driver.run_recovery_dialog if driver else RecoveryDialog.exec,
+        window, journal, FileWatcher(window), run_recovery_dialog=hooks.run_recovery_dialog
     )
-    journal.start()
-    journal.watch_application(app)  # type: ignore[arg-type]
+    return Penwright(window, store, stored, journal, session)
+
+
+def main(argv: list[str] | None = None, hooks: StartupHooks | None = None) -> int:
+    args = parse_arguments(sys.argv[1:] if argv is None else argv)
+    hooks = hooks or StartupHooks()
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setOrganizationName(APP_NAME)
+    app.setApplicationName(APP_NAME)
+    parts = build(QSettings(), args, hooks)
+    hooks.built(parts)
+    window = parts.window
+    parts.journal.start()
+    parts.journal.watch_application(app)  # type: ignore[arg-type]
 
     window.show()  # before any model work: the writer can start at once
-    window.settings_applier.report_warnings(stored.warnings)
-    if args.file:
-        window.open_file(args.file, ask=False)
+    window.settings_applier.report_warnings(parts.stored.warnings)
+    for file in args.files[:1]:
+        window.open_file(file, ask=False)
     if not args.no_model:
         window.load_model()
     # After a crash, offer what the journal kept (the model goes on loading meanwhile).
-    session.recover()
-    if driver is not None:
-        driver.start()
+    parts.session.recover()
+    hooks.started()
     exit_code = run_until_quit(app)  # type: ignore[arg-type]
-    journal.end_session()  # the writer saved or discarded everything: nothing to recover
+    parts.journal.end_session()  # the writer saved or discarded everything: nothing to recover
     return exit_code
 
 

@@ -4,7 +4,8 @@
                         [--include-first-load] [--new-tokens N] [--requests N] [--threads N]
 
 Baseline: plain ``model.generate``, re-encoding the whole document for every request, in fp32 on
-the CPU and bf16 on a GPU (each device's plain precision). Engine: ``models.engine.Engine`` loaded
+the CPU and bf16 on a GPU (each device's plain precision). Engine:
+``models.generation.engine.Engine`` loaded
 by ``Engine.load`` as the app loads it (int8 applied by loading, warm-up included in the load
 time), with its prefix KV cache, once per precision. For each it measures load time, time to
 first token on the document cold (nothing of it cached), time to
@@ -140,8 +141,8 @@ def _baseline_precision(device: str) -> str:
 
 
 def _in_child(args: argparse.Namespace, config: str, env: dict[str, str] | None = None) -> Any:
-    argv = [sys.executable, "-m", "benchmarks.bench", "--child", config, "--model", args.model,
-            "--device", args.device, "--doc-tokens", str(args.doc_tokens),
+    argv = [sys.executable, "-m", "penwright.benchmarks.bench", "--child", config,
+            "--model", args.model, "--device", args.device, "--doc-tokens", str(args.doc_tokens),
             "--new-tokens", str(args.new_tokens), "--requests", str(args.requests),
             "--threads", str(args.threads)]
     root = Path(__file__).resolve().parents[1]
@@ -156,7 +157,7 @@ def _in_child(args: argparse.Namespace, config: str, env: dict[str, str] | None 
 
 
 def _first_load(args: argparse.Namespace) -> float | None:
-    from models.paths import CACHE_DIR_ENV
+    from penwright.models.files.folders import CACHE_DIR_ENV
 
     with tempfile.TemporaryDirectory(prefix="penwright-bench-cache-") as cache:
         print("bench: first load (conversion into an empty cache) ...", file=sys.stderr)
@@ -185,8 +186,8 @@ def _run_child(args: argparse.Namespace) -> int:
 
 
 def _timed_load(args: argparse.Namespace, precision: str) -> tuple[Any, float]:
-    from models.loading import load_model
-    from models.spec import ModelSpec
+    from penwright.models.loading.loader import load_model
+    from penwright.models.spec import ModelSpec
 
     started = time.perf_counter()
     loaded = load_model(ModelSpec(source=args.model, device=args.device, precision=precision))
@@ -194,13 +195,13 @@ def _timed_load(args: argparse.Namespace, precision: str) -> tuple[Any, float]:
 
 
 def _document(tokenizer: Any, args: argparse.Namespace) -> str:
-    from benchmarks.document import build_document
+    from penwright.benchmarks.document import build_document
 
     return build_document(lambda text: len(tokenizer(text)["input_ids"]), args.doc_tokens)
 
 
 def _appended(document: str, request: int) -> str:
-    from benchmarks.document import APPENDED_SENTENCES
+    from penwright.benchmarks.document import APPENDED_SENTENCES
 
     sentences = [APPENDED_SENTENCES[i % len(APPENDED_SENTENCES)] for i in range(request + 1)]
     return document + " " + " ".join(sentences)
@@ -258,9 +259,9 @@ def _measure_engine(args: argparse.Namespace, precision: str, eager: bool = Fals
     """The engine, as the app uses it: load, then stream requests that share the prefix cache.
 
     ``eager``: without the GPU path's static cache and compiled step (decodes as on the CPU)."""
-    from models.engine import Engine
-    from models.params import GenerationParams, StopMode
-    from models.spec import ModelSpec
+    from penwright.models.generation.engine import Engine
+    from penwright.models.params import GenerationParams, StopMode
+    from penwright.models.spec import ModelSpec
 
     notes: list[str] = []
     engine = Engine()
@@ -348,7 +349,7 @@ def _note_gpu_memory(notes: list[str]) -> None:
 
 
 def _is_int8(model: Any) -> bool:
-    from models.quantize import Int8Linear
+    from penwright.models.loading.quantize import Int8Linear
 
     return any(isinstance(m, Int8Linear) for m in model.modules())
 
@@ -406,7 +407,7 @@ def format_table(results: list[Figures]) -> str:
 
 
 def _default_sampling() -> str:
-    from models.params import GenerationParams
+    from penwright.models.params import GenerationParams
 
     d = GenerationParams()
     return f"temperature {d.temperature}, top-k {d.top_k}, top-p {d.top_p}"

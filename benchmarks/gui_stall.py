@@ -1,6 +1,7 @@
 """How long the main thread stalls while a worker thread loads the model and generates.
 
-    python -m benchmarks.gui_stall [--model default] [--device cpu] [--calls] [--json PATH]
+    python -m penwright.benchmarks.gui_stall [--model default] [--device cpu] [--calls] [--json
+    PATH]
 
 The app keeps the model in a worker thread, but the GUI thread still needs Python's GIL for every
 Python slot it runs. A C call in the worker that holds the GIL for 1 s freezes typing for 1 s,
@@ -15,11 +16,12 @@ each long gap; the profiler slows Python code down, so take the stage figures fr
 without it. Run it alone: on a busy machine the OS scheduler adds gaps of its own.
 
 Measured on the 2-core development machine (CPU, default model from the converted cache),
-largest gap per stage, before -> after models.responsive_loading and the tokenizer change:
-imports 171-396 ms -> 18-39 ms (172 ms when models.engine imports torch first, as the app's
+largest gap per stage, before -> after penwright.models.loading.responsive and the tokenizer change:
+imports 171-396 ms -> 18-39 ms (172 ms when models.generation.engine imports torch first, as the
+app's
 engine factory does), loading weights 206-416 ms -> 15-49 ms, tokenizer 1.04-2.24 s (three
 gaps of 0.3-2.2 s: from_file, then a deep copy) -> 0.98-1.1 s (one: ``Tokenizer.from_file``,
-see models.gguf_cache), requests 84-252 ms -> 14-20 ms.
+see penwright.models.loading.gguf_cache), requests 84-252 ms -> 14-20 ms.
 """
 
 from __future__ import annotations
@@ -130,14 +132,14 @@ def _work(args: argparse.Namespace, log: StageLog, calls: LongCalls | None,
             import transformers  # noqa: F401
         else:
             log.enter("import torch, transformers")
-            from models.responsive_loading import import_inference_libraries
+            from penwright.models.loading.responsive import import_inference_libraries
 
             import_inference_libraries()
 
         log.enter("import engine")
-        from models.engine import Engine
-        from models.params import GenerationParams, StopMode
-        from models.spec import ModelSpec
+        from penwright.models.generation.engine import Engine
+        from penwright.models.params import GenerationParams, StopMode
+        from penwright.models.spec import ModelSpec
 
         engine = Engine()
         engine.load(ModelSpec(source=args.model, device=args.device),
@@ -206,14 +208,14 @@ def _print(figures: list[StageFigures], gaps: list[Gap]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.gui_stall",
+    parser = argparse.ArgumentParser(prog="python -m penwright.benchmarks.gui_stall",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="default", help="'default', a folder, a .gguf, a hub id")
     parser.add_argument("--device", default="cpu", help="auto, cpu, cuda, ...")
     parser.add_argument("--new-tokens", type=int, default=16, help="tokens per request")
     parser.add_argument("--plain-imports", action="store_true",
-                        help="import torch and transformers plainly (as importing models.engine "
-                        "first does), not through import_inference_libraries")
+                        help="import torch and transformers plainly (as importing the engine "
+                        "module first does), not through import_inference_libraries")
     parser.add_argument("--calls", action="store_true",
                         help="name the worker's long C calls overlapping each long gap (slower)")
     parser.add_argument("--json", type=Path, default=None, help="write the figures here")

@@ -3,9 +3,9 @@
 This package never imports Qt; the desktop app in ``app/`` drives it from one worker thread.
 """
 
-from models.errors import EngineError, GenerationError, ModelLoadError, ParamsError
-from models.params import GenerationParams, StopMode
-from models.spec import DEFAULT_MODEL, LoadProgress, ModelInfo, ModelSpec
+from penwright.models.errors import EngineError, GenerationError, ModelLoadError, ParamsError
+from penwright.models.params import GenerationParams, StopMode
+from penwright.models.spec import DEFAULT_MODEL, LoadProgress, ModelInfo, ModelSpec
 
 __all__ = [
     "DEFAULT_MODEL",

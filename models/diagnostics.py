@@ -12,9 +12,9 @@ import platform
 import sys
 from importlib import metadata
 
-from models.errors import EngineError
-from models.paths import cache_root
-from models.spec import ModelInfo
+from penwright.models.errors import EngineError
+from penwright.models.files.folders import cache_root
+from penwright.models.spec import ModelInfo
 
 _GIB = 1024**3
 
@@ -40,7 +40,7 @@ def collect_diagnostics(engine_info: ModelInfo | None = None) -> dict[str, str]:
     """
     import torch
 
-    from models.devices import choose_device, choose_precision, mps_available
+    from penwright.models.loading.devices import choose_device, choose_precision, mps_available
 
     facts: dict[str, str] = {
         "python": platform.python_version(),

@@ -1,4 +1,8 @@
-"""Generation parameters: one frozen value object, validated once at the boundary."""
+"""Generation parameters: one frozen value object, validated once at the boundary.
+
+``LIMITS`` is the one declaration of every parameter's range: validation here, the settings
+store, Preferences, the toolbar and the command line all read it.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,38 @@ import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from models.errors import ParamsError
+from penwright.models.errors import ParamsError
+
+
+@dataclass(frozen=True)
+class Limit:
+    """The accepted range of one parameter, both ends included."""
+
+    low: float
+    high: float
+
+    def describe(self) -> str:
+        return f"[{self.low:g}, {self.high:g}]"
+
+
+LIMITS: dict[str, Limit] = {
+    "temperature": Limit(0.0, 5.0),
+    "top_k": Limit(0, 1000),
+    "top_p": Limit(0.01, 1.0),
+    "min_p": Limit(0.0, 1.0),
+    "repetition_penalty": Limit(0.5, 3.0),
+    "max_new_tokens": Limit(1, 2048),
+    "n": Limit(1, 8),
+    "context_tokens": Limit(64, 131_072),
+    "seed": Limit(0, 2**63 - 1),
+}
+"""Ranges a writer (or a program) may ask for. max_new_tokens 2048 is about three pages of
+prose; context_tokens 131,072 is the longest context of the models Penwright lists."""
+
+
+MAX_CONTEXT_CHARS = 20_000
+"""How much text before the cursor a request carries. The engine trims further to its token
+budget; this bound only keeps the snapshot (and the copy made for the queued signal) small."""
 
 
 class StopMode(StrEnum):
@@ -58,16 +93,12 @@ class GenerationParams:
 
     def validate(self) -> None:
         """Raise ParamsError naming the first parameter that is out of range."""
-        _number("temperature", self.temperature, 0.0, 5.0)
-        _integer("top_k", self.top_k, 0, 1_000_000)
-        _number("top_p", self.top_p, 0.0, 1.0, low_open=True)
-        _number("min_p", self.min_p, 0.0, 1.0)
-        _number("repetition_penalty", self.repetition_penalty, 0.0, 10.0, low_open=True)
-        _integer("max_new_tokens", self.max_new_tokens, 1, 8192)
-        _integer("n", self.n, 1, 16)
-        _integer("context_tokens", self.context_tokens, 16, 1_000_000)
+        for name in ("temperature", "top_p", "min_p", "repetition_penalty"):
+            _number(name, getattr(self, name), LIMITS[name])
+        for name in ("top_k", "max_new_tokens", "n", "context_tokens"):
+            _integer(name, getattr(self, name), LIMITS[name])
         if self.seed is not None:
-            _integer("seed", self.seed, 0, 2**63 - 1)
+            _integer("seed", self.seed, LIMITS["seed"])
         for s in self.stop_strings:
             if not isinstance(s, str) or not s:
                 raise ParamsError(f"stop strings must be non-empty text, not {s!r}")
@@ -75,17 +106,15 @@ class GenerationParams:
             raise ParamsError("stop mode 'custom' needs at least one stop string")
 
 
-def _number(name: str, value: object, low: float, high: float, low_open: bool = False) -> None:
+def _number(name: str, value: object, limit: Limit) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
         raise ParamsError(f"{name} must be a number, not {value!r}")
-    too_low = value <= low if low_open else value < low
-    if too_low or value > high:
-        bracket = "(" if low_open else "["
-        raise ParamsError(f"{name} must be in {bracket}{low}, {high}], not {value}")
+    if not limit.low <= value <= limit.high:
+        raise ParamsError(f"{name} must be in {limit.describe()}, not {value}")
 
 
-def _integer(name: str, value: object, low: int, high: int) -> None:
+def _integer(name: str, value: object, limit: Limit) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ParamsError(f"{name} must be a whole number, not {value!r}")
-    if not low <= value <= high:
-        raise ParamsError(f"{name} must be between {low} and {high}, not {value}")
+    if not limit.low <= value <= limit.high:
+        raise ParamsError(f"{name} must be between {limit.low:g} and {limit.high:g}, not {value}")

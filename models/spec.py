@@ -12,7 +12,8 @@ PRECISIONS = ("auto", "fp32", "bf16", "fp16", "int8")
 
 AUTO_PRECISION = {"cuda": "bf16", "mps": "fp16", "cpu": "int8"}
 """What precision "auto" means per device kind (a CUDA GPU without bf16 falls back to fp16).
-int8 on the CPU is weight-only quantization (models.quantize), measured fastest there. Kept here,
+int8 on the CPU is weight-only quantization (models.loading.quantize), measured fastest there. Kept
+here,
 free of torch, so the model list can show it without importing torch."""
 
 
@@ -52,4 +53,4 @@ class ModelInfo:
     parameters: int
     context_length: int
     fallback_reason: str | None = None  # set when we wanted a GPU and fell back to the CPU
-    decode_path: str = "eager"  # how tokens are decoded: see models.engine.Engine.attach
+    decode_path: str = "eager"  # how tokens are decoded: see models.generation.engine.Engine.attach

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from models.loading import LoadedModel
+    from penwright.models.loading.loader import LoadedModel
 
 TINY_SLIDING_WINDOW = 16
 """The tiny model's sliding window: a 100-token text already crosses it several times."""
@@ -32,8 +32,8 @@ def default_model() -> LoadedModel:
     converts the GGUF (about a minute); later sessions load the converted folder in seconds.
     info: device "cpu", precision "fp32", 268,098,176 parameters, context_length 32768.
     """
-    from models.loading import load_model
-    from models.spec import ModelSpec
+    from penwright.models.loading.loader import load_model
+    from penwright.models.spec import ModelSpec
 
     return load_model(ModelSpec(device="cpu", precision="fp32"))
 
@@ -43,7 +43,7 @@ def default_tokenizer() -> Any:
     """The default model's real Gemma 3 tokenizer (262,144 tokens), without loading its weights."""
     from transformers import AutoTokenizer
 
-    from models.loading import default_model_folder
+    from penwright.models.loading.loader import default_model_folder
 
     return AutoTokenizer.from_pretrained(default_model_folder())
 
@@ -61,8 +61,8 @@ def tiny_gemma(default_tokenizer: Any) -> LoadedModel:
     import torch
     from transformers import Gemma3ForCausalLM, Gemma3TextConfig
 
-    from models.loading import LoadedModel
-    from models.spec import ModelInfo
+    from penwright.models.loading.loader import LoadedModel
+    from penwright.models.spec import ModelInfo
 
     tokenizer = default_tokenizer
     config = Gemma3TextConfig(

@@ -10,9 +10,9 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from models.params import GenerationParams
-from models.results import Delta, GenerationStats
-from models.spec import LoadProgress, ModelInfo, ModelSpec
+from penwright.models.params import GenerationParams
+from penwright.models.results import Delta, GenerationStats
+from penwright.models.spec import LoadProgress, ModelInfo, ModelSpec
 
 WAIT_MS = 5000  # generous: the worker thread shares two CPU cores with other test runs
 
@@ -41,7 +41,8 @@ class EngineScript:
 
 
 class FakeEngine:
-    """Streams scripted deltas like models.engine.Engine, checking `cancelled` between them."""
+    """Streams scripted deltas like models.generation.engine.Engine, checking `cancelled` between
+    them."""
 
     def __init__(self, script: EngineScript) -> None:
         self._script = script

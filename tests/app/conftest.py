@@ -10,8 +10,8 @@ from app_fakes import WAIT_MS, EngineScript, FakeEngine
 from PySide6.QtCore import QSettings, QThread
 from pytestqt.qtbot import QtBot
 
-from app.main_window import MainWindow
-from models.params import GenerationParams
+from penwright.app.window.main_window import MainWindow
+from penwright.models.params import GenerationParams
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

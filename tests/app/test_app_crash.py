@@ -1,5 +1,5 @@
-"""The real app in a subprocess (`python -m app --no-model`, offscreen), driven by
-app/test_driver.py: text typed into the window survives SIGKILL at any point up to the last
+"""The real app in a subprocess (`penwright --no-model`, offscreen), driven by
+tests/app/driver.py: text typed into the window survives SIGKILL at any point up to the last
 journal write and is offered at the next start, whole and uncorrupted; after a clean quit
 nothing is offered."""
 
@@ -83,7 +83,7 @@ def launch(
         ),
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "app", "--no-model"],
+        [sys.executable, str(Path(__file__).with_name("driver.py")), "--no-model"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

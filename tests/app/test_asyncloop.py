@@ -8,7 +8,7 @@ import gc
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from app.asyncloop import run_until_quit, start_task
+from penwright.app.tasks import run_until_quit, start_task
 
 
 def test_tasks_run_on_the_qt_loop_until_the_app_quits(qapp: QApplication) -> None:

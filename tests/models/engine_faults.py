@@ -6,7 +6,7 @@ from typing import Any
 
 import torch
 
-from models.engine import Engine
+from penwright.models.generation.engine import Engine
 
 
 def out_of_memory_once(engine: Engine, on_call: int) -> None:

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from models.diagnostics import collect_diagnostics
-from models.spec import AUTO_PRECISION, ModelInfo
+from penwright.models.diagnostics import collect_diagnostics
+from penwright.models.spec import AUTO_PRECISION, ModelInfo
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PENWRIGHT_CACHE_DIR": "/nonexistent/penwright-cache"}
     return subprocess.run(
-        [sys.executable, "-m", "models", "diagnose", *args],
+        [sys.executable, "-m", "penwright.cli", "diagnose", *args],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
     )
 
@@ -56,7 +56,7 @@ def test_diagnose_text_is_one_aligned_line_per_fact() -> None:
 
 def test_diagnose_does_not_import_qt() -> None:
     code = (
-        "import sys\nfrom models.diagnostics import collect_diagnostics\n"
+        "import sys\nfrom penwright.models.diagnostics import collect_diagnostics\n"
         "facts = collect_diagnostics()\n"
         "print(facts['PySide6'], any(m.startswith('PySide6') for m in sys.modules))"
     )

@@ -1,5 +1,0 @@
-import sys
-
-from app.main import main
-
-sys.exit(main())

@@ -1,0 +1,1 @@
+"""The writer's documents: text files, the autosave journal and recovery, outside changes."""

@@ -1,0 +1,212 @@
+"""Autosave journal: every buffer with unsaved changes is on disk within 2 s of a keystroke.
+
+The window tells the journal which buffers exist (`track`) and when one changes
+(`buffer_changed`); the journal asks the buffer for its state only when it writes, so typing
+costs nothing but a timer restart. A write happens once typing pauses (`quiet_ms`) and, during
+uninterrupted typing, no later than `max_delay_ms` after the first unwritten keystroke, and at
+once when the application loses focus. A buffer without unsaved changes has no entry.
+
+Writing never interrupts editing: a disk error (read-only or full data directory) is reported
+through `autosave_failed` for the status bar, and retried on the next change or flush.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QGuiApplication
+
+from penwright.app.documents.journal_store import (
+    JournalEntry,
+    JournalStore,
+    RecoverableEntry,
+    RecoveryScan,
+)
+from penwright.app.documents.textfile import TextFormat
+
+
+@dataclass(frozen=True)
+class BufferState:
+    """What the window reports about one buffer when the journal is about to write it."""
+
+    path: Path | None  # None while untitled
+    title: str
+    text: str
+    fmt: TextFormat
+    modified: bool  # False: nothing to protect, the entry is removed
+
+
+BufferStateProvider = Callable[[], BufferState]
+
+
+class Journal(QObject):
+    """One running Penwright's autosave journal. Lives in, and is called from, the GUI thread."""
+
+    autosave_failed = Signal(str)  # a message naming the problem, for the status bar
+    autosave_ok = Signal()  # the first successful write after a failure
+    flushed = Signal(bool)  # after each flush (timer, focus loss or explicit): True if all written
+
+    def __init__(
+        self,
+        store: JournalStore,
+        parent: QObject | None = None,
+        *,
+        quiet_ms: int = 1000,
+        max_delay_ms: int = 2000,
+    ) -> None:
+        super().__init__(parent)
+        self._store = store
+        self._providers: dict[str, BufferStateProvider] = {}
+        self._pending: set[str] = set()
+        self._failing = False
+        # Two timers: the quiet one writes when typing pauses; the deadline one bounds what a
+        # crash can cost during uninterrupted typing, which would keep restarting the first.
+        self._quiet = self._single_shot_timer(quiet_ms)
+        self._deadline = self._single_shot_timer(max_delay_ms)
+
+    @property
+    def failing(self) -> bool:
+        """True while the last write attempt failed."""
+        return self._failing
+
+    def start(self) -> bool:
+        """Mark this session alive on disk; False (and autosave_failed) when the disk refuses."""
+        try:
+            self._store.begin_session()
+        except OSError as exc:
+            self._report_failure(exc)
+            return False
+        return True
+
+    def watch_application(self, app: QGuiApplication) -> None:
+        """Write everything pending as soon as the application stops being the active one."""
+        app.applicationStateChanged.connect(self._on_application_state_changed)
+
+    def track(self, buffer_id: str, state: BufferStateProvider) -> None:
+        """Start journalling a buffer (new, opened or recovered); ask `state` when writing."""
+        self._providers[buffer_id] = state
+
+    def untrack(self, buffer_id: str) -> None:
+        """The buffer is closed (saved or discarded by the writer): forget it and its entry."""
+        self._providers.pop(buffer_id, None)
+        self._pending.discard(buffer_id)
+        self._attempt(lambda: self._store.remove(buffer_id))
+
+    def buffer_changed(self, buffer_id: str) -> None:
+        """Call on every change of the buffer's text (a keystroke, paste, accepted suggestion)."""
+        if buffer_id not in self._providers:
+            return
+        self._pending.add(buffer_id)
+        self._quiet.start()  # restarts: wait for a pause in typing
+        if not self._deadline.isActive():
+            self._deadline.start()
+
+    def buffer_saved(self, buffer_id: str) -> None:
+        """The buffer was saved to its file: its entry is no longer needed."""
+        self._pending.add(buffer_id)
+        self._write_pending({buffer_id})
+
+    def flush(self) -> bool:
+        """Write every pending change now; False if any write failed."""
+        ok = self._write_pending(set(self._pending))
+        self.flushed.emit(ok)
+        return ok
+
+    def recoverable(self) -> RecoveryScan:
+        """What crashed sessions left behind (damaged entries reported in `problems`)."""
+        try:
+            return self._store.scan_recoverable()
+        except OSError as exc:
+            return RecoveryScan((), (f"Could not look for recoverable text: {exc}",))
+
+    def adopt(self, item: RecoverableEntry, buffer_id: str) -> JournalEntry:
+        """Take a recovered entry over as this session's buffer_id (call `track` next).
+
+        If the disk refuses, the entry stays where it was (offered again next time) and the
+        text is still returned, so the window can open it regardless.
+        """
+        try:
+            return self._store.adopt(item, buffer_id)
+        except OSError as exc:
+            self._report_failure(exc)
+            return item.entry
+
+    def delete(self, item: RecoverableEntry) -> bool:
+        """The writer chose to discard recovered text; False if it could not be removed."""
+        return self._attempt(lambda: self._store.delete_recoverable(item))
+
+    def end_session(self) -> bool:
+        """Clean exit (after the writer saved or discarded everything): leave nothing to recover.
+
+        Call only once no buffer has changes the writer wants: entries are deleted.
+        """
+        self._quiet.stop()
+        self._deadline.stop()
+        self._pending.clear()
+        self._providers.clear()
+        return self._attempt(self._store.end_session)
+
+    def _single_shot_timer(self, interval_ms: int) -> QTimer:
+        timer = QTimer(self)
+        timer.setSingleShot(True)
+        timer.setInterval(interval_ms)
+        timer.timeout.connect(self._on_timer)
+        return timer
+
+    @Slot()
+    def _on_timer(self) -> None:
+        self.flush()
+
+    @Slot(Qt.ApplicationState)
+    def _on_application_state_changed(self, state: Qt.ApplicationState) -> None:
+        if state != Qt.ApplicationState.ApplicationActive:
+            self.flush()
+
+    def _write_pending(self, buffer_ids: set[str]) -> bool:
+        if self._pending <= buffer_ids:
+            self._quiet.stop()
+            self._deadline.stop()
+        ok = True
+        for buffer_id in sorted(buffer_ids):
+            provider = self._providers.get(buffer_id)
+            if provider is None:
+                self._pending.discard(buffer_id)
+                continue
+            if self._attempt(partial(self._write_one, buffer_id, provider)):
+                self._pending.discard(buffer_id)
+            else:
+                ok = False  # stays pending: retried on the next change or flush
+        return ok
+
+    def _write_one(self, buffer_id: str, provider: BufferStateProvider) -> None:
+        state = provider()
+        if not state.modified:
+            self._store.remove(buffer_id)
+            return
+        self._store.write(
+            JournalEntry(buffer_id, state.path, state.title, state.text, state.fmt, time.time())
+        )
+
+    def _attempt(self, operation: Callable[[], None]) -> bool:
+        try:
+            operation()
+        except OSError as exc:
+            self._report_failure(exc)
+            return False
+        if self._failing:
+            self._failing = False
+            self.autosave_ok.emit()
+        return True
+
+    def _report_failure(self, error: OSError) -> None:
+        self._failing = True
+        where = error.filename or self._store.session_dir
+        self.autosave_failed.emit(
+            f"Autosave failed: cannot write to {where} ({error.strerror or error}). "
+            "Your text is still in the editor; save it to a file.",
+        )

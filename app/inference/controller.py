@@ -1,0 +1,444 @@
+"""The one thread boundary: an InferenceWorker owning the Engine in a long-lived QThread, and the
+InferenceController that the GUI talks to.
+
+Path of a suggestion: the controller builds a SuggestionRequest (a frozen snapshot) and emits it on
+a queued signal; the worker's slot runs Engine.stream in the worker thread and emits each delta
+with the request id; the controller drops results of any request that is no longer current and
+re-emits the rest for the window. Cancellation is a threading.Event that the controller sets
+directly from the GUI thread, because a queued "stop" signal would wait behind the generation.
+
+Loading runs in a second thread (ModelLoader) into a fresh engine, so the model in use keeps
+serving while another loads; the worker swaps engines only when the new one loaded. Until a first
+model is ready, the newest request waits in the worker and runs as soon as it is; superseded ones
+are cancelled before they start, so at most the newest one runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from typing import Protocol
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from penwright.app.inference.requests import LoadRequest, SuggestionRequest
+from penwright.models.loading.device_probe import DeviceInfo
+from penwright.models.params import GenerationParams
+from penwright.models.results import Delta, GenerationStats
+from penwright.models.spec import LoadProgress, ModelInfo, ModelSpec
+
+
+class EngineLike(Protocol):
+    """What the worker needs of models.generation.engine.Engine (a fake engine in the tests)."""
+
+    def load(
+        self, spec: ModelSpec, progress: Callable[[LoadProgress], None] | None = None
+    ) -> ModelInfo: ...
+
+    @property
+    def last_stats(self) -> GenerationStats: ...
+
+    def stream(
+        self, context: str, params: GenerationParams, cancelled: threading.Event | None = None
+    ) -> Iterator[Delta]: ...
+
+
+EngineFactory = Callable[[], EngineLike]
+"""Creates an engine, one per load. Called in the loader thread: torch is imported there."""
+
+DeviceProbe = Callable[[], list[DeviceInfo]]
+"""Lists the devices present (models.loading.device_probe.available_devices); runs in the loader
+thread."""
+
+
+def default_engine_factory() -> EngineLike:
+    """The real engine; imported here so that torch/transformers load in the worker thread."""
+    from penwright.models.loading.responsive import import_inference_libraries
+
+    # First, so torch's big library loads without holding the GIL the GUI thread needs.
+    import_inference_libraries()
+    from penwright.models.generation.engine import Engine
+
+    return Engine()
+
+
+def default_device_probe() -> list[DeviceInfo]:
+    from penwright.models.loading.device_probe import available_devices
+
+    return available_devices()
+
+
+class _LoadAbandoned(Exception):
+    """Raised from the progress callback to stop a load the app no longer wants (a newer load
+    superseded it, or the app is shutting down)."""
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for the writer: the message, or the exception type when there is none."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if isinstance(exc, MemoryError) or "out of memory" in text.lower():
+        return f"Out of memory: {text or type(exc).__name__}"
+    return text or type(exc).__name__
+
+
+class ModelLoader(QObject):
+    """Loads models into fresh engines; lives in its own thread, so that the worker keeps
+    generating with the engine it has meanwhile. Never touches widgets.
+
+    A loaded engine is handed to the worker (queued signal) and never used here again: one
+    owner thread at a time, as the Engine's contract asks.
+    """
+
+    progress = Signal(object)  # LoadProgress
+    devices_found = Signal(object)  # list[DeviceInfo]
+    loaded = Signal(object, object, object)  # LoadRequest, engine, ModelInfo
+    failed = Signal(object, str)  # LoadRequest, message
+    abandoned = Signal(object)  # LoadRequest
+
+    def __init__(
+        self,
+        engine_factory: EngineFactory,
+        device_probe: DeviceProbe,
+        shutting_down: threading.Event,
+    ) -> None:
+        super().__init__()
+        self._engine_factory = engine_factory
+        self._device_probe = device_probe
+        self._shutting_down = shutting_down
+
+    @Slot(object)
+    def load(self, request: LoadRequest) -> None:
+        try:
+            self._check(request)
+            engine = self._engine_factory()
+            info = engine.load(request.spec, lambda progress: self._report(request, progress))
+        except _LoadAbandoned:
+            self.abandoned.emit(request)
+            return
+        except Exception as exc:  # any load failure becomes a message, never a crash
+            self.failed.emit(request, describe_error(exc))
+            self._probe_devices()
+            return
+        self.loaded.emit(request, engine, info)
+        self._probe_devices()
+
+    def _check(self, request: LoadRequest) -> None:
+        if self._shutting_down.is_set() or request.superseded.is_set():
+            raise _LoadAbandoned
+
+    def _report(self, request: LoadRequest, progress: LoadProgress) -> None:
+        self._check(request)
+        self.progress.emit(progress)
+
+    def _probe_devices(self) -> None:
+        # Probing needs torch. A real engine has imported it by now, so this costs milliseconds;
+        # an engine that never imported it (the tests' fakes) must not pay seconds for it here.
+        if "torch" not in sys.modules and self._device_probe is default_device_probe:
+            return
+        try:
+            devices = self._device_probe()
+        except Exception:  # the settings panel then offers Auto and the CPU only
+            return
+        self.devices_found.emit(devices)
+
+
+class InferenceWorker(QObject):
+    """Owns the engine in use; lives in the worker thread. Never touches widgets or documents.
+
+    Every slot runs in the worker thread; every signal carries plain values and is delivered to
+    the GUI thread queued. Loads go to the ModelLoader (start_load) and come back as a ready
+    engine, which replaces the current one only then: a failed load leaves it serving.
+    """
+
+    start_load = Signal(object)  # LoadRequest, to the loader thread
+    loaded = Signal(int, object)  # load id, ModelInfo
+    load_failed = Signal(int, str)  # load id, message
+    token_ready = Signal(int, int, str)  # request id, alternative index, text delta
+    finished = Signal(int, object)  # request id, GenerationStats
+    failed = Signal(int, str)  # request id, message
+
+    def __init__(self, shutting_down: threading.Event) -> None:
+        super().__init__()
+        self._shutting_down = shutting_down
+        self._engine: EngineLike | None = None
+        self._load_error = ""
+        self._loads_in_flight = 0
+        self._waiting: SuggestionRequest | None = None  # asked for before any model was ready
+        self._default_threads: int | None = None
+
+    @Slot(object)
+    def load(self, request: LoadRequest) -> None:
+        self._loads_in_flight += 1
+        self.start_load.emit(request)
+
+    @Slot(object, object, object)
+    def _on_engine_loaded(self, request: LoadRequest, engine: EngineLike, info: ModelInfo) -> None:
+        self._loads_in_flight -= 1
+        if not (request.superseded.is_set() or self._shutting_down.is_set()):
+            self._engine = engine  # the old engine is dropped here, in its owner thread
+            self._load_error = ""
+            self.loaded.emit(request.load_id, info)
+        self._run_waiting()
+
+    @Slot(object, str)
+    def _on_load_failed(self, request: LoadRequest, message: str) -> None:
+        self._loads_in_flight -= 1
+        if not request.superseded.is_set():
+            self._load_error = message
+            self.load_failed.emit(request.load_id, message)
+        self._run_waiting()
+
+    @Slot(object)
+    def _on_load_abandoned(self, request: LoadRequest) -> None:
+        self._loads_in_flight -= 1
+        self._run_waiting()
+
+    def _run_waiting(self) -> None:
+        if self._waiting is None or (self._engine is None and self._loads_in_flight):
+            return
+        request, self._waiting = self._waiting, None
+        self.generate(request)
+
+    @Slot(int)
+    def set_cpu_threads(self, count: int) -> None:
+        """torch's CPU threads for generation; 0 restores torch's own choice. Runs here because
+        torch keeps the setting per calling thread once that thread has computed anything."""
+        import torch
+
+        if self._default_threads is None:
+            self._default_threads = torch.get_num_threads()
+        torch.set_num_threads(count or self._default_threads)
+
+    @Slot(object)
+    def generate(self, request: SuggestionRequest) -> None:
+        if request.cancelled.is_set() or self._shutting_down.is_set():
+            # Superseded while it waited in the queue: report it without running the model.
+            self.finished.emit(request.request_id, GenerationStats(cancelled=True))
+            return
+        if self._engine is None and self._loads_in_flight:
+            if self._waiting is not None:  # superseded while waiting for the model
+                self.finished.emit(self._waiting.request_id, GenerationStats(cancelled=True))
+            self._waiting = request
+            return
+        if self._engine is None:
+            reason = f": {self._load_error}" if self._load_error else ""
+            self.failed.emit(request.request_id, f"No model is loaded{reason}")
+            return
+        engine = self._engine
+        try:
+            deltas = engine.stream(request.context, request.params, request.cancelled)
+            try:
+                for delta in deltas:
+                    if request.cancelled.is_set():
+                        break
+                    if delta.text:
+                        self.token_ready.emit(request.request_id, delta.alternative, delta.text)
+            finally:
+                # Leaving early must still run the generator's cleanup (its stats, its cache).
+                close = getattr(deltas, "close", None)
+                if close is not None:
+                    close()
+            stats = engine.last_stats
+        except Exception as exc:  # OOM, engine bugs: report and stay ready for the next one
+            self.failed.emit(request.request_id, describe_error(exc))
+            return
+        if request.cancelled.is_set() and not stats.cancelled:
+            stats = dataclasses.replace(stats, cancelled=True, stop_reason="cancelled")
+        self.finished.emit(request.request_id, stats)
+
+
+class InferenceController(QObject):
+    """The GUI thread's handle on the worker: starts it, sends requests, filters stale results.
+
+    Signals re-emitted here concern only the current request, so the window never sees a token
+    of a superseded or stopped suggestion.
+    """
+
+    model_progress = Signal(object)  # LoadProgress
+    model_loaded = Signal(object)  # ModelInfo: the model now serving
+    model_failed = Signal(str)  # the newest load failed; model_info (if any) still serves
+    devices_found = Signal(object)  # list[DeviceInfo], after each load
+    suggestion_delta = Signal(int, int, str)  # request id, alternative index, text delta
+    suggestion_finished = Signal(int, object)  # request id, GenerationStats
+    suggestion_failed = Signal(int, str)  # request id, message
+
+    # Private: to the worker thread (queued, because the worker lives there).
+    _load_requested = Signal(object)
+    _generate_requested = Signal(object)
+
+    _cpu_threads_requested = Signal(int)
+
+    def __init__(
+        self,
+        engine_factory: EngineFactory,
+        parent: QObject | None = None,
+        device_probe: DeviceProbe = default_device_probe,
+    ) -> None:
+        super().__init__(parent)
+        self._shutting_down = threading.Event()
+        self._loader_thread = QThread()
+        self._loader_thread.setObjectName("penwright-loader")
+        self._loader = ModelLoader(engine_factory, device_probe, self._shutting_down)
+        self._loader.moveToThread(self._loader_thread)
+        self._loader_thread.finished.connect(self._loader.deleteLater)
+
+        self._loader.progress.connect(self._on_load_progress)
+        self._loader.devices_found.connect(self._on_devices_found)
+
+        self._next_id = 1
+        self._current: SuggestionRequest | None = None
+        self._load: LoadRequest | None = None
+        self.model_info: ModelInfo | None = None
+        self.devices: list[DeviceInfo] | None = None  # None until a load has probed them
+        self.loading = False
+        self.load_error: str | None = None
+        self._cpu_threads: int | None = None
+        self._thread, self._worker = self._start_worker()
+        self._loader_thread.start()
+
+    def _start_worker(self) -> tuple[QThread, InferenceWorker]:
+        """A new worker in a new thread, connected to this controller and the loader."""
+        thread = QThread()
+        thread.setObjectName("penwright-inference")
+        worker = InferenceWorker(self._shutting_down)
+        worker.moveToThread(thread)
+        # The worker has no parent, so it is deleted on the worker thread when that stops.
+        thread.finished.connect(worker.deleteLater)
+        self._load_requested.connect(worker.load)
+        self._generate_requested.connect(worker.generate)
+        self._cpu_threads_requested.connect(worker.set_cpu_threads)
+        worker.start_load.connect(self._loader.load)
+        self._loader.loaded.connect(worker._on_engine_loaded)
+        self._loader.failed.connect(worker._on_load_failed)
+        self._loader.abandoned.connect(worker._on_load_abandoned)
+        worker.loaded.connect(self._on_loaded)
+        worker.load_failed.connect(self._on_load_failed)
+        worker.token_ready.connect(self._on_token_ready)
+        worker.finished.connect(self._on_finished)
+        worker.failed.connect(self._on_failed)
+        thread.start()
+        return thread, worker
+
+    def _restart_dead_worker(self) -> None:
+        """If the worker thread ended without shutdown(), start a new one and reload the model.
+
+        Its engine went with it; a request waiting on it would never be answered.
+        """
+        if self._thread.isRunning() or self._shutting_down.is_set():
+            return
+        # The dead worker was deleted as its thread finished (deleteLater), connections and all.
+        self._current = None
+        self._thread, self._worker = self._start_worker()
+        if self._cpu_threads is not None:
+            self._cpu_threads_requested.emit(self._cpu_threads)
+        if self._load is not None:
+            self.model_info = None
+            self.load_model(self._load.spec)
+
+    # -- requests from the GUI -------------------------------------------------------------
+
+    def load_model(self, spec: ModelSpec) -> None:
+        """Load spec in the background; the model in use (if any) serves until it is ready.
+        A newer call supersedes a load still running."""
+        previous = self._load
+        if previous is not None:
+            previous.superseded.set()
+        load_id = previous.load_id + 1 if previous is not None else 1
+        self._load = LoadRequest(spec, load_id)
+        self.loading = True
+        self.load_error = None
+        self._load_requested.emit(self._load)
+
+    def set_cpu_threads(self, count: int) -> None:
+        """CPU threads for generation (0: torch decides); applies from the next request."""
+        self._cpu_threads = count
+        self._cpu_threads_requested.emit(count)
+
+    def request(self, text_before_cursor: str, params: GenerationParams) -> int:
+        """Ask for a continuation; cancels the previous request. Returns the new request id."""
+        self.stop()
+        self._restart_dead_worker()
+        if self.load_error is not None and self.model_info is None and self._load is not None:
+            self.load_model(self._load.spec)  # no model at all: try again before this request
+        request = SuggestionRequest.snapshot(self._next_id, text_before_cursor, params)
+        self._next_id += 1
+        self._current = request
+        self._generate_requested.emit(request)
+        return request.request_id
+
+    def stop(self) -> None:
+        """Cancel the current request at once; its late tokens are dropped."""
+        if self._current is not None:
+            self._current.cancelled.set()
+
+    @property
+    def busy(self) -> bool:
+        return self._current is not None
+
+    @property
+    def current_id(self) -> int | None:
+        return self._current.request_id if self._current is not None else None
+
+    def shutdown(self) -> None:
+        """Cancel, stop the worker thread and wait for it. Safe to call twice."""
+        self._shutting_down.set()
+        self.stop()
+        for thread in (self._thread, self._loader_thread):
+            thread.quit()
+        for thread in (self._thread, self._loader_thread):
+            thread.wait()
+
+    # -- results from the worker (GUI thread) -------------------------------------------------
+
+    def _is_current(self, request_id: int) -> bool:
+        current = self._current
+        return current is not None and current.request_id == request_id
+
+    @Slot(object)
+    def _on_load_progress(self, progress: LoadProgress) -> None:
+        self.model_progress.emit(progress)
+
+    def _is_current_load(self, load_id: int) -> bool:
+        return self._load is not None and self._load.load_id == load_id
+
+    @Slot(int, object)
+    def _on_loaded(self, load_id: int, info: ModelInfo) -> None:
+        # Whichever load it was, the worker now serves with it; only the newest ends "loading".
+        self.model_info = info
+        if self._is_current_load(load_id):
+            self.loading = False
+        self.model_loaded.emit(info)
+
+    @Slot(int, str)
+    def _on_load_failed(self, load_id: int, message: str) -> None:
+        if not self._is_current_load(load_id):
+            return
+        self.loading = False
+        self.load_error = message
+        self.model_failed.emit(message)
+
+    @Slot(object)
+    def _on_devices_found(self, devices: list[DeviceInfo]) -> None:
+        self.devices = list(devices)
+        self.devices_found.emit(self.devices)
+
+    @Slot(int, int, str)
+    def _on_token_ready(self, request_id: int, alternative: int, text: str) -> None:
+        current = self._current
+        if current is None or current.request_id != request_id or current.cancelled.is_set():
+            return  # stale: a newer request, a stop or a dismissal superseded it
+        self.suggestion_delta.emit(request_id, alternative, text)
+
+    @Slot(int, object)
+    def _on_finished(self, request_id: int, stats: GenerationStats) -> None:
+        if self._is_current(request_id):
+            self._current = None
+            self.suggestion_finished.emit(request_id, stats)
+
+    @Slot(int, str)
+    def _on_failed(self, request_id: int, message: str) -> None:
+        if self._is_current(request_id):
+            self._current = None
+            self.suggestion_failed.emit(request_id, message)

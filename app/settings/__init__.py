@@ -1,0 +1,1 @@
+"""Settings: the typed store over QSettings, the Preferences pages, and applying changes live."""

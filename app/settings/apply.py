@@ -1,0 +1,131 @@
+"""Applies the user's Settings to a running window, at start-up and live after every change.
+
+The SettingsStore's ``changed`` signal is the one broadcast (Frescobaldi's settings_changed); this
+object is its listener for the main window: font and theme, key bindings, generation defaults
+(kept in step with the toolbar both ways), auto-suggest, CPU threads, and the model (a change of
+model, device or precision reloads in the background while the current model keeps serving).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Slot
+from PySide6.QtGui import QFont, QFontDatabase
+
+from penwright.app.editor.keymap import ACTION_LABELS, Action
+from penwright.app.settings.store import Settings, SettingsStore, Theme
+from penwright.app.window.theme import apply_theme
+from penwright.models.spec import ModelSpec
+
+if TYPE_CHECKING:
+    from penwright.app.window.main_window import MainWindow
+
+# The toolbar offers the same ranges as the settings panel, so neither clamps the other.
+
+
+def editor_font(family: str, size: int) -> QFont:
+    """The font to write in; an empty family is the platform's default text font."""
+    if not family:
+        family = QFontDatabase.systemFont(QFontDatabase.SystemFont.GeneralFont).family()
+    font = QFont(family)
+    font.setPointSize(size)
+    return font
+
+
+def startup_model_spec(stored: ModelSpec, model: str | None, device: str | None) -> ModelSpec:
+    """The stored model spec with the command line's --model/--device (None: not given).
+
+    The stored opt-ins (remote code, pickle) belong to the stored model: another one given on
+    the command line runs without them.
+    """
+    spec = replace(stored, device=device or stored.device)
+    if model and model != stored.source:
+        spec = replace(spec, source=model, trust_remote_code=False, allow_pickle=False)
+    return spec
+
+
+def repaired_settings_message(warnings: tuple[str, ...]) -> str:
+    """One message for the writer about stored settings that were unusable and replaced."""
+    if len(warnings) == 1:
+        return f"A saved setting could not be used and was reset. {warnings[0]}"
+    return f"{len(warnings)} saved settings could not be used and were reset:\n" + "\n".join(
+        warnings
+    )
+
+
+class SettingsApplier(QObject):
+    """Listens to store.changed and makes the window follow. Lives on the GUI thread.
+
+    The model named in the settings is loaded only when it changes: the window may have been
+    started on another model (penwright --model/--device override the setting for one run).
+    """
+
+    def __init__(self, window: MainWindow, store: SettingsStore) -> None:
+        super().__init__(window)
+        self._window = window
+        self._store = store
+        self._stored_model = store.current.model
+        self._applying = False
+        self.apply(store.current, previous=None)
+        store.changed.connect(self._on_settings_changed)
+        window.temperature_box.valueChanged.connect(self._on_toolbar_changed)
+        window.length_box.valueChanged.connect(self._on_toolbar_changed)
+        window.alternatives_box.valueChanged.connect(self._on_toolbar_changed)
+        window.auto_suggest_action.toggled.connect(self._on_toolbar_changed)
+
+    def report_warnings(self, warnings: tuple[str, ...]) -> None:
+        """Tell the writer which stored settings were repaired (SettingsStore.load's warnings)."""
+        if warnings:
+            self._window.show_notice(repaired_settings_message(warnings))
+
+    @Slot(object)
+    def _on_settings_changed(self, settings: Settings) -> None:
+        self.apply(settings, previous=self._applied)
+
+    def apply(self, settings: Settings, previous: Settings | None) -> None:
+        """Make the window show settings. previous None: the first time (start-up)."""
+        window = self._window
+        self._applied = settings
+        self._applying = True
+        try:
+            e = settings.editor
+            window.editor.setFont(editor_font(e.font_family, e.font_size))
+            # At start-up the platform's colours are already in place for SYSTEM.
+            first = previous is None and e.theme is not Theme.SYSTEM
+            if first or (previous is not None and previous.editor.theme != e.theme):
+                apply_theme(e.theme)
+            window.editor.set_bindings(settings.key_bindings)
+            key = settings.key_bindings[Action.CONTINUE]
+            window.continue_action.setToolTip(f"{ACTION_LABELS[Action.CONTINUE]} ({key})")
+            g = settings.generation
+            window.base_params = g
+            window.temperature_box.setValue(g.temperature)
+            window.length_box.setValue(g.max_new_tokens)
+            window.alternatives_box.setValue(g.n)
+            window.auto_suggest_action.setChecked(e.auto_suggest)
+            window.set_auto_suggest_delay(e.auto_suggest_delay_ms)
+        finally:
+            self._applying = False
+        if settings.cpu_threads != (previous.cpu_threads if previous is not None else 0):
+            window.controller.set_cpu_threads(settings.cpu_threads)
+        if previous is not None and settings.model != self._stored_model:
+            window.load_model(settings.model)
+        self._stored_model = settings.model
+
+    @Slot()
+    def _on_toolbar_changed(self) -> None:
+        """The writer changed a toolbar control: it becomes the saved default too."""
+        if self._applying:
+            return
+        window = self._window
+        current = self._store.current
+        generation = replace(
+            current.generation,
+            temperature=round(window.temperature_box.value(), 2),
+            max_new_tokens=window.length_box.value(),
+            n=window.alternatives_box.value(),
+        )
+        editor = replace(current.editor, auto_suggest=window.auto_suggest_action.isChecked())
+        self._store.save(replace(current, generation=generation, editor=editor))

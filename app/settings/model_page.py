@@ -1,0 +1,286 @@
+"""The Model page of the settings dialog: pick, add and download models.
+
+The list comes from models.catalog.listing (passed in as a function, so tests and the window decide
+how
+the listing is done); downloads run through HubDownload, off the GUI thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+)
+
+from penwright.app.settings.model_download import HubDownload
+from penwright.app.settings.pages import SettingsPage
+from penwright.app.settings.store import Settings
+from penwright.models.catalog.download import DownloadProgress
+from penwright.models.catalog.listing import (
+    CatalogEntry,
+    ModelKind,
+    estimate_memory,
+    format_parameters,
+    resolve_precision,
+)
+from penwright.models.loading.device_probe import format_bytes
+
+CatalogLister = Callable[[Sequence[str]], list[CatalogEntry]]
+"""Lists the models to offer, given the user-added paths (models.catalog.listing.list_models)."""
+
+_SOURCE = Qt.ItemDataRole.UserRole
+_COLUMNS = ("Model", "Parameters", "Size", "Context", "Licence")
+
+
+class ModelPage(SettingsPage):
+    title = "Model"
+
+    def __init__(self, catalog: CatalogLister, download: HubDownload | None = None) -> None:
+        super().__init__()
+        self._catalog = catalog
+        self._entries: dict[str, CatalogEntry] = {}
+        self._user_models: list[str] = []
+        self._target = ("cpu", "auto", 2048)
+        self._last_selected: str | None = None
+        self._download = download or HubDownload(self)
+        self._download.progress.connect(self._on_download_progress)
+        self._download.finished.connect(self._on_download_finished)
+        self._download.failed.connect(self._on_download_failed)
+        self._download.cancelled.connect(self._on_download_cancelled)
+
+        self.models = QTreeWidget()
+        self.models.setHeaderLabels(list(_COLUMNS))
+        self.models.setRootIsDecorated(False)
+        self.models.setAlternatingRowColors(True)
+        header = self.models.header()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in range(1, len(_COLUMNS)):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        self.models.currentItemChanged.connect(self._on_selection_changed)
+        self.details = QLabel()
+        self.details.setWordWrap(True)
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.add_folder = QPushButton("Add &folder\u2026")
+        self.add_gguf = QPushButton("Add &GGUF file\u2026")
+        self.remove = QPushButton("&Remove from list")
+        self.add_folder.clicked.connect(self._on_add_folder)
+        self.add_gguf.clicked.connect(self._on_add_gguf)
+        self.remove.clicked.connect(self._on_remove)
+
+        self.hub_id = QLineEdit()
+        self.hub_id.setPlaceholderText("Hugging Face id, e.g. HuggingFaceTB/SmolLM2-135M")
+        self.download_button = QPushButton("&Download")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setVisible(False)
+        self.download_button.clicked.connect(self._on_download)
+        self.cancel_button.clicked.connect(self._download.cancel)
+        self.progress = QProgressBar()
+        self.progress.setVisible(False)
+        self.download_status = QLabel()
+        self.download_status.setWordWrap(True)
+        self.download_status.setVisible(False)  # until there is something to say
+
+        self.trust_remote_code = QCheckBox(
+            "Run code that comes with this model (trust_remote_code); only for models you trust"
+        )
+        self.allow_pickle = QCheckBox(
+            "Allow pickle (.bin) weights for this model; they can run code when loaded"
+        )
+
+        buttons = QHBoxLayout()
+        for button in (self.add_folder, self.add_gguf, self.remove):
+            buttons.addWidget(button)
+        buttons.addStretch()
+        hub = QHBoxLayout()
+        hub.addWidget(self.hub_id, 1)
+        hub.addWidget(self.download_button)
+        hub.addWidget(self.cancel_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.models, 1)
+        layout.addWidget(self.details)
+        layout.addLayout(buttons)
+        layout.addLayout(hub)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.download_status)
+        layout.addWidget(self.trust_remote_code)
+        layout.addWidget(self.allow_pickle)
+
+    # --- SettingsPage ---------------------------------------------------------------
+
+    def load(self, settings: Settings) -> None:
+        self._user_models = list(settings.user_models)
+        self.trust_remote_code.setChecked(settings.model.trust_remote_code)
+        self.allow_pickle.setChecked(settings.model.allow_pickle)
+        self.refresh(select=settings.model.source)
+
+    def apply_to(self, settings: Settings) -> Settings:
+        model = replace(
+            settings.model,
+            source=self.selected_source() or settings.model.source,
+            trust_remote_code=self.trust_remote_code.isChecked(),
+            allow_pickle=self.allow_pickle.isChecked(),
+        )
+        return replace(settings, model=model, user_models=tuple(self._user_models))
+
+    # --- public -----------------------------------------------------------------------
+
+    def refresh(self, select: str | None = None) -> None:
+        """List the models again (after adding one, or a download) and select one."""
+        select = select or self.selected_source()
+        entries = self._catalog(self._user_models)
+        if select and select not in {e.source for e in entries}:
+            # The saved model is not on this computer any more; keep it visible and explain.
+            entries.append(CatalogEntry(
+                source=select, name=select, kind=ModelKind.FOLDER, path=select, size_bytes=0,
+                problem=f"{select} was not found on this computer",
+            ))
+        self._entries = {e.source: e for e in entries}
+        self.models.clear()
+        for entry in entries:
+            item = QTreeWidgetItem([
+                entry.name,
+                "" if entry.problem else format_parameters(entry.parameters),
+                format_bytes(entry.size_bytes) if entry.size_bytes else "",
+                f"{entry.context_length:,}" if entry.context_length else "",
+                entry.licence,
+            ])
+            item.setData(0, _SOURCE, entry.source)
+            item.setToolTip(0, entry.problem or entry.path)
+            for column in range(1, len(_COLUMNS) - 1):
+                item.setTextAlignment(column, Qt.AlignmentFlag.AlignRight)
+            if entry.problem:
+                item.setForeground(0, self.palette().placeholderText())
+            self.models.addTopLevelItem(item)
+            if entry.source == select:
+                self.models.setCurrentItem(item)
+        first = self.models.topLevelItem(0)
+        if self.models.currentItem() is None and first is not None:
+            self.models.setCurrentItem(first)
+
+    @property
+    def downloader(self) -> HubDownload:
+        return self._download
+
+    def selected_source(self) -> str | None:
+        item = self.models.currentItem()
+        return str(item.data(0, _SOURCE)) if item is not None else None
+
+    def set_target(self, device: str, precision: str, context_tokens: int) -> None:
+        """The device page changed: recompute the memory estimate for it."""
+        self._target = (device, precision, context_tokens)
+        self._show_details()
+
+    def add_user_model(self, path: str) -> None:
+        if path and path not in self._user_models:
+            self._user_models.append(path)
+        self.refresh(select=path)
+
+    def shutdown(self) -> None:
+        """Stop a running download and wait for its thread (the dialog is closing)."""
+        self._download.cancel()
+        self._download.wait()
+
+    # --- slots ------------------------------------------------------------------------
+
+    def _on_selection_changed(self) -> None:
+        source = self.selected_source()
+        entry = self._entries.get(source or "")
+        self.remove.setEnabled(source in self._user_models)
+        # trust_remote_code and allow_pickle are per model: choosing another one starts safe.
+        changed = entry is not None and entry.source != self._last_selected
+        if changed and self._last_selected is not None:
+            self.trust_remote_code.setChecked(False)
+            self.allow_pickle.setChecked(False)
+        self._last_selected = entry.source if entry else None
+        self._show_details()
+
+    def _show_details(self) -> None:
+        entry = self._entries.get(self.selected_source() or "")
+        if entry is None:
+            self.details.clear()
+            return
+        if entry.problem:
+            self.details.setText(f"<b>Cannot be used:</b> {entry.problem}")
+            return
+        device, precision, context = self._target
+        estimate = estimate_memory(entry, device, precision, context)
+        needs = (
+            f"about {format_bytes(estimate.total_bytes)} on {device.upper()}"
+            f" at {resolve_precision(precision, device)} with {context:,} tokens of context"
+            if estimate else "unknown (no parameter count)"
+        )
+        where = (
+            "Bundled with Penwright; its terms are in Help > About"
+            if entry.kind is ModelKind.BUNDLED else entry.path
+        )
+        self.details.setText(f"{where}<br>Memory needed: {needs}")
+
+    def _on_add_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add a model folder")
+        self.add_user_model(folder)
+
+    def _on_add_gguf(self) -> None:
+        file, _ = QFileDialog.getOpenFileName(
+            self, "Add a GGUF model file", "", "GGUF models (*.gguf)"
+        )
+        self.add_user_model(file)
+
+    def _on_remove(self) -> None:
+        source = self.selected_source()
+        if source in self._user_models:
+            self._user_models.remove(source)
+            self.refresh(select=None)
+
+    def _on_download(self) -> None:
+        repo_id = self.hub_id.text().strip()
+        if not repo_id or self._download.running:
+            return
+        self.download_button.setEnabled(False)
+        self.cancel_button.setVisible(True)
+        self.progress.setRange(0, 0)  # busy until the Hub says how big it is
+        self.progress.setVisible(True)
+        self._say(f"Downloading {repo_id}\u2026")
+        self._download.start(repo_id)
+
+    def _on_download_progress(self, progress: DownloadProgress) -> None:
+        if progress.total_bytes:
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(int(10 * (progress.percent or 0)))
+            self.progress.setFormat(
+                f"{format_bytes(progress.downloaded_bytes)} of {format_bytes(progress.total_bytes)}"
+            )
+
+    def _on_download_finished(self, repo_id: str, folder: str) -> None:
+        self._download_ended(f"Downloaded {repo_id}.")
+        self.refresh(select=repo_id)
+
+    def _on_download_failed(self, repo_id: str, message: str) -> None:
+        self._download_ended(message[:1].upper() + message[1:])
+
+    def _on_download_cancelled(self, repo_id: str) -> None:
+        self._download_ended(f"Download of {repo_id} cancelled.")
+
+    def _download_ended(self, message: str) -> None:
+        self.download_button.setEnabled(True)
+        self.cancel_button.setVisible(False)
+        self.progress.setVisible(False)
+        self._say(message)
+
+    def _say(self, message: str) -> None:
+        self.download_status.setText(message)
+        self.download_status.setVisible(bool(message))
+

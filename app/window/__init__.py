@@ -1,0 +1,1 @@
+"""The window chrome: main window, status bar, theme, and the Help dialogs."""

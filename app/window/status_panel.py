@@ -1,0 +1,72 @@
+"""The status bar's permanent panel: model and device, load progress / state, last suggestion's
+speed, and the word count. It only displays what the window tells it."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
+
+from penwright.models.results import GenerationStats
+from penwright.models.spec import LoadProgress, ModelInfo
+
+
+def describe_stats(stats: GenerationStats) -> str:
+    if stats.new_tokens == 0:
+        return ""
+    return (
+        f"first token {stats.time_to_first_token_s * 1000:.0f} ms · "
+        f"{stats.decode_tokens_per_s:.1f} tokens/s"
+    )
+
+
+class StatusPanel(QWidget):
+    """Labels for the status bar. Texts are public attributes' text() so tests can read them."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model_label = QLabel("No model")
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setRange(0, 100)
+        self.progress_bar.setMaximumWidth(120)
+        self.progress_bar.setTextVisible(False)
+        self.progress_bar.hide()
+        self.state_label = QLabel("")
+        self.speed_label = QLabel("")
+        self.words_label = QLabel("0 words")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 6, 0)
+        layout.setSpacing(14)
+        for widget in (
+            self.state_label,
+            self.progress_bar,
+            self.speed_label,
+            self.model_label,
+            self.words_label,
+        ):
+            layout.addWidget(widget)
+
+    def show_loading(self, progress: LoadProgress) -> None:
+        self.progress_bar.show()
+        self.progress_bar.setValue(round(progress.percent))
+        self.state_label.setText(f"Loading model: {progress.stage} ({progress.percent:.0f}%)")
+
+    def show_loaded(self, info: ModelInfo) -> None:
+        self.progress_bar.hide()
+        device = info.device if info.fallback_reason is None else f"{info.device} (fallback)"
+        self.model_label.setText(f"{info.name} · {device} · {info.precision}")
+        self.model_label.setToolTip(info.fallback_reason or info.path)
+        self.state_label.setText("Ready")
+
+    def show_load_failed(self, message: str) -> None:
+        self.progress_bar.hide()
+        self.model_label.setText("No model")
+        self.state_label.setText("Model failed to load")
+        self.state_label.setToolTip(message)
+
+    def show_state(self, text: str) -> None:
+        self.state_label.setText(text)
+
+    def show_stats(self, stats: GenerationStats) -> None:
+        self.speed_label.setText(describe_stats(stats))
+
+    def show_word_count(self, words: int) -> None:
+        self.words_label.setText(f"{words} word" if words == 1 else f"{words} words")

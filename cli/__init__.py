@@ -1,0 +1,1 @@
+"""penwright-cli: continue a file, diagnose the machine, benchmark the engine."""

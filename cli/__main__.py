@@ -1,0 +1,5 @@
+import sys
+
+from penwright.cli.main import main
+
+sys.exit(main())

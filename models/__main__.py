@@ -1,5 +1,0 @@
-import sys
-
-from models.cli import main
-
-sys.exit(main())

@@ -1,0 +1,1 @@
+"""The models a writer can choose, and downloading one from the hub."""

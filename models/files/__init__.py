@@ -1,0 +1,1 @@
+"""Files without a screen: user folders, text-file decoding, atomic writes."""

@@ -1,0 +1,2 @@
+"""Loading a model: sources (bundled GGUF, folders, hub cache), conversion and int8 caches,
+devices."""

@@ -1,0 +1,1 @@
+"""Icons, samples and licence texts, installed inside the package."""

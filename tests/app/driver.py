@@ -1,0 +1,113 @@
+"""A test-only remote control, so a subprocess test can drive the real app.
+
+Run as ``python tests/app/driver.py [penwright arguments]``: it starts the app through
+``penwright.app.main.main`` (the composition root the `penwright` command uses) with this driver
+as its start-up hooks. The environment variable PENWRIGHT_TEST_DRIVER holds a JSON object:
+
+    {"type": "text to type", "interval_ms": 10, "then": "stay" | "quit-discard"}
+
+With it, the app (1) answers the recovery dialog itself instead of waiting for a click: it prints
+`offered <JSON list of {"title", "text"}>` and recovers everything; (2) prints
+`ready <JSON {"text", "modified"}>` once start-up is done; (3) types the text into the editor
+one key event per interval, printing `typed N` after each, and `typed all` at the end, and
+prints `journalled N` after each successful journal write (N: characters typed by then); (4) with
+"quit-discard", then closes the window and answers the unsaved-changes question with Discard,
+which is a clean quit. Key events go through the editor's keyPressEvent, the path real typing
+takes, so the journal sees exactly what it would see.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Slot
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from penwright.app.documents.recovery_dialog import RecoveryDialog
+from penwright.app.main import Penwright, StartupHooks, main
+from penwright.app.window.main_window import MainWindow
+
+DRIVER_ENV = "PENWRIGHT_TEST_DRIVER"
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
+@dataclass(frozen=True)
+class DriverScript:
+    type: str = ""
+    interval_ms: int = 10
+    then: str = "stay"
+
+
+class TestDriver(QObject, StartupHooks):
+    """Types into a window and answers its questions, reporting on stdout."""
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    def __init__(self, script: DriverScript) -> None:
+        super().__init__()
+        self._script = script
+        self._window: MainWindow | None = None
+        self._typed = 0
+        self._timer = QTimer(self)
+        self._timer.setInterval(script.interval_ms)
+        self._timer.timeout.connect(self._type_next)
+
+    def built(self, parts: Penwright) -> None:
+        self._window = parts.window
+        parts.journal.flushed.connect(self._on_journal_flushed)
+
+    def run_recovery_dialog(self, dialog: RecoveryDialog) -> object:
+        """Stands in for dialog.exec(): report what is offered and recover all of it."""
+        offered = [{"title": i.entry.title, "text": i.entry.text} for i in dialog.ticked()]
+        _say(f"offered {json.dumps(offered)}")
+        dialog.recover_button.click()
+        return dialog.result()
+
+    def started(self) -> None:
+        assert self._window is not None
+        editor = self._window.editor
+        modified = editor.document().isModified()
+        _say(f"ready {json.dumps({'text': editor.toPlainText(), 'modified': modified})}")
+        editor.setFocus()
+        self._timer.start()
+
+    @Slot()
+    def _type_next(self) -> None:
+        assert self._window is not None
+        if self._typed >= len(self._script.type):
+            self._timer.stop()
+            _say("typed all")
+            if self._script.then == "quit-discard":
+                QTimer.singleShot(0, self._answer_discard)
+                self._window.close()
+            return
+        character = self._script.type[self._typed]
+        for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+            event = QKeyEvent(kind, Qt.Key.Key_unknown, Qt.KeyboardModifier.NoModifier, character)
+            QApplication.sendEvent(self._window.editor, event)
+        self._typed += 1
+        _say(f"typed {self._typed}")
+
+    @Slot(bool)
+    def _on_journal_flushed(self, ok: bool) -> None:
+        if ok:
+            _say(f"journalled {self._typed}")
+
+    @Slot()
+    def _answer_discard(self) -> None:
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            box.button(QMessageBox.StandardButton.Discard).click()
+        else:  # the question has not appeared yet
+            QTimer.singleShot(10, self._answer_discard)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:], TestDriver(DriverScript(**json.loads(os.environ[DRIVER_ENV])))))
