@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 
+from penwright import __version__
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="penwright-cli", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     cont = sub.add_parser("continue", help="stream a continuation of FILE's text to stdout")
