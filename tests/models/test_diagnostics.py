@@ -36,12 +36,15 @@ def test_diagnose_json_names_versions_devices_and_choice() -> None:
     mps = torch.backends.mps.is_available()
     expected_device = "cuda" if torch.cuda.is_available() else "mps" if mps else "cpu"
     assert facts["auto device"] == expected_device
-    assert facts["auto precision"] == AUTO_PRECISION[facts["auto device"].split(":")[0]] or (
-        facts["auto precision"] == "fp16"  # a CUDA GPU without bf16
-    )
+    if expected_device == "cuda" and not torch.cuda.is_bf16_supported():
+        expected_precision = "fp16"  # a CUDA GPU without bf16 (before Ampere)
+    else:
+        expected_precision = AUTO_PRECISION[expected_device]
+    assert facts["auto precision"] == expected_precision
     assert facts["model cache"] == "/nonexistent/penwright-cache"
     if torch.cuda.is_available():
         assert facts["gpu name"] and facts["gpu memory total"].endswith("GiB")
+        assert facts["bf16 supported"] == ("yes" if torch.cuda.is_bf16_supported() else "no")
 
 
 def test_diagnose_text_is_one_aligned_line_per_fact() -> None:

@@ -92,11 +92,16 @@ def test_greedy_takes_the_argmax_after_the_repetition_penalty() -> None:
 
 
 def test_bf16_logits_full_of_ties_give_the_plain_chains_distribution() -> None:
-    params = GenerationParams(temperature=0.8, top_k=40, top_p=0.95)
+    # top_p 1.0: a top-p cut would drop the tied tokens at the bottom of the top 40 and hide a
+    # sampler that forgets them.
+    params = GenerationParams(temperature=0.8, top_k=40, top_p=1.0)
     generator = torch.Generator().manual_seed(9)
     logits = (torch.randn((1, 262_144), generator=generator) * 3).to(torch.bfloat16).float()
     history = torch.zeros((1, 0), dtype=torch.long)
+    kth_score = torch.topk(logits, params.top_k).values[0, -1]
+    assert int((logits == kth_score).sum()) > 1  # the case under test: a tie at the k-th score
     expected = plain_chain_probabilities(params, logits, history)
-    assert int((expected > 0).sum()) > 0
     got = Sampler(params, seed=0, device=torch.device("cpu")).probabilities(logits, history)
     torch.testing.assert_close(got, expected)
+    # Every token tied with the k-th score can be drawn, as with TopKLogitsWarper: more than k.
+    assert int((got > 0).sum()) == int((logits >= kth_score).sum()) > params.top_k
