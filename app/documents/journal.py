@@ -27,7 +27,7 @@ from penwright.app.documents.journal_store import (
     RecoverableEntry,
     RecoveryScan,
 )
-from penwright.app.documents.textfile import TextFormat
+from penwright.models.files.textfile import TextFormat
 
 
 @dataclass(frozen=True)

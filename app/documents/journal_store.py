@@ -11,8 +11,9 @@ Every other session directory holding entries is what a crash (or SIGKILL) left 
 entries are offered for recovery at every start until the writer recovers or deletes them. A
 clean exit removes its own entries and marker, so nothing is offered after it.
 
-Every file is written to a temporary name, flushed to disk and renamed over the old one, so a
-crash mid-write leaves either the previous entry or the new one, never half of each. An entry is
+Every file is written with models.files.atomic.write_atomically (a temporary name, flushed to
+disk, renamed over the old one), so a crash mid-write leaves either the previous entry or the
+new one, never half of each. An entry is
 one line of JSON metadata (including the text's length in bytes) followed by the raw UTF-8 text:
 escaping a 5 MB text into JSON would cost the GUI thread several times more than writing it.
 """
@@ -28,13 +29,11 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-import platformdirs
 import psutil
 
-from penwright.app.documents.textfile import TextFormat
-
-DATA_DIR_ENV = "PENWRIGHT_DATA_DIR"
-"""Environment variable that overrides the data directory (tests, portable installs)."""
+from penwright.models.files.atomic import sync_directory, write_atomically
+from penwright.models.files.folders import data_root
+from penwright.models.files.textfile import TextFormat
 
 _FORMAT_VERSION = 1
 _MARKER_NAME = "session.json"
@@ -46,9 +45,8 @@ _START_TIME_TOLERANCE_S = 1.0
 
 
 def default_data_dir() -> Path:
-    """$PENWRIGHT_DATA_DIR if set, else the platform's user data directory for Penwright."""
-    override = os.environ.get(DATA_DIR_ENV)
-    return Path(override) if override else Path(platformdirs.user_data_dir("penwright"))
+    """Where the journal lives unless told otherwise: models.files.folders.data_root()."""
+    return data_root()
 
 
 def new_buffer_id() -> str:
@@ -109,18 +107,18 @@ class JournalStore:
             "process_started": psutil.Process().create_time(),
             "started_at": time.time(),
         }
-        _write_atomically(staging / _MARKER_NAME, json.dumps(marker).encode())
+        write_atomically(staging / _MARKER_NAME, json.dumps(marker).encode())
         if self.session_dir.exists():  # only the marker was lost: keep the entries beside it
             os.replace(staging / _MARKER_NAME, self.session_dir / _MARKER_NAME)
             staging.rmdir()
         else:
             os.replace(staging, self.session_dir)
-        _sync_directory(self._root)
+        sync_directory(self._root)
 
     def write(self, entry: JournalEntry) -> None:
         """Store (or replace) the entry of entry.buffer_id in this session."""
         self.begin_session()  # cheap when done; repairs a directory removed or once unwritable
-        _write_atomically(self._entry_file(entry.buffer_id), _encode(entry))
+        write_atomically(self._entry_file(entry.buffer_id), _encode(entry))
 
     def remove(self, buffer_id: str) -> None:
         """Forget a buffer's entry (it was saved, or closed without saving)."""
@@ -247,36 +245,6 @@ def _decode(data: bytes) -> JournalEntry:
         fmt=TextFormat(encoding, newline),
         saved_at=float(saved_at),
     )
-
-
-def _write_atomically(target: Path, data: bytes) -> None:
-    temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(temporary, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())  # the rename must not land before the data (power loss)
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temporary.unlink()
-        raise
-    _sync_directory(target.parent)
-
-
-def _sync_directory(folder: Path) -> None:
-    """Make a rename in ``folder`` durable: until the directory itself is synced, a power cut
-    can bring back the old entry (or none). POSIX only: Windows cannot open a directory, and
-    NTFS journals the rename itself."""
-    if os.name != "posix":
-        return
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass  # some file systems (network shares) refuse to sync a directory: nothing to add
-    finally:
-        os.close(descriptor)
 
 
 def _session_is_alive(marker: Path) -> bool:

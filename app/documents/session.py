@@ -25,8 +25,8 @@ from penwright.app.documents.file_watch import FileWatcher
 from penwright.app.documents.journal import BufferState, Journal
 from penwright.app.documents.journal_store import JournalEntry, new_buffer_id
 from penwright.app.documents.recovery_dialog import RecoveryDialog, RunDialog, offer_recovery
-from penwright.app.documents.textfile import NotTextError, TextFormat, read_text_file
 from penwright.app.documents.unsaved_prompt import ExternalChangeChoice, ask_external_change
+from penwright.models.files.textfile import NotTextError, TextFormat, read_text_file
 
 AskExternalChange = Callable[[QWidget | None, str, bool], ExternalChangeChoice]
 

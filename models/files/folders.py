@@ -1,4 +1,5 @@
-"""Where Penwright keeps files it can rebuild: the user cache (converted models)."""
+"""Where Penwright keeps its files: the user data folder (the autosave journal, things worth
+keeping) and the user cache folder (converted models, compiled kernels: things it can rebuild)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,15 @@ import platformdirs
 
 CACHE_DIR_ENV = "PENWRIGHT_CACHE_DIR"
 """Environment variable that overrides the cache folder (tests, portable installs)."""
+
+DATA_DIR_ENV = "PENWRIGHT_DATA_DIR"
+"""Environment variable that overrides the data folder (tests, portable installs)."""
+
+
+def data_root() -> Path:
+    """The user data folder: $PENWRIGHT_DATA_DIR, else the platform's data dir for penwright."""
+    override = os.environ.get(DATA_DIR_ENV)
+    return Path(override) if override else Path(platformdirs.user_data_dir("penwright"))
 
 
 def cache_root() -> Path:

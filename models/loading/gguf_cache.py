@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from penwright.models.errors import ModelLoadError
+from penwright.models.files.atomic import sync_directory, write_atomically
 from penwright.models.files.folders import cache_root, converted_models_dir
 from penwright.models.loading.gguf_info import read_gguf_header
 
@@ -124,11 +125,9 @@ def _read_hash_index() -> dict[str, Any]:
 def _write_hash_index(index: dict[str, Any]) -> None:
     """Best effort: the index is a memo, failing to write it only costs a re-hash next time."""
     index_path = cache_root() / HASH_INDEX
-    partial = index_path.with_name(index_path.name + ".partial")
     try:
         index_path.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_text(json.dumps(index, indent=1), encoding="utf-8")
-        partial.replace(index_path)
+        write_atomically(index_path, json.dumps(index, indent=1).encode("utf-8"))
     except OSError:
         pass
 
@@ -274,6 +273,7 @@ def _publish(staging: Path, target: Path) -> Path:
     except OSError:
         if cached_conversion(target.name) is None:
             raise
+    sync_directory(target.parent)
     return target
 
 

@@ -32,6 +32,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
 from penwright.models.errors import ModelLoadError
+from penwright.models.files.atomic import sync_directory
 from penwright.models.loading.quantize import (
     ROWS_PER_BLOCK,
     empty_int8_model,
@@ -254,6 +255,7 @@ def _write_entry(folder: Path, state: dict[str, torch.Tensor], tied: dict[str, s
         if target.exists():
             shutil.rmtree(target)  # unusable (we only write after failing to read it)
         staging.rename(target)
+        sync_directory(folder)
     except OSError:
         pass  # read-only or full cache, or another process published first: use ours in memory
     finally:

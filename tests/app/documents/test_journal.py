@@ -16,13 +16,13 @@ from pytestqt.qtbot import QtBot
 
 from penwright.app.documents.journal import BufferState, Journal
 from penwright.app.documents.journal_store import (
-    DATA_DIR_ENV,
     JournalEntry,
     JournalStore,
     default_data_dir,
     new_buffer_id,
 )
-from penwright.app.documents.textfile import TextFormat
+from penwright.models.files.folders import DATA_DIR_ENV
+from penwright.models.files.textfile import TextFormat
 
 CRLF_UTF16 = TextFormat("utf-16-le", "\r\n")
 

@@ -1,201 +1,22 @@
-"""app.documents.textfile: encodings and line endings survive a round trip; non-text is refused;
-saves are
-atomic (a failure mid-save leaves the old file byte-for-byte unchanged)."""
+"""app.documents.textfile: the documents' old import path is the shared, Qt-free
+models.files.textfile (tested in tests/models/files/test_textfile.py), not a second decoder."""
 
 from __future__ import annotations
 
-import codecs
 from pathlib import Path
 
-import pytest
-from PySide6.QtCore import QSaveFile
-
-from penwright.app.documents.textfile import (
-    NotTextError,
-    SaveError,
-    TextFormat,
-    read_text_file,
-    write_text_file,
-)
-
-SAMPLE = "Première ligne — «café»\nsecond line 漢字 🙂\n\nlast line"
+from penwright.app.documents import textfile as app_textfile
+from penwright.models.files import textfile
 
 
-@pytest.mark.parametrize(
-    ("encoding", "bom", "newline"),
-    [
-        ("utf-8", b"", "\n"),
-        ("utf-8", b"", "\r\n"),
-        ("utf-8", b"", "\r"),
-        ("utf-8-sig", b"", "\r\n"),  # the codec itself writes the BOM
-        ("utf-16-le", codecs.BOM_UTF16_LE, "\n"),
-        ("utf-16-be", codecs.BOM_UTF16_BE, "\r\n"),
-    ],
-)
-def test_round_trip_keeps_every_byte(
-    tmp_path: Path, encoding: str, bom: bytes, newline: str
-) -> None:
-    original = bom + SAMPLE.replace("\n", newline).encode(encoding)
+def test_the_app_names_are_the_shared_modules_objects() -> None:
+    for name in app_textfile.__all__:
+        assert getattr(app_textfile, name) is getattr(textfile, name), name
+
+
+def test_a_file_saved_through_the_app_path_reads_back_the_same(tmp_path: Path) -> None:
     path = tmp_path / "doc.txt"
-    path.write_bytes(original)
-
-    text, fmt = read_text_file(path)
-
-    assert text == SAMPLE  # newlines normalised, no BOM character in the text
-    assert fmt == TextFormat(encoding, newline)
-    write_text_file(path, text, fmt)
-    assert path.read_bytes() == original
-
-
-def test_utf8_bom_is_reported_as_utf8_sig(tmp_path: Path) -> None:
-    path = tmp_path / "bom.txt"
-    path.write_bytes(codecs.BOM_UTF8 + b"hello\r\nworld")
-    text, fmt = read_text_file(path)
-    assert text == "hello\nworld"
-    assert fmt == TextFormat("utf-8-sig", "\r\n")
-
-
-def test_edited_crlf_text_is_saved_with_crlf(tmp_path: Path) -> None:
-    path = tmp_path / "dos.txt"
-    path.write_bytes(b"one\r\ntwo\r\n")
-    text, fmt = read_text_file(path)
-    write_text_file(path, text + "three\n", fmt)
-    assert path.read_bytes() == b"one\r\ntwo\r\nthree\r\n"
-
-
-def test_mixed_line_endings_take_the_most_frequent(tmp_path: Path) -> None:
-    path = tmp_path / "mixed.txt"
-    path.write_bytes(b"a\r\nb\r\nc\nd")
-    text, fmt = read_text_file(path)
-    assert text == "a\nb\nc\nd"
-    assert fmt.newline == "\r\n"
-
-
-def test_file_without_line_breaks_defaults_to_lf(tmp_path: Path) -> None:
-    path = tmp_path / "one.txt"
-    path.write_bytes(b"single line")
-    assert read_text_file(path) == ("single line", TextFormat("utf-8", "\n"))
-
-
-def test_empty_file_is_empty_utf8_text(tmp_path: Path) -> None:
-    path = tmp_path / "empty.txt"
-    path.write_bytes(b"")
-    assert read_text_file(path) == ("", TextFormat())
-
-
-@pytest.mark.parametrize(
-    ("content", "reason"),
-    [
-        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
-        (b"caf\xe9 au lait", "not a UTF-8"),  # Latin-1, not UTF-8
-        (codecs.BOM_UTF16_LE + b"\x00\xd8", "not a UTF-16-LE"),  # lone surrogate half
-        (b"text with a \x00 inside", "binary"),
-    ],
-)
-def test_non_text_is_refused_with_a_clear_message(
-    tmp_path: Path, content: bytes, reason: str
-) -> None:
-    path = tmp_path / "thing.bin"
-    path.write_bytes(content)
-    with pytest.raises(NotTextError, match=reason) as caught:
-        read_text_file(path)
-    assert str(path) in str(caught.value)
-    assert path.read_bytes() == content
-
-
-def test_utf16_without_bom_is_refused_not_misread(tmp_path: Path) -> None:
-    path = tmp_path / "nobom16.txt"
-    path.write_bytes("hello".encode("utf-16-le"))
-    with pytest.raises(NotTextError):
-        read_text_file(path)
-
-
-def test_missing_file_raises_oserror(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError):
-        read_text_file(tmp_path / "absent.txt")
-
-
-def test_new_file_is_created(tmp_path: Path) -> None:
-    path = tmp_path / "new.md"
-    write_text_file(path, "# Title\n")
-    assert path.read_bytes() == b"# Title\n"
-
-
-ORIGINAL = b"The writer's precious draft.\r\nDo not lose it.\r\n"
-
-
-@pytest.fixture
-def existing_file(tmp_path: Path) -> Path:
-    path = tmp_path / "draft.txt"
-    path.write_bytes(ORIGINAL)
-    return path
-
-
-def _only_file_left(path: Path) -> None:
-    assert path.read_bytes() == ORIGINAL
-    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary left behind
-
-
-def test_failed_write_midway_leaves_original_untouched(
-    existing_file: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    real_write = QSaveFile.write
-
-    def write_half_then_fail(self: QSaveFile, data: bytes) -> int:
-        real_write(self, data[: len(data) // 2])  # half of it really reaches the temporary file
-        return -1
-
-    monkeypatch.setattr(QSaveFile, "write", write_half_then_fail)
-    with pytest.raises(SaveError, match="Could not save"):
-        write_text_file(existing_file, "A completely different text\n" * 100)
-    _only_file_left(existing_file)
-
-
-def test_failed_commit_leaves_original_untouched(
-    existing_file: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    real_commit = QSaveFile.commit
-
-    def cancelled_commit(self: QSaveFile) -> bool:  # what a full disk at fsync looks like
-        self.cancelWriting()
-        return real_commit(self)
-
-    monkeypatch.setattr(QSaveFile, "commit", cancelled_commit)
-    with pytest.raises(SaveError, match="Could not save"):
-        write_text_file(existing_file, "replacement")
-    _only_file_left(existing_file)
-
-
-def test_unopenable_target_raises_save_error(tmp_path: Path) -> None:
-    blocker = tmp_path / "not-a-dir"
-    blocker.write_bytes(b"")
-    with pytest.raises(SaveError, match="Could not save"):
-        write_text_file(blocker / "draft.txt", "text")
-
-
-def test_unencodable_text_raises_before_touching_the_file(existing_file: Path) -> None:
-    with pytest.raises(SaveError, match="cannot be written as utf-8"):
-        write_text_file(existing_file, "half a surrogate \ud800", TextFormat("utf-8", "\r\n"))
-    _only_file_left(existing_file)
-
-
-def test_unknown_encoding_raises_save_error(existing_file: Path) -> None:
-    with pytest.raises(SaveError, match="unknown encoding"):
-        write_text_file(existing_file, "x", TextFormat("klingon-8", "\n"))
-    _only_file_left(existing_file)
-
-
-def test_saving_through_a_symlink_keeps_the_link(tmp_path: Path) -> None:
-    target = tmp_path / "real.txt"
-    target.write_bytes(b"old")
-    link = tmp_path / "link.txt"
-    link.symlink_to(target)
-    write_text_file(link, "new")
-    assert link.is_symlink()
-    assert target.read_bytes() == b"new"
-
-
-def test_saving_keeps_the_file_permissions(existing_file: Path) -> None:
-    existing_file.chmod(0o640)
-    write_text_file(existing_file, "new")
-    assert existing_file.stat().st_mode & 0o777 == 0o640
+    fmt = app_textfile.TextFormat("utf-16-le", "\r\n")
+    app_textfile.write_text_file(path, "Première ligne\nsecond", fmt)
+    assert path.read_bytes() == "\ufeffPremière ligne\r\nsecond".encode("utf-16-le")
+    assert app_textfile.read_text_file(path) == ("Première ligne\nsecond", fmt)
