@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QSettings
+from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
 from penwright import __version__
@@ -27,6 +28,7 @@ from penwright.app.settings.apply import startup_model_spec
 from penwright.app.settings.store import LoadResult, SettingsStore
 from penwright.app.tasks import run_until_quit
 from penwright.app.window.main_window import APP_NAME, MainWindow
+from penwright.resources import APP_ID, icon_path
 
 
 class StartupHooks:
@@ -95,6 +97,8 @@ def main(argv: list[str] | None = None, hooks: StartupHooks | None = None) -> in
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName(APP_NAME)
     app.setApplicationName(APP_NAME)
+    app.setWindowIcon(QIcon(str(icon_path())))  # from the installed package, for every window
+    QGuiApplication.setDesktopFileName(APP_ID)  # the desktop entry: taskbar icon, window grouping
     parts = build(QSettings(), args, hooks)
     hooks.built(parts)
     window = parts.window

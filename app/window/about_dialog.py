@@ -1,6 +1,6 @@
-"""Help > About: Penwright's version and licence, the Gemma terms of the bundled model, and the
-licences of the libraries it runs on. Everything shown is read from installed files; nothing is
-fetched.
+"""Help > About: Penwright's version and licence text, the Gemma terms of the bundled model, and
+the licences of the libraries it runs on. Everything shown is read from installed files; nothing
+is fetched.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from importlib import metadata
 from pathlib import Path
 
 from PySide6.QtCore import QUrl
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtGui import QDesktopServices, QFontDatabase
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -37,6 +37,22 @@ def app_version() -> str:
         return metadata.version("penwright")
     except metadata.PackageNotFoundError:
         return "development checkout"
+
+
+def penwright_licence() -> str:
+    """Penwright's own licence text, as the installed distribution carries it (PEP 639 puts each
+    License-File under the dist-info's licenses/ folder). Every distribution named penwright is
+    tried: in a checkout, a build's penwright.egg-info (no licence inside) can shadow the
+    installed one."""
+    for dist in metadata.distributions(name="penwright"):
+        for name in dist.metadata.get_all("License-File") or ["LICENSE"]:
+            text = dist.read_text(f"licenses/{name}") or dist.read_text(name)
+            if text:
+                return text
+    return (
+        "The licence file is missing from this installation. Penwright is licensed under the "
+        "Apache License, Version 2.0: https://www.apache.org/licenses/LICENSE-2.0"
+    )
 
 
 def library_licences() -> list[tuple[str, str, str]]:
@@ -114,6 +130,10 @@ class AboutDialog(QDialog):
         self.setWindowTitle("About Penwright")
         self.tabs = QTabWidget()
         self.tabs.addTab(self._about_tab(), "Penwright")
+        self.licence = QTextBrowser()
+        self.licence.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.licence.setPlainText(penwright_licence())  # laid out in columns: a fixed font
+        self.tabs.addTab(self.licence, "Licence")
         self.tabs.addTab(self._model_tab(), "Bundled model (Gemma)")
         self.tabs.addTab(
             read_only_table(("Library", "Version", "Licence"), library_licences()), "Libraries"
@@ -130,9 +150,10 @@ class AboutDialog(QDialog):
             f"<h2>Penwright {app_version()}</h2>"
             "<p>A writing assistant that continues your text at the cursor with a language "
             "model running on this computer. Your writing never leaves it.</p>"
-            "<p>Penwright is free software under the Apache License 2.0.</p>"
+            "<p>Penwright is free software under the Apache License 2.0 (see the Licence "
+            "tab).</p>"
             "<p>The bundled default model is Google's Gemma 3 270M, provided under and subject "
-            "to the Gemma Terms of Use (see the next tab). Models you add come with their own "
+            "to the Gemma Terms of Use (see its tab). Models you add come with their own "
             "licences, shown in Preferences &gt; Model.</p>"
         )
         label.setWordWrap(True)
