@@ -24,13 +24,6 @@ from PySide6.QtWidgets import (
 )
 
 from penwright.app.documents.session import DocumentWindow
-from penwright.app.documents.textfile import (
-    NotTextError,
-    SaveError,
-    TextFormat,
-    read_text_file,
-    write_text_file,
-)
 from penwright.app.documents.unsaved_prompt import UnsavedChoice, ask_unsaved_changes
 from penwright.app.editor.editor_widget import Editor
 from penwright.app.editor.keymap import ACTION_LABELS, DEFAULT_BINDINGS, Action
@@ -45,6 +38,13 @@ from penwright.app.settings.apply import SettingsApplier
 from penwright.app.settings.store import SettingsStore
 from penwright.app.window.dialogs import WindowDialogs
 from penwright.app.window.status_panel import StatusPanel
+from penwright.models.files.textfile import (
+    NotTextError,
+    SaveError,
+    TextFormat,
+    read_text_file,
+    write_text_file,
+)
 from penwright.models.params import LIMITS, GenerationParams
 from penwright.models.results import GenerationStats
 from penwright.models.spec import DEFAULT_MODEL, LoadProgress, ModelInfo, ModelSpec
