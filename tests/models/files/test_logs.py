@@ -1,4 +1,4 @@
-"""The log: a rotating file in $PENWRIGHT_LOG_DIR, its last lines, stderr when it cannot be written."""
+"""The log: a rotating file in $PENWRIGHT_LOG_DIR, its last lines, stderr when unwritable."""
 
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ def test_records_go_to_the_log_file_in_the_overridden_folder(log_dir: Path) -> N
     logging.getLogger("penwright.app.example").info("the window is shown")
     assert logs.log_file() == path
     assert "the window is shown" in path.read_text(encoding="utf-8")
-    assert logs.last_log_lines(1)[0].endswith("penwright.app.example [MainThread] the window is shown")
+    last = logs.last_log_lines(1)[0]
+    assert last.endswith("INFO penwright.app.example [MainThread] the window is shown")
 
 
 def test_a_swallowed_error_is_logged_with_its_traceback(log_dir: Path) -> None:
