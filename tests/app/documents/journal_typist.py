@@ -4,18 +4,21 @@
 
 It prints "offered N" (what a start-up scan finds), then "typed N" after every keystroke and
 "journalled N" after every journal flush (N: typed characters contained in what was written).
+Around every entry it writes to disk it prints "writing BUFFER N" just before and "written
+BUFFER N" just after (N: the typed characters in the entry; for the file buffer its length): a
+"writing" line with no "written" after it means the process died inside that write.
 MODE "crash" types until killed; MODE "clean" stops after STOP_AFTER characters, flushes, ends
 the session the way a clean quit does, and exits 0. It also keeps a second, file-backed buffer
 with one unsaved change, to check that file name and format survive.
 
-MODE "rewrite" skips the typing and rewrites one large entry back to back, printing
-"writing N" before and "journalled N" after write N, so that a kill sent on "writing N" can land
-in the middle of a write.
+MODE "rewrite" skips the typing and rewrites one large entry ("big") back to back, N being the
+number of the write, so that a kill sent on "writing big N" can land in the middle of a write.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QTimer
@@ -41,6 +44,20 @@ def rewrite_text(version: int, chars: int) -> str:
     return str(version % REWRITE_VERSIONS) * chars
 
 
+class ReportingStore(JournalStore):
+    """The journal's store, announcing each entry write on stdout before and after it."""
+
+    def __init__(self, data_dir: Path, count: Callable[[JournalEntry], int]) -> None:
+        super().__init__(data_dir)
+        self._count = count
+
+    def write(self, entry: JournalEntry) -> None:
+        number = self._count(entry)
+        print(f"writing {entry.buffer_id} {number}", flush=True)
+        super().write(entry)
+        print(f"written {entry.buffer_id} {number}", flush=True)
+
+
 def rewrite_forever(store: JournalStore, chars: int) -> None:
     # Built beforehand, so the loop spends its time writing, where the kill should land.
     texts = [rewrite_text(version, chars) for version in range(REWRITE_VERSIONS)]
@@ -49,9 +66,9 @@ def rewrite_forever(store: JournalStore, chars: int) -> None:
         entry = JournalEntry(
             "big", None, "Big", texts[version % REWRITE_VERSIONS], TextFormat(), 0.0
         )
-        print(f"writing {version}", flush=True)
+        print(f"writing big {version}", flush=True)
         store.write(entry)
-        print(f"journalled {version}", flush=True)
+        print(f"written big {version}", flush=True)
         version += 1
 
 
@@ -62,12 +79,15 @@ def main() -> None:
         print("offered 0", flush=True)
         rewrite_forever(JournalStore(Path(data_dir)), int(preload_chars))
     app = QCoreApplication([])
-    store = JournalStore(Path(data_dir))
+    preload = preload_text(int(preload_chars))
+    def typed_in(entry: JournalEntry) -> int:
+        return len(entry.text) - len(preload) if entry.buffer_id == "untitled" else len(entry.text)
+
+    store = ReportingStore(Path(data_dir), typed_in)
     print(f"offered {len(store.scan_recoverable().entries)}", flush=True)
 
     journal = Journal(store)  # the default timing, as in the app
     journal.start()
-    preload = preload_text(int(preload_chars))
     typed = 0
 
     def untitled_state() -> BufferState:
