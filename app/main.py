@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QGuiApplication, QIcon
@@ -23,11 +23,17 @@ from penwright.app.documents.journal import Journal
 from penwright.app.documents.journal_store import JournalStore, default_data_dir
 from penwright.app.documents.recovery_dialog import RecoveryDialog
 from penwright.app.documents.session import DocumentSession
-from penwright.app.inference.controller import EngineFactory, default_engine_factory
+from penwright.app.inference.controller import (
+    DeviceProbe,
+    EngineFactory,
+    default_device_probe,
+    default_engine_factory,
+)
 from penwright.app.settings.apply import startup_model_spec
 from penwright.app.settings.store import LoadResult, SettingsStore
 from penwright.app.tasks import run_until_quit
 from penwright.app.window.main_window import APP_NAME, MainWindow
+from penwright.models.spec import ModelSpec
 from penwright.resources import APP_ID, icon_path
 
 
@@ -70,21 +76,27 @@ def build(
     qsettings: QSettings,
     args: argparse.Namespace,
     hooks: StartupHooks,
+    *,
     engine_factory: EngineFactory = default_engine_factory,
-    journal_store: Callable[[], JournalStore] = lambda: JournalStore(default_data_dir()),
+    device_probe: DeviceProbe = default_device_probe,
+    data_dir: Path | None = None,
+    model_spec: ModelSpec | None = None,
 ) -> Penwright:
+    """The app's parts, wired. Tests pass their own engine, devices, data folder or model."""
     store = SettingsStore(qsettings)
     stored = store.load()  # repairs unusable values; the warnings are shown once the window is
     window = MainWindow(
         engine_factory=engine_factory,
         settings=qsettings,
         bindings=stored.settings.key_bindings,
-        model_spec=startup_model_spec(stored.settings.model, args.model, args.device),
+        model_spec=model_spec
+        or startup_model_spec(stored.settings.model, args.model, args.device),
         base_params=stored.settings.generation,
         store=store,
+        device_probe=device_probe,
     )
     # Autosave: every unsaved buffer is journalled under the data directory.
-    journal = Journal(journal_store(), window)
+    journal = Journal(JournalStore(data_dir or default_data_dir()), window)
     session = DocumentSession(
         window, journal, FileWatcher(window), run_recovery_dialog=hooks.run_recovery_dialog
     )

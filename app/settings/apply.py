@@ -70,10 +70,10 @@ class SettingsApplier(QObject):
         self._applying = False
         self.apply(store.current, previous=None)
         store.changed.connect(self._on_settings_changed)
-        window.temperature_box.valueChanged.connect(self._on_toolbar_changed)
-        window.length_box.valueChanged.connect(self._on_toolbar_changed)
-        window.alternatives_box.valueChanged.connect(self._on_toolbar_changed)
-        window.auto_suggest_action.toggled.connect(self._on_toolbar_changed)
+        window.toolbar.temperature_box.valueChanged.connect(self._on_toolbar_changed)
+        window.toolbar.length_box.valueChanged.connect(self._on_toolbar_changed)
+        window.toolbar.alternatives_box.valueChanged.connect(self._on_toolbar_changed)
+        window.toolbar.auto_suggest_action.toggled.connect(self._on_toolbar_changed)
 
     def report_warnings(self, warnings: tuple[str, ...]) -> None:
         """Tell the writer which stored settings were repaired (SettingsStore.load's warnings)."""
@@ -98,13 +98,11 @@ class SettingsApplier(QObject):
                 apply_theme(e.theme)
             window.editor.set_bindings(settings.key_bindings)
             key = settings.key_bindings[Action.CONTINUE]
-            window.continue_action.setToolTip(f"{ACTION_LABELS[Action.CONTINUE]} ({key})")
+            window.toolbar.continue_action.setToolTip(f"{ACTION_LABELS[Action.CONTINUE]} ({key})")
             g = settings.generation
             window.base_params = g
-            window.temperature_box.setValue(g.temperature)
-            window.length_box.setValue(g.max_new_tokens)
-            window.alternatives_box.setValue(g.n)
-            window.auto_suggest_action.setChecked(e.auto_suggest)
+            window.toolbar.show_params(g)
+            window.toolbar.auto_suggest_action.setChecked(e.auto_suggest)
             window.set_auto_suggest_delay(e.auto_suggest_delay_ms)
         finally:
             self._applying = False
@@ -121,11 +119,7 @@ class SettingsApplier(QObject):
             return
         window = self._window
         current = self._store.current
-        generation = replace(
-            current.generation,
-            temperature=round(window.temperature_box.value(), 2),
-            max_new_tokens=window.length_box.value(),
-            n=window.alternatives_box.value(),
-        )
-        editor = replace(current.editor, auto_suggest=window.auto_suggest_action.isChecked())
+        generation = window.toolbar.params(current.generation)
+        auto_suggest = window.toolbar.auto_suggest_action.isChecked()
+        editor = replace(current.editor, auto_suggest=auto_suggest)
         self._store.save(replace(current, generation=generation, editor=editor))

@@ -6,27 +6,22 @@ the settings panel and autosave can plug in without globals.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QDoubleSpinBox,
     QFileDialog,
-    QLabel,
     QMenu,
     QMessageBox,
-    QSpinBox,
-    QToolBar,
     QWidget,
 )
 
 from penwright.app.documents.session import DocumentWindow
 from penwright.app.documents.unsaved_prompt import UnsavedChoice, ask_unsaved_changes
 from penwright.app.editor.editor_widget import Editor
-from penwright.app.editor.keymap import ACTION_LABELS, DEFAULT_BINDINGS, Action
+from penwright.app.editor.keymap import DEFAULT_BINDINGS, Action
 from penwright.app.editor.word_count import WordCounter
 from penwright.app.inference.controller import (
     DeviceProbe,
@@ -34,10 +29,12 @@ from penwright.app.inference.controller import (
     InferenceController,
     default_device_probe,
 )
+from penwright.app.inference.load_failure import LoadFailureAction, after_load_failure
 from penwright.app.settings.apply import SettingsApplier
 from penwright.app.settings.store import SettingsStore
 from penwright.app.window.dialogs import WindowDialogs
 from penwright.app.window.status_panel import StatusPanel
+from penwright.app.window.toolbar import WritingToolbar
 from penwright.models.files.textfile import (
     NotTextError,
     SaveError,
@@ -45,9 +42,9 @@ from penwright.models.files.textfile import (
     read_text_file,
     write_text_file,
 )
-from penwright.models.params import LIMITS, GenerationParams
+from penwright.models.params import GenerationParams
 from penwright.models.results import GenerationStats
-from penwright.models.spec import DEFAULT_MODEL, LoadProgress, ModelInfo, ModelSpec
+from penwright.models.spec import LoadProgress, ModelInfo, ModelSpec
 
 APP_NAME = "Penwright"
 RECENT_FILES_KEY = "recent_files"
@@ -123,55 +120,11 @@ class MainWindow(DocumentWindow):
         self.editor.suggestion_dismissed.connect(self._on_suggestion_dismissed)
 
     def _build_toolbar(self, bindings: Mapping[Action, str]) -> None:
-        toolbar = QToolBar("Writing", self)
-        toolbar.setObjectName("writing_toolbar")
-        self.addToolBar(toolbar)
-
-        # The editor handles the Continue key itself (so rebinding works and the key never
-        # fights Qt's shortcut map); the action only shows it.
-        key = bindings.get(Action.CONTINUE, "")
-        self.continue_action = QAction("Continue", self)
-        self.continue_action.setToolTip(f"{ACTION_LABELS[Action.CONTINUE]} ({key})")
-        self.continue_action.triggered.connect(self.request_continuation)
-        toolbar.addAction(self.continue_action)
-
-        self.stop_action = QAction("Stop", self)
-        self.stop_action.setToolTip("Stop generating")
-        self.stop_action.triggered.connect(self.stop_generation)
-        toolbar.addAction(self.stop_action)
-        toolbar.addSeparator()
-
-        self.temperature_box = QDoubleSpinBox(self)
-        self.temperature_box.setRange(LIMITS["temperature"].low, LIMITS["temperature"].high)
-        self.temperature_box.setSingleStep(0.1)
-        self.temperature_box.setDecimals(2)
-        self.temperature_box.setValue(self.base_params.temperature)
-        self.temperature_box.setToolTip("Temperature: 0 always picks the likeliest word")
-        toolbar.addWidget(QLabel(" Temperature ", self))
-        toolbar.addWidget(self.temperature_box)
-
-        self.length_box = QSpinBox(self)
-        tokens = LIMITS["max_new_tokens"]
-        self.length_box.setRange(int(tokens.low), int(tokens.high))
-        self.length_box.setValue(self.base_params.max_new_tokens)
-        self.length_box.setSuffix(" tokens")
-        self.length_box.setToolTip("Longest suggestion, in tokens")
-        toolbar.addWidget(QLabel(" Length ", self))
-        toolbar.addWidget(self.length_box)
-
-        self.alternatives_box = QSpinBox(self)
-        self.alternatives_box.setRange(int(LIMITS["n"].low), int(LIMITS["n"].high))
-        self.alternatives_box.setValue(self.base_params.n)
-        self.alternatives_box.setToolTip("Alternatives generated per request (Alt+] / Alt+[)")
-        toolbar.addWidget(QLabel(" Alternatives ", self))
-        toolbar.addWidget(self.alternatives_box)
-        toolbar.addSeparator()
-
-        self.auto_suggest_action = QAction("Auto-suggest", self)
-        self.auto_suggest_action.setCheckable(True)
-        self.auto_suggest_action.setToolTip("Suggest a continuation after a pause in typing")
-        self.auto_suggest_action.toggled.connect(self._on_auto_suggest_toggled)
-        toolbar.addAction(self.auto_suggest_action)
+        self.toolbar = WritingToolbar(self.base_params, bindings.get(Action.CONTINUE, ""), self)
+        self.addToolBar(self.toolbar)
+        self.toolbar.continue_action.triggered.connect(self.request_continuation)
+        self.toolbar.stop_action.triggered.connect(self.stop_generation)
+        self.toolbar.auto_suggest_action.toggled.connect(self._on_auto_suggest_toggled)
 
     def _build_file_menu(self) -> None:
         menu = self.file_menu = self.menuBar().addMenu("&File")
@@ -217,40 +170,23 @@ class MainWindow(DocumentWindow):
 
     @Slot(str)
     def _on_model_failed(self, message: str) -> None:
-        serving = self.controller.model_info
-        failed = self._model_spec
-        if serving is None and failed != ModelSpec():
-            # Nothing serves (e.g. the saved model's folder is on a drive that is not mounted):
-            # better the bundled model than none. The setting stays, so the next start tries the
-            # writer's choice again.
-            name = "the bundled model" if failed.source == DEFAULT_MODEL else failed.source
-            self.show_notice(
-                f"Could not load {name}: {message}\nUsing the bundled model instead; "
-                "choose another in Preferences > Model."
-            )
+        outcome = after_load_failure(self._model_spec, self.controller.model_info, message)
+        self.show_notice(outcome.notice)
+        if outcome.action is LoadFailureAction.LOAD_BUNDLED:
             self.load_model(ModelSpec())
-            return
-        if serving is None:
+        elif outcome.action is LoadFailureAction.NO_MODEL:
             self.status_panel.show_load_failed(message)
-            self.show_notice(f"The model could not be loaded: {message}")
-            return
-        self.status_panel.show_loaded(serving)  # a failed switch: the old model goes on serving
-        if self.controller.busy:
-            self.status_panel.show_state("Generating…")
-        self.show_notice(
-            f"Could not switch to {self._model_spec.source}: {message}\nStill using {serving.name}."
-        )
+        else:  # a failed switch: the old model goes on serving
+            assert self.controller.model_info is not None
+            self.status_panel.show_loaded(self.controller.model_info)
+            if self.controller.busy:
+                self.status_panel.show_state("Generating…")
 
     # -- suggestions --------------------------------------------------------------------------
 
     def current_params(self) -> GenerationParams:
         """The base parameters with the toolbar's values: read at each request."""
-        return dataclasses.replace(
-            self.base_params,
-            temperature=round(self.temperature_box.value(), 2),
-            max_new_tokens=self.length_box.value(),
-            n=self.alternatives_box.value(),
-        )
+        return self.toolbar.params(self.base_params)
 
     @Slot()
     def request_continuation(self) -> None:
@@ -304,7 +240,7 @@ class MainWindow(DocumentWindow):
 
     @Slot(int, int, int)
     def _on_contents_change(self, position: int, removed: int, added: int) -> None:
-        if self.auto_suggest_action.isChecked() and (removed or added):
+        if self.toolbar.auto_suggest_action.isChecked() and (removed or added):
             self._auto_suggest_timer.start()  # restarts: fires only after a pause
 
     @Slot()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,8 @@ from app_fakes import WAIT_MS, EngineScript, FakeEngine
 from PySide6.QtCore import QSettings, QThread
 from pytestqt.qtbot import QtBot
 
+from penwright.app.main import StartupHooks, build, parse_arguments
+from penwright.app.settings.store import SettingsStore
 from penwright.app.window.main_window import MainWindow
 from penwright.models.params import GenerationParams
 
@@ -57,17 +60,25 @@ def _forget_changes(window: MainWindow) -> None:
 
 @pytest.fixture
 def make_window(
-    qtbot: QtBot, script: EngineScript, settings: QSettings
+    qtbot: QtBot, script: EngineScript, settings: QSettings, tmp_path: Path
 ) -> Iterator[Callable[..., MainWindow]]:
-    """Build a MainWindow on the fake engine; load=True waits until the model is ready."""
+    """Build the app's window (penwright.app.main.build) on the fake engine, with params as the
+    stored generation settings; load=True waits until the model is ready."""
     windows: list[MainWindow] = []
 
     def make(load: bool = True, **params: object) -> MainWindow:
-        window = MainWindow(
+        store = SettingsStore(settings)
+        stored = store.load().settings
+        store.save(replace(stored, generation=GenerationParams(**params)))  # type: ignore[arg-type]
+        parts = build(
+            settings,
+            parse_arguments(["--no-model"]),
+            StartupHooks(),
             engine_factory=lambda: FakeEngine(script),
-            settings=settings,
-            base_params=GenerationParams(**params),  # type: ignore[arg-type]
+            device_probe=lambda: [],
+            data_dir=tmp_path / "data",
         )
+        window = parts.window
         # pytest-qt closes its widgets before fixtures tear down: forget unsaved changes first,
         # or closing would ask "save the changes?" and wait forever.
         qtbot.addWidget(window, before_close_func=_forget_changes)

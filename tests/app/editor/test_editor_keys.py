@@ -99,7 +99,7 @@ def test_alt_brackets_cycle_alternatives(
 ) -> None:
     script.deltas = [Delta(0, " red"), Delta(1, " green"), Delta(2, " blue")]
     type_text(window, "The door was")
-    window.alternatives_box.setValue(3)
+    window.toolbar.alternatives_box.setValue(3)
     suggest(qtbot, window)
     assert script.params[0].n == 3  # all alternatives come from one batched request
     assert window.editor.ghost_text == " red"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import QApplication, QComboBox, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from penwright.app.editor.keymap import Action
+from penwright.app.main import StartupHooks, build, parse_arguments
 from penwright.app.settings.apply import startup_model_spec
 from penwright.app.settings.dialog import SettingsDialog
 from penwright.app.settings.store import EditorSettings, Settings, SettingsStore, Theme
@@ -41,9 +43,12 @@ def _forget_changes(window: MainWindow) -> None:
 
 
 class SettingsWindow:
-    """A window built as app.main builds it: the store loaded first, then the window on it."""
+    """A window built by app.main.build, as the app builds it."""
 
-    def __init__(self, qtbot: QtBot, script: EngineScript, qsettings: QSettings) -> None:
+    def __init__(
+        self, qtbot: QtBot, script: EngineScript, qsettings: QSettings, data_dir: Path
+    ) -> None:
+        self._data_dir = data_dir
         self._qtbot = qtbot
         self._script = script
         self._qsettings = qsettings
@@ -52,17 +57,16 @@ class SettingsWindow:
     def __call__(
         self, load: bool = True, model_spec: ModelSpec | None = None, **engine: Any
     ) -> tuple[MainWindow, SettingsStore, tuple[str, ...]]:
-        store = SettingsStore(self._qsettings)
-        result = store.load()
-        window = MainWindow(
+        parts = build(
+            self._qsettings,
+            parse_arguments(["--no-model"]),
+            StartupHooks(),
             engine_factory=engine.get("factory") or (lambda: FakeEngine(self._script)),
-            settings=self._qsettings,
-            bindings=result.settings.key_bindings,
-            model_spec=model_spec or result.settings.model,
-            base_params=result.settings.generation,
-            store=store,
             device_probe=fake_devices,
+            data_dir=self._data_dir,
+            model_spec=model_spec,
         )
+        window, store, result = parts.window, parts.store, parts.stored
         # pytest-qt closes widgets before fixtures tear down: no "save the changes?" then.
         self._qtbot.addWidget(window, before_close_func=_forget_changes)
         self.windows.append(window)
@@ -82,9 +86,9 @@ def system_theme_after_each_test() -> Iterator[None]:
 
 @pytest.fixture
 def settings_window(
-    qtbot: QtBot, script: EngineScript, settings: QSettings
+    qtbot: QtBot, script: EngineScript, settings: QSettings, tmp_path: Path
 ) -> Iterator[SettingsWindow]:
-    maker = SettingsWindow(qtbot, script, settings)
+    maker = SettingsWindow(qtbot, script, settings, tmp_path / "data")
     yield maker
     script.gate.set()
     if script.load_gate is not None:
@@ -121,7 +125,7 @@ def test_unusable_stored_values_are_repaired_with_a_visible_warning(
     boxes = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox)]
     assert any(box.isVisible() and "generation/temperature" in box.text() for box in boxes)
     assert window.editor.font().pointSize() == 12  # the default replaced the bad value
-    assert window.temperature_box.value() == GenerationParams().temperature
+    assert window.toolbar.temperature_box.value() == GenerationParams().temperature
     # Written back: the same warnings do not come again at the next start.
     assert SettingsStore(settings).load().warnings == ()
 
@@ -141,8 +145,8 @@ def test_stored_settings_are_applied_at_start_up(
     assert window.controller.model_info is not None
     assert window.controller.model_info.source == "/models/tiny"
     assert window.editor.font().pointSize() == 17
-    assert window.auto_suggest_action.isChecked()
-    assert (window.temperature_box.value(), window.length_box.value()) == (0.3, 20)
+    assert window.toolbar.auto_suggest_action.isChecked()
+    assert (window.toolbar.temperature_box.value(), window.toolbar.length_box.value()) == (0.3, 20)
     write(window, "Once")
     suggest(qtbot, window)
     assert script.params[-1].top_k == 7 and script.params[-1].n == 3
@@ -190,7 +194,7 @@ def test_a_rebound_key_works_in_the_editor_and_the_old_key_no_longer_does(
     bindings = dict(store.current.key_bindings)
     bindings[Action.CONTINUE] = "Ctrl+J"
     store.save(replace(store.current, key_bindings=bindings))
-    assert "Ctrl+J" in window.continue_action.toolTip()
+    assert "Ctrl+J" in window.toolbar.continue_action.toolTip()
     write(window, "Once")
     with qtbot.waitSignal(window.controller.suggestion_finished, timeout=WAIT_MS):
         qtbot.keyClick(window.editor, Qt.Key.Key_J, CTRL)
@@ -218,9 +222,9 @@ def test_generation_defaults_reach_the_next_request_and_the_toolbar(
         context_tokens=512,
     )
     store.save(replace(store.current, generation=generation))
-    assert window.temperature_box.value() == 0.35
-    assert window.length_box.value() == 1500  # beyond the toolbar's old 1024 limit
-    assert window.alternatives_box.value() == 2
+    assert window.toolbar.temperature_box.value() == 0.35
+    assert window.toolbar.length_box.value() == 1500  # beyond the toolbar's old 1024 limit
+    assert window.toolbar.alternatives_box.value() == 2
     write(window, "Once")
     suggest(qtbot, window)
     assert script.params[-1] == generation
@@ -230,9 +234,9 @@ def test_toolbar_changes_become_the_saved_defaults(
     settings_window: SettingsWindow, settings: QSettings
 ) -> None:
     window, store, _ = settings_window()
-    window.temperature_box.setValue(1.25)
-    window.length_box.setValue(64)
-    window.auto_suggest_action.setChecked(True)
+    window.toolbar.temperature_box.setValue(1.25)
+    window.toolbar.length_box.setValue(64)
+    window.toolbar.auto_suggest_action.setChecked(True)
     assert store.current.generation.temperature == 1.25
     assert store.current.generation.max_new_tokens == 64
     assert store.current.editor.auto_suggest
@@ -247,13 +251,13 @@ def test_auto_suggest_setting_and_its_delay_apply_live(
     store.save(
         replace(store.current, editor=EditorSettings(auto_suggest=True, auto_suggest_delay_ms=150))
     )
-    assert window.auto_suggest_action.isChecked()
+    assert window.toolbar.auto_suggest_action.isChecked()
     write(window, "Once upon a time")
     with qtbot.waitSignal(window.controller.suggestion_finished, timeout=WAIT_MS):
         qtbot.keyClicks(window.editor, " there")  # then a pause of 150 ms
     assert window.editor.ghost_text == " once upon"
     store.save(replace(store.current, editor=EditorSettings(auto_suggest=False)))
-    assert not window.auto_suggest_action.isChecked()
+    assert not window.toolbar.auto_suggest_action.isChecked()
 
 
 @pytest.mark.parametrize(("theme", "dark"), [(Theme.DARK, True), (Theme.LIGHT, False)])

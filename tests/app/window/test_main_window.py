@@ -104,12 +104,12 @@ def test_toolbar_values_apply_to_the_next_request(
     qtbot: QtBot, window: MainWindow, script: EngineScript
 ) -> None:
     write(window, "Text")
-    window.temperature_box.setValue(0.3)
-    window.length_box.setValue(7)
+    window.toolbar.temperature_box.setValue(0.3)
+    window.toolbar.length_box.setValue(7)
     suggest(qtbot, window)
     assert script.params[-1].temperature == 0.3
     assert script.params[-1].max_new_tokens == 7
-    window.temperature_box.setValue(0.0)
+    window.toolbar.temperature_box.setValue(0.0)
     qtbot.keyClick(window.editor, Qt.Key.Key_Escape)
     suggest(qtbot, window)
     assert script.params[-1].temperature == 0.0
@@ -132,7 +132,7 @@ def test_stop_keeps_what_streamed_and_drops_the_rest(
     with qtbot.waitSignal(window.controller.suggestion_delta, timeout=WAIT_MS):
         qtbot.keyClick(window.editor, Qt.Key.Key_Return, CTRL)
     with qtbot.waitSignal(window.controller.suggestion_finished, timeout=WAIT_MS):
-        window.stop_action.trigger()
+        window.toolbar.stop_action.trigger()
     assert window.editor.ghost_text == " first"
     assert window.status_panel.state_label.text() == "Stopped"
 
@@ -228,7 +228,7 @@ def test_auto_suggest_asks_after_a_typing_pause_only_when_enabled(
 ) -> None:
     qtbot.keyClicks(window.editor, "Hello")
     assert not window._auto_suggest_timer.isActive()  # off by default
-    window.auto_suggest_action.setChecked(True)
+    window.toolbar.auto_suggest_action.setChecked(True)
     window._auto_suggest_timer.setInterval(50)
     with qtbot.waitSignal(window.controller.suggestion_finished, timeout=WAIT_MS):
         qtbot.keyClicks(window.editor, " there")

@@ -1,0 +1,75 @@
+"""The writing toolbar: Continue, Stop, and the values a writer changes between suggestions
+(temperature, length, alternatives, auto-suggest). Ranges come from models.params.LIMITS."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QDoubleSpinBox, QLabel, QSpinBox, QToolBar, QWidget
+
+from penwright.app.editor.keymap import ACTION_LABELS, Action
+from penwright.models.params import LIMITS, GenerationParams
+
+
+class WritingToolbar(QToolBar):
+    """Its actions only announce (triggered); the window decides what Continue and Stop do."""
+
+    def __init__(self, params: GenerationParams, continue_key: str, parent: QWidget) -> None:
+        super().__init__("Writing", parent)
+        self.setObjectName("writing_toolbar")
+        # The editor handles the Continue key itself (so rebinding works and the key never
+        # fights Qt's shortcut map); the action only shows it.
+        self.continue_action = QAction("Continue", self)
+        self.continue_action.setToolTip(f"{ACTION_LABELS[Action.CONTINUE]} ({continue_key})")
+        self.addAction(self.continue_action)
+        self.stop_action = QAction("Stop", self)
+        self.stop_action.setToolTip("Stop generating")
+        self.addAction(self.stop_action)
+        self.addSeparator()
+
+        temperature = LIMITS["temperature"]
+        self.temperature_box = QDoubleSpinBox(self)
+        self.temperature_box.setRange(temperature.low, temperature.high)
+        self.temperature_box.setSingleStep(0.1)
+        self.temperature_box.setDecimals(2)
+        self.temperature_box.setToolTip("Temperature: 0 always picks the likeliest word")
+        self._labelled(" Temperature ", self.temperature_box)
+
+        tokens = LIMITS["max_new_tokens"]
+        self.length_box = QSpinBox(self)
+        self.length_box.setRange(int(tokens.low), int(tokens.high))
+        self.length_box.setSuffix(" tokens")
+        self.length_box.setToolTip("Longest suggestion, in tokens")
+        self._labelled(" Length ", self.length_box)
+
+        alternatives = LIMITS["n"]
+        self.alternatives_box = QSpinBox(self)
+        self.alternatives_box.setRange(int(alternatives.low), int(alternatives.high))
+        self.alternatives_box.setToolTip("Alternatives generated per request (Alt+] / Alt+[)")
+        self._labelled(" Alternatives ", self.alternatives_box)
+        self.addSeparator()
+
+        self.auto_suggest_action = QAction("Auto-suggest", self)
+        self.auto_suggest_action.setCheckable(True)
+        self.auto_suggest_action.setToolTip("Suggest a continuation after a pause in typing")
+        self.addAction(self.auto_suggest_action)
+        self.show_params(params)
+
+    def _labelled(self, label: str, box: QWidget) -> None:
+        self.addWidget(QLabel(label, self))
+        self.addWidget(box)
+
+    def show_params(self, params: GenerationParams) -> None:
+        self.temperature_box.setValue(params.temperature)
+        self.length_box.setValue(params.max_new_tokens)
+        self.alternatives_box.setValue(params.n)
+
+    def params(self, base: GenerationParams) -> GenerationParams:
+        """base with the toolbar's values: read at each request."""
+        return dataclasses.replace(
+            base,
+            temperature=round(self.temperature_box.value(), 2),
+            max_new_tokens=self.length_box.value(),
+            n=self.alternatives_box.value(),
+        )
