@@ -33,6 +33,7 @@ from penwright.app.settings.apply import startup_model_spec
 from penwright.app.settings.store import LoadResult, SettingsStore
 from penwright.app.tasks import run_until_quit
 from penwright.app.window.main_window import APP_NAME, MainWindow
+from penwright.models.files.logs import configure_logging
 from penwright.models.spec import ModelSpec
 from penwright.resources import APP_ID, icon_path
 
@@ -105,6 +106,7 @@ def build(
 
 def main(argv: list[str] | None = None, hooks: StartupHooks | None = None) -> int:
     args = parse_arguments(sys.argv[1:] if argv is None else argv)
+    configure_logging()  # the log file Help > Diagnostics shows; stderr if it cannot be written
     hooks = hooks or StartupHooks()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName(APP_NAME)

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from penwright import __version__
+from penwright.models.files.logs import configure_logging
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -41,6 +42,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    configure_logging()
     if argv[:1] == ["bench"]:
         # The benchmark parses its own options: argparse's REMAINDER would reject one that comes
         # first ("bench --precision int8").
