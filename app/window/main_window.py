@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from penwright.app.documents.recent_files import RecentFiles
 from penwright.app.documents.session import DocumentWindow
 from penwright.app.documents.unsaved_prompt import UnsavedChoice, ask_unsaved_changes
 from penwright.app.editor.editor_widget import Editor
@@ -47,8 +48,6 @@ from penwright.models.results import GenerationStats
 from penwright.models.spec import LoadProgress, ModelInfo, ModelSpec
 
 APP_NAME = "Penwright"
-RECENT_FILES_KEY = "recent_files"
-MAX_RECENT_FILES = 8
 AUTO_SUGGEST_DELAY_MS = 900
 FILE_FILTER = "Text files (*.txt *.md);;All files (*)"
 
@@ -70,7 +69,7 @@ class MainWindow(DocumentWindow):
         device_probe: DeviceProbe = default_device_probe,
     ) -> None:
         super().__init__(parent)
-        self._settings = settings
+        self._recent = RecentFiles(settings)
         self._model_spec = model_spec or ModelSpec()
         self.base_params = base_params or GenerationParams()
         self.file_path: Path | None = None
@@ -358,14 +357,10 @@ class MainWindow(DocumentWindow):
         return str(self.file_path.parent) if self.file_path else str(Path.home())
 
     def recent_files(self) -> list[str]:
-        value = self._settings.value(RECENT_FILES_KEY, [])
-        if isinstance(value, str):  # QSettings returns a lone string for a one-item list
-            return [value]
-        return [str(item) for item in value] if isinstance(value, list) else []
+        return self._recent.paths()
 
     def _remember_recent(self, path: Path) -> None:
-        paths = [str(path), *(p for p in self.recent_files() if p != str(path))]
-        self._settings.setValue(RECENT_FILES_KEY, paths[:MAX_RECENT_FILES])
+        self._recent.remember(path)
 
     @Slot()
     def _fill_recent_menu(self) -> None:
