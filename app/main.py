@@ -104,6 +104,19 @@ def build(
     return Penwright(window, store, stored, journal, session)
 
 
+def open_files(window: MainWindow, files: list[str]) -> None:
+    """Open the first file; name the others, which need a window of their own.
+
+    The window holds one document until tabs arrive (issue 14), so a desktop that passes
+    several files (%F) gets the first opened and a notice rather than a silent drop.
+    """
+    if files:
+        window.open_file(files[0], ask=False)
+    if len(files) > 1:
+        others = ", ".join(Path(f).name for f in files[1:])
+        window.show_notice(f"Penwright opens one document per window; not opened: {others}")
+
+
 def main(argv: list[str] | None = None, hooks: StartupHooks | None = None) -> int:
     args = parse_arguments(sys.argv[1:] if argv is None else argv)
     configure_logging()  # the log file Help > Diagnostics shows; stderr if it cannot be written
@@ -121,8 +134,7 @@ def main(argv: list[str] | None = None, hooks: StartupHooks | None = None) -> in
 
     window.show()  # before any model work: the writer can start at once
     window.settings_applier.report_warnings(parts.stored.warnings)
-    for file in args.files[:1]:
-        window.open_file(file, ask=False)
+    open_files(window, args.files)
     if not args.no_model:
         window.load_model()
     # After a crash, offer what the journal kept (the model goes on loading meanwhile).

@@ -234,3 +234,16 @@ def test_auto_suggest_asks_after_a_typing_pause_only_when_enabled(
         qtbot.keyClicks(window.editor, " there")
     assert script.contexts == ["Hello there"]
     assert window.editor.ghost_text == " once upon"
+
+
+def test_several_files_on_the_command_line_open_the_first_and_name_the_rest(
+    window: MainWindow, tmp_path: Path
+) -> None:
+    from penwright.app.main import open_files
+
+    first, second = tmp_path / "one.txt", tmp_path / "two.txt"
+    first.write_text("First file.", encoding="utf-8")
+    second.write_text("Second file.", encoding="utf-8")
+    open_files(window, [str(first), str(second)])
+    assert window.editor.toPlainText() == "First file."
+    assert "two.txt" in window.last_notice
