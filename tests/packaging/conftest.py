@@ -11,8 +11,17 @@ ROOT = Path(__file__).resolve().parents[2]
 """The repository root, which is the package `penwright`."""
 
 _NOT_SOURCE = shutil.ignore_patterns(
-    ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", "*.pyc",
-    ".mypy_cache", ".ruff_cache", ".pytest_cache", "bench-results",
+    ".git",
+    ".venv",
+    "build",
+    "dist",
+    "*.egg-info",
+    "__pycache__",
+    "*.pyc",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+    "bench-results",
 )
 
 

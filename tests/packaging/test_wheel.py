@@ -26,9 +26,11 @@ ICON_PIXEL = "#2f3e5c"
 """The colour of penwright.svg's rounded square, near its top-left corner."""
 
 
-def _run(args: list[str | Path], **kwargs: object) -> subprocess.CompletedProcess[str]:
+def _run(
+    args: list[str | Path], env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
-        [str(a) for a in args], capture_output=True, text=True, timeout=120, **kwargs  # type: ignore[call-overload]
+        [str(a) for a in args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, f"{args}\n{result.stdout}\n{result.stderr}"
     return result
@@ -37,8 +39,21 @@ def _run(args: list[str | Path], **kwargs: object) -> subprocess.CompletedProces
 @pytest.fixture(scope="module")
 def wheel(source_copy: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
-    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-          "--no-index", "--quiet", "-w", out, source_copy])
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "--quiet",
+            "-w",
+            out,
+            source_copy,
+        ]
+    )
     (built,) = out.glob("penwright-*.whl")
     return built
 
@@ -49,8 +64,20 @@ def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     venv = tmp_path_factory.mktemp("venv") / "installed"
     _run([sys.executable, "-m", "venv", "--without-pip", venv])
     python = venv / "bin" / "python"
-    _run([sys.executable, "-m", "pip", "--python", python, "install", "--no-deps", "--no-index",
-          "--quiet", wheel])
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            python,
+            "install",
+            "--no-deps",
+            "--no-index",
+            "--quiet",
+            wheel,
+        ]
+    )
     site = _run([python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"])
     # Plain directories, not site dirs: this venv's editable penwright (a .pth hook) stays off.
     paths = {sysconfig.get_path("purelib"), sysconfig.get_path("platlib")}
