@@ -75,7 +75,7 @@ def test_a_wheel_built_from_the_sdist_has_the_package_only(sdist: Path, tmp_path
         if hasattr(tarfile, "data_filter"):  # Python 3.11.4 and later
             tar.extractall(tmp_path, filter="data")
         else:
-            tar.extractall(tmp_path)  # noqa: S202  # our own sdist, just built
+            tar.extractall(tmp_path)  # our own sdist, just built
     unpacked = tmp_path / f"penwright-{__version__}"
     out = tmp_path / "wheel"
     out.mkdir()
