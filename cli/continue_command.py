@@ -1,32 +1,38 @@
-"""``penwright-cli continue FILE``: stream a continuation of a text file to stdout.
+"""``penwright-cli continue FILE``: print a continuation of a text file to stdout.
 
-The continuation goes to stdout as it is generated (flushed per piece) so it can be piped;
-progress, figures and errors go to stderr. Exit codes: 0 done, 1 generation failed, 2 bad file,
-bad parameters or a model that would not load, 130 interrupted.
+Three outputs, all on stdout so they can be piped:
+
+- one alternative (``-n 1``, or temperature 0): the text is streamed as it is generated;
+- several (``-n N``): each alternative is printed whole, numbered, once all are done (the
+  engine generates them side by side, so their pieces arrive interleaved);
+- ``--json``: one JSON object ``{"alternatives": [...], "stats": {...}}`` (the stats are
+  models.results.GenerationStats) for scripts.
+
+Progress, figures and errors go to stderr. Exit codes: 0 done, 1 generation failed, 2 bad file,
+bad parameters or a model that would not load, 130 interrupted. The file is read by
+models.files.textfile, the editor's own decoder, so it reads the same as in the app.
 """
 
 from __future__ import annotations
 
 import argparse
-import codecs
+import dataclasses
+import json
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
 from penwright.models.errors import EngineError, GenerationError, ModelLoadError, ParamsError
+from penwright.models.files.textfile import NotTextError, read_text_file
 from penwright.models.generation.engine import Engine
 from penwright.models.params import GenerationParams
+from penwright.models.results import Delta, GenerationStats
 from penwright.models.spec import LoadProgress, ModelSpec
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
-
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
 
 
 class BadInput(Exception):
@@ -50,42 +56,44 @@ def run_continue(args: argparse.Namespace) -> int:
     print(f"{info.name} on {info.device} ({info.precision})", file=sys.stderr)
     if info.fallback_reason:
         print(f"note: {info.fallback_reason}", file=sys.stderr)
+    if params.n > 1 and params.greedy:
+        print("note: temperature 0 gives one continuation, not several", file=sys.stderr)
 
     try:
-        _stream_to(sys.stdout, engine, context, params)
+        deltas = engine.stream(context, params)
+        if args.json:
+            print_json(sys.stdout, collect_alternatives(deltas), engine.last_stats)
+        elif params.n == 1 or params.greedy:
+            stream_text(sys.stdout, deltas)
+        else:
+            print_alternatives(sys.stdout, collect_alternatives(deltas))
     except KeyboardInterrupt:
         return _fail("interrupted", EXIT_INTERRUPTED)
+    except ParamsError as error:  # found once the text is tokenized: nothing to continue
+        return _fail(f"{args.file}: {error}", EXIT_BAD_INPUT)
     except (GenerationError, EngineError) as error:
         return _fail(f"generation failed: {error}", EXIT_FAILED)
-    stats = engine.last_stats
-    print(
-        f"[{stats.new_tokens} tokens, first after {stats.time_to_first_token_s:.2f} s, "
-        f"{stats.decode_tokens_per_s:.1f} tokens/s, ended by {stats.stop_reason}]",
-        file=sys.stderr,
-    )
+    if not args.json:
+        print(_summary(engine.last_stats), file=sys.stderr)
     return 0
 
 
 def read_text(path: Path) -> str:
-    """The text of ``path`` (UTF-8, or UTF-16/UTF-8 with a BOM), with ``\\n`` line ends."""
+    """The text of ``path`` as the editor would open it, with ``\\n`` line ends.
+
+    Raises BadInput with a message naming the file (missing, a folder, unreadable, not text).
+    """
     try:
-        data = path.read_bytes()
+        text, _format = read_text_file(path)
+    except NotTextError as error:
+        raise BadInput(str(error)) from None
     except FileNotFoundError:
         raise BadInput(f"{path}: no such file") from None
     except IsADirectoryError:
         raise BadInput(f"{path}: is a folder, not a text file") from None
     except OSError as error:
-        raise BadInput(f"{path}: cannot read it ({error.strerror})") from None
-    encoding = next((name for bom, name in _BOMS if data.startswith(bom)), "utf-8")
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError as error:
-        raise BadInput(
-            f"{path}: not {encoding.upper()} text (bad byte at offset {error.start})"
-        ) from None
-    if "\x00" in text:
-        raise BadInput(f"{path}: looks like a binary file, not text")
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+        raise BadInput(f"{path}: cannot read it ({error.strerror or error})") from None
+    return text
 
 
 def params_from(args: argparse.Namespace) -> GenerationParams:
@@ -101,22 +109,48 @@ def params_from(args: argparse.Namespace) -> GenerationParams:
         stop_strings=tuple(args.stop_strings),
         seed=args.seed,
         n=args.n,
+        context_tokens=args.context_tokens,
     )
 
 
-def _stream_to(out: TextIO, engine: Engine, context: str, params: GenerationParams) -> None:
-    current = 0
-    several = params.n > 1 and not params.greedy
-    if several:
-        out.write("--- alternative 1 ---\n")
-    for delta in engine.stream(context, params):
-        if delta.alternative != current:
-            current = delta.alternative
-            out.write(f"\n--- alternative {current + 1} ---\n")
+def stream_text(out: TextIO, deltas: Iterable[Delta]) -> None:
+    """Write one alternative's text as it comes (flushed per piece), then a newline."""
+    for delta in deltas:
         out.write(delta.text)
         out.flush()
     out.write("\n")
     out.flush()
+
+
+def collect_alternatives(deltas: Iterable[Delta]) -> list[str]:
+    """Each alternative's whole text, in order (pieces of several arrive interleaved)."""
+    pieces: dict[int, list[str]] = {}
+    for delta in deltas:
+        pieces.setdefault(delta.alternative, []).append(delta.text)
+    return ["".join(pieces[index]) for index in sorted(pieces)]
+
+
+def print_alternatives(out: TextIO, alternatives: list[str]) -> None:
+    """Each alternative whole under a numbered header, a blank line between them."""
+    for number, text in enumerate(alternatives, start=1):
+        if number > 1:
+            out.write("\n")
+        out.write(f"--- alternative {number} of {len(alternatives)} ---\n{text}\n")
+    out.flush()
+
+
+def print_json(out: TextIO, alternatives: list[str], stats: GenerationStats) -> None:
+    """One JSON object on one line: {"alternatives": [text, ...], "stats": {field: value}}."""
+    document = {"alternatives": alternatives, "stats": dataclasses.asdict(stats)}
+    out.write(json.dumps(document) + "\n")
+    out.flush()
+
+
+def _summary(stats: GenerationStats) -> str:
+    return (
+        f"[{stats.new_tokens} tokens, first after {stats.time_to_first_token_s:.2f} s, "
+        f"{stats.decode_tokens_per_s:.1f} tokens/s, ended by {stats.stop_reason}]"
+    )
 
 
 def _print_progress(progress: LoadProgress) -> None:

@@ -3,46 +3,185 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
+from collections.abc import Callable
 
 from penwright import __version__
-from penwright.models.files.logs import configure_logging
+from penwright.models.params import LIMITS, GenerationParams, StopMode
+from penwright.models.spec import DEFAULT_MODEL, DEVICES, PRECISIONS
+
+_DEFAULTS = GenerationParams()
+"""The option defaults are the engine's own, so the command line and the app agree."""
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each option's default, except where there is none to show (the help says why)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.default is False or action.default == []:
+            return action.help
+        return super()._get_help_string(action)
+
+
+def _within(name: str, kind: type[int] | type[float]) -> Callable[[str], int | float]:
+    """An argparse type: the text as ``kind``, refused (exit 2) outside LIMITS[name]."""
+    limit = LIMITS[name]
+    whole = kind is int
+
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            what = "a whole number" if whole else "a number"
+            raise argparse.ArgumentTypeError(f"must be {what}, not {text!r}") from None
+        if (not whole and math.isnan(value)) or not limit.low <= value <= limit.high:
+            raise argparse.ArgumentTypeError(f"must be between {_range(name)}, not {text}")
+        return value
+
+    parse.__name__ = kind.__name__  # what argparse calls the type in its own messages
+    return parse
+
+
+def _span(name: str) -> str:
+    """LIMITS[name] for a help line: "0 to 5"."""
+    return _range(name).replace(" and ", " to ")
+
+
+def _range(name: str) -> str:
+    """LIMITS[name] for people: "0.01 and 1", "1 and 2048" (whole numbers written out)."""
+    low, high = LIMITS[name].low, LIMITS[name].high
+    return f"{low:g} and {high:g}" if high < 1e6 else f"{int(low)} and {int(high)}"
+
+
+def _add_continue(sub: argparse._SubParsersAction) -> None:
+    cont = sub.add_parser(
+        "continue",
+        help="continue FILE's text and print the continuation to stdout",
+        description=(
+            "Continue the text of FILE with the language model. With -n 1 the continuation is "
+            "streamed to stdout as it is generated; with -n N each alternative is printed "
+            "whole once all are done; with --json one JSON object is printed for scripts. "
+            "Progress and figures go to stderr. Exit codes: 0 done, 1 generation failed, "
+            "2 bad file, option or model, 130 interrupted."
+        ),
+        formatter_class=_HelpFormatter,
+    )
+    cont.add_argument(
+        "file", help="the text file to continue (UTF-8, or UTF-8/UTF-16 with a byte-order mark)"
+    )
+    cont.add_argument(
+        "--model",
+        default=DEFAULT_MODEL,
+        help="'default' (the bundled model), a model folder, a .gguf file or a hub id",
+    )
+    cont.add_argument("--device", default="auto", choices=DEVICES, help="where to run the model")
+    cont.add_argument(
+        "--precision",
+        default="auto",
+        choices=PRECISIONS,
+        help="weight precision; 'auto' picks the fastest for the device",
+    )
+    cont.add_argument(
+        "--temperature",
+        type=_within("temperature", float),
+        default=_DEFAULTS.temperature,
+        help=f"sampling temperature, 0 for greedy; {_span('temperature')}",
+    )
+    cont.add_argument(
+        "--top-k",
+        type=_within("top_k", int),
+        default=_DEFAULTS.top_k,
+        help=f"sample among the K likeliest tokens, 0 for all; {_span('top_k')}",
+    )
+    cont.add_argument(
+        "--top-p",
+        type=_within("top_p", float),
+        default=_DEFAULTS.top_p,
+        help=f"nucleus sampling mass, 1 for off; {_span('top_p')}",
+    )
+    cont.add_argument(
+        "--min-p",
+        type=_within("min_p", float),
+        default=_DEFAULTS.min_p,
+        help=f"drop tokens under this share of the likeliest, 0 for off; {_span('min_p')}",
+    )
+    cont.add_argument(
+        "--repetition-penalty",
+        type=_within("repetition_penalty", float),
+        default=_DEFAULTS.repetition_penalty,
+        help=f"penalty on tokens already there, 1 for none; {_span('repetition_penalty')}",
+    )
+    cont.add_argument(
+        "--max-new-tokens",
+        type=_within("max_new_tokens", int),
+        default=_DEFAULTS.max_new_tokens,
+        help=f"most tokens to generate per alternative; {_span('max_new_tokens')}",
+    )
+    cont.add_argument(
+        "--context-tokens",
+        type=_within("context_tokens", int),
+        default=_DEFAULTS.context_tokens,
+        help=f"most tokens of the file the model sees; {_span('context_tokens')}",
+    )
+    cont.add_argument(
+        "--stop",
+        default=_DEFAULTS.stop.value,
+        choices=[mode.value for mode in StopMode],
+        help="where to end besides --max-new-tokens; 'custom' only at --stop-string",
+    )
+    cont.add_argument(
+        "--stop-string",
+        action="append",
+        default=[],
+        dest="stop_strings",
+        metavar="TEXT",
+        help="also end where TEXT would appear (repeat for several)",
+    )
+    cont.add_argument(
+        "--seed",
+        type=_within("seed", int),
+        default=_DEFAULTS.seed,
+        help="random seed for a repeatable result (default: a fresh one each run)",
+    )
+    cont.add_argument(
+        "-n",
+        type=_within("n", int),
+        default=_DEFAULTS.n,
+        help=f"number of alternative continuations; {_span('n')}",
+    )
+    cont.add_argument(
+        "--json",
+        action="store_true",
+        help='print one JSON object {"alternatives": [...], "stats": {...}} instead of text',
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="penwright-cli", description=__doc__)
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    cont = sub.add_parser("continue", help="stream a continuation of FILE's text to stdout")
-    cont.add_argument("file")
-    cont.add_argument("--model", default="default", help="'default', a folder, a .gguf, a hub id")
-    cont.add_argument("--device", default="auto", choices=["auto", "cuda", "mps", "cpu"])
-    cont.add_argument("--precision", default="auto")
-    cont.add_argument("--temperature", type=float, default=0.8)
-    cont.add_argument("--top-k", type=int, default=40)
-    cont.add_argument("--top-p", type=float, default=0.95)
-    cont.add_argument("--min-p", type=float, default=0.0)
-    cont.add_argument("--repetition-penalty", type=float, default=1.0)
-    cont.add_argument("--max-new-tokens", type=int, default=48)
-    cont.add_argument(
-        "--stop", default="sentence", choices=["none", "sentence", "paragraph", "custom"]
+    parser = argparse.ArgumentParser(
+        prog="penwright-cli", description=__doc__, formatter_class=_HelpFormatter
     )
-    cont.add_argument("--stop-string", action="append", default=[], dest="stop_strings")
-    cont.add_argument("--seed", type=int, default=None)
-    cont.add_argument("-n", type=int, default=1, help="number of alternatives")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_continue(sub)
 
-    diag = sub.add_parser("diagnose", help="print versions, devices and what the engine would use")
-    diag.add_argument("--json", action="store_true")
+    diag = sub.add_parser(
+        "diagnose",
+        help="print versions, devices and what the engine would use",
+        formatter_class=_HelpFormatter,
+    )
+    diag.add_argument("--json", action="store_true", help="print the facts as one JSON object")
 
-    bench = sub.add_parser("bench", help="benchmark the engine against plain model.generate")
-    bench.add_argument("rest", nargs=argparse.REMAINDER)
+    bench = sub.add_parser(
+        "bench",
+        help="benchmark the engine against plain model.generate",
+    )
+    bench.add_argument("rest", nargs=argparse.REMAINDER, help="the benchmark's own options")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    configure_logging()
     if argv[:1] == ["bench"]:
         # The benchmark parses its own options: argparse's REMAINDER would reject one that comes
         # first ("bench --precision int8").
