@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None, hooks: StartupHooks | None = None) -> in
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName(APP_NAME)
     app.setApplicationName(APP_NAME)
-    app.setWindowIcon(QIcon(str(icon_path())))  # from the installed package, for every window
+    QGuiApplication.setWindowIcon(QIcon(str(icon_path())))  # from the installed package
     QGuiApplication.setDesktopFileName(APP_ID)  # the desktop entry: taskbar icon, window grouping
     parts = build(QSettings(), args, hooks)
     hooks.built(parts)
