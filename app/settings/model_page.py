@@ -1,16 +1,19 @@
 """The Model page of the settings dialog: pick, add and download models.
 
 The list comes from models.catalog.listing (passed in as a function, so tests and the window decide
-how
-the listing is done); downloads run through HubDownload, off the GUI thread.
+how the listing is done). Listing reads folders and the Hugging Face cache, so it runs on a worker
+thread (app.tasks); the newest listing wins and is shown on the GUI thread, then models_listed is
+emitted. Downloads run through HubDownload, off the GUI thread too.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
@@ -28,6 +31,7 @@ from PySide6.QtWidgets import (
 from penwright.app.settings.model_download import HubDownload
 from penwright.app.settings.pages import SettingsPage
 from penwright.app.settings.store import Settings
+from penwright.app.tasks import LatestTask, in_thread
 from penwright.models.catalog.download import DownloadProgress
 from penwright.models.catalog.listing import (
     CatalogEntry,
@@ -41,16 +45,22 @@ from penwright.models.loading.device_probe import format_bytes
 CatalogLister = Callable[[Sequence[str]], list[CatalogEntry]]
 """Lists the models to offer, given the user-added paths (models.catalog.listing.list_models)."""
 
+logger = logging.getLogger(__name__)
+
 _SOURCE = Qt.ItemDataRole.UserRole
 _COLUMNS = ("Model", "Parameters", "Size", "Context", "Licence")
 
 
 class ModelPage(SettingsPage):
     title = "Model"
+    models_listed = Signal()
+    """A listing has arrived and is shown (after load, refresh, adding a model, a download)."""
 
     def __init__(self, catalog: CatalogLister, download: HubDownload | None = None) -> None:
         super().__init__()
         self._catalog = catalog
+        self._listing = LatestTask()
+        self._wanted: str | None = None  # the source to select once the listing arrives
         self._entries: dict[str, CatalogEntry] = {}
         self._user_models: list[str] = []
         self._target = ("cpu", "auto", 2048)
@@ -139,16 +149,47 @@ class ModelPage(SettingsPage):
     # --- public -----------------------------------------------------------------------
 
     def refresh(self, select: str | None = None) -> None:
-        """List the models again (after adding one, or a download) and select one."""
+        """List the models again (after adding one, or a download) and select one.
+
+        The listing runs on a worker thread; until it arrives, selected_source() is select.
+        """
         select = select or self.selected_source()
-        entries = self._catalog(self._user_models)
+        self._wanted = select
+        if not self._entries:
+            self.details.setText("Looking for models on this computer\u2026")
+        job = in_thread(self._catalog, list(self._user_models))
+        self._listing.start(self._show_listing(job, select))
+
+    @property
+    def listing(self) -> bool:
+        """A listing is under way (models_listed follows)."""
+        return self._listing.running
+
+    async def _show_listing(self, job: asyncio.Future[list[CatalogEntry]], select: str | None
+                            ) -> None:
+        try:
+            entries = list(await job)
+        except Exception as err:  # show what is known (the saved model) and say what went wrong
+            logger.exception("listing the models failed")
+            entries = []
+            failure: str | None = f"The models could not be listed: {err}"
+        else:
+            failure = None
+        self._show_entries(entries, select)
+        if failure:
+            self.details.setText(failure)
+        self.models_listed.emit()
+
+    def _show_entries(self, entries: list[CatalogEntry], select: str | None) -> None:
         if select and select not in {e.source for e in entries}:
             # The saved model is not on this computer any more; keep it visible and explain.
             entries.append(CatalogEntry(
                 source=select, name=select, kind=ModelKind.FOLDER, path=select, size_bytes=0,
                 problem=f"{select} was not found on this computer",
             ))
+        self._wanted = None
         self._entries = {e.source: e for e in entries}
+        self.details.clear()
         self.models.clear()
         for entry in entries:
             item = QTreeWidgetItem([
@@ -176,6 +217,8 @@ class ModelPage(SettingsPage):
         return self._download
 
     def selected_source(self) -> str | None:
+        if self._listing.running and self._wanted:
+            return self._wanted  # chosen, not listed yet
         item = self.models.currentItem()
         return str(item.data(0, _SOURCE)) if item is not None else None
 
@@ -190,9 +233,9 @@ class ModelPage(SettingsPage):
         self.refresh(select=path)
 
     def shutdown(self) -> None:
-        """Stop a running download and wait for its thread (the dialog is closing)."""
-        self._download.cancel()
-        self._download.wait()
+        """Stop a running download and wait for its thread; drop a listing (the dialog closes)."""
+        self._listing.cancel()
+        self._download.shutdown()
 
     # --- slots ------------------------------------------------------------------------
 

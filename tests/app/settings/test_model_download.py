@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,13 +11,23 @@ from pytestqt.qtbot import QtBot
 
 import penwright.app.settings.model_download
 from penwright.app.settings.model_download import HubDownload
+from penwright.app.tasks import detach_loop
 from penwright.models.catalog.download import DownloadCancelled, DownloadProgress, ProgressCallback
+
+
+@pytest.fixture(autouse=True)
+def background_loop() -> Iterator[None]:
+    yield
+    detach_loop()
 
 
 def test_progress_then_finished_arrive_on_the_gui_thread(
     qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    downloaded_on: list[threading.Thread] = []
+
     def fake(repo_id: str, progress: ProgressCallback, cancelled: threading.Event) -> Path:
+        downloaded_on.append(threading.current_thread())
         progress(DownloadProgress(50, 100))
         progress(DownloadProgress(100, 100))
         return tmp_path
@@ -33,6 +44,26 @@ def test_progress_then_finished_arrive_on_the_gui_thread(
     download.wait()
     assert finished.args == ["tester/tiny", str(tmp_path)]
     assert seen == [(50, True), (100, True)]
+    assert downloaded_on and downloaded_on[0] is not main_thread
+
+
+def test_shutdown_waits_and_then_reports_nothing(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started = threading.Event()
+
+    def fake(repo_id: str, progress: ProgressCallback, cancelled: threading.Event) -> Path:
+        started.set()
+        cancelled.wait(timeout=10)
+        raise DownloadCancelled("download cancelled")
+
+    monkeypatch.setattr(penwright.app.settings.model_download, "download_model", fake)
+    download = HubDownload()
+    download.start("tester/tiny")
+    assert started.wait(timeout=5)
+    with qtbot.assertNotEmitted(download.cancelled, wait=200):
+        download.shutdown()
+    assert not download.running
 
 
 def test_cancel_ends_with_the_cancelled_signal(

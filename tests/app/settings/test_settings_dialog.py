@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -13,7 +14,9 @@ from pytestqt.qtbot import QtBot
 
 from penwright.app.editor.keymap import DEFAULT_BINDINGS, Action
 from penwright.app.settings.dialog import SettingsDialog
+from penwright.app.settings.model_page import ModelPage
 from penwright.app.settings.store import EditorSettings, Settings, SettingsStore, Theme
+from penwright.app.tasks import detach_loop
 from penwright.models.catalog.listing import CatalogEntry, ModelKind
 from penwright.models.loading.device_probe import DeviceInfo
 from penwright.models.params import GenerationParams, StopMode
@@ -44,6 +47,20 @@ def fake_catalog(user_paths: Sequence[str]) -> list[CatalogEntry]:
     return entries + [_entry(p, Path(p).name) for p in user_paths]
 
 
+@pytest.fixture(autouse=True)
+def background_loop() -> Iterator[None]:
+    """Listing and downloads run as app.tasks tasks; forget their loop after each test."""
+    yield
+    detach_loop()
+
+
+def listed(qtbot: QtBot, page: ModelPage) -> None:
+    """Wait until the listing the page started (it runs on a worker thread) is shown."""
+    if page.listing:
+        with qtbot.waitSignal(page.models_listed, timeout=5000):
+            pass
+
+
 @pytest.fixture
 def ini(tmp_path: Path) -> QSettings:
     return QSettings(str(tmp_path / "penwright.ini"), QSettings.Format.IniFormat)
@@ -61,6 +78,7 @@ def open_dialog(qtbot: QtBot, store: SettingsStore) -> Iterator[SettingsDialog]:
     dialog = SettingsDialog(store, fake_catalog, [GPU, CPU])
     qtbot.addWidget(dialog)
     dialog.show()
+    listed(qtbot, dialog.model_page)
     yield dialog
     dialog.model_page.shutdown()
 
@@ -127,10 +145,11 @@ def expected(qapp: QApplication) -> Settings:
 
 
 def test_every_control_is_saved_to_qsettings(
-    open_dialog: SettingsDialog, ini: QSettings, expected: Settings
+    open_dialog: SettingsDialog, ini: QSettings, expected: Settings, qtbot: QtBot
 ) -> None:
     d = open_dialog
     d.model_page.add_user_model("/work/tiny")  # what "Add folder..." does after its file dialog
+    listed(qtbot, d.model_page)
     _select_model(d, "/work/tiny")
     d.model_page.trust_remote_code.setChecked(True)
     d.model_page.allow_pickle.setChecked(True)
@@ -169,6 +188,8 @@ def test_every_control_shows_the_stored_settings(
     store.save(expected)
     dialog = SettingsDialog(store, fake_catalog, [GPU, CPU])
     qtbot.addWidget(dialog)
+    assert dialog.model_page.selected_source() == "/work/tiny"  # even before it is listed
+    listed(qtbot, dialog.model_page)
     assert dialog.model_page.selected_source() == "/work/tiny"
     assert dialog.model_page.trust_remote_code.isChecked()
     assert dialog.device_page.device.currentData() == "cuda"
@@ -245,6 +266,7 @@ def test_a_saved_model_that_disappeared_stays_listed_with_the_reason(
     store.save(Settings(model=ModelSpec(source="/gone/model")))
     dialog = SettingsDialog(store, fake_catalog, [CPU])
     qtbot.addWidget(dialog)
+    listed(qtbot, dialog.model_page)
     assert dialog.model_page.selected_source() == "/gone/model"
     assert "was not found on this computer" in dialog.model_page.details.text()
 
@@ -290,3 +312,72 @@ def test_restore_defaults_resets_the_shown_page_only_until_saved(
     assert store.current == expected  # nothing saved yet
     open_dialog.apply()
     assert store.current.generation == GenerationParams(context_tokens=1024)
+
+
+def test_models_are_listed_off_the_gui_thread_and_shown_on_it(
+    qtbot: QtBot, store: SettingsStore
+) -> None:
+    listed_on: list[threading.Thread] = []
+
+    def recording_catalog(user_paths: Sequence[str]) -> list[CatalogEntry]:
+        listed_on.append(threading.current_thread())
+        return fake_catalog(user_paths)
+
+    dialog = SettingsDialog(store, recording_catalog, [CPU])
+    qtbot.addWidget(dialog)
+    page = dialog.model_page
+    shown_on: list[threading.Thread] = []
+    page.models_listed.connect(lambda: shown_on.append(threading.current_thread()))
+    listed(qtbot, page)
+    assert listed_on and all(t is not threading.main_thread() for t in listed_on)
+    assert shown_on == [threading.main_thread()]
+    assert page.models.topLevelItemCount() == 2
+
+
+def test_the_newest_listing_wins(qtbot: QtBot, store: SettingsStore) -> None:
+    release_first = threading.Event()
+    first_done = threading.Event()
+    calls: list[int] = []
+
+    def catalog(user_paths: Sequence[str]) -> list[CatalogEntry]:
+        calls.append(len(calls))
+        if len(calls) == 1:  # the dialog's own listing: slow, and outdated before it ends
+            release_first.wait(timeout=10)
+            first_done.set()
+            return [_entry("old", "old")]
+        return [_entry(p, p) for p in user_paths] or [_entry("empty", "empty")]
+
+    dialog = SettingsDialog(store, catalog, [CPU])
+    qtbot.addWidget(dialog)
+    page = dialog.model_page
+    shown: list[list[str]] = []
+
+    def record() -> None:
+        tree = page.models
+        shown.append([tree.topLevelItem(r).text(0) for r in range(tree.topLevelItemCount())])
+
+    page.models_listed.connect(record)
+    with qtbot.waitSignal(page.models_listed, timeout=5000):
+        page.add_user_model("new")
+    release_first.set()
+    assert first_done.wait(timeout=5)
+    with qtbot.waitSignal(page.models_listed, timeout=5000):
+        page.add_user_model("newer")
+    assert shown == [["new"], ["new", "newer"]]  # the first, slow listing was never shown
+    page.shutdown()
+
+
+def test_a_failing_listing_is_explained_and_logged(
+    qtbot: QtBot, store: SettingsStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(user_paths: Sequence[str]) -> list[CatalogEntry]:
+        raise OSError("the cache folder is not readable")
+
+    dialog = SettingsDialog(store, broken, [CPU])
+    qtbot.addWidget(dialog)
+    listed(qtbot, dialog.model_page)
+    assert "could not be listed: the cache folder is not readable" in (
+        dialog.model_page.details.text()
+    )
+    assert "listing the models failed" in caplog.text
+    assert "OSError: the cache folder is not readable" in caplog.text
