@@ -1,13 +1,19 @@
-"""The Engine: owns one loaded model and streams continuations of a text.
+"""The Engine: owns one loaded model and streams continuations of a text (a TextSource).
 
 Threading contract: an Engine is NOT thread-safe. One thread (the app's inference worker) owns it
 and calls every method, including iterating the generator ``stream`` returns. The only object
 shared with other threads is the ``cancelled`` Event passed to ``stream``, which any thread may
-set; the engine checks it between prefill chunks and before every decode step.
+set; the engine checks it between prefill chunks and before every decode step. (The contract of
+every text source: penwright.models.sources.protocol.)
 
-One request: the context budget picks the token ids to show the model, the prefix cache keeps
-what the previous request already computed, the rest is prefilled in chunks, then the decode
-loop picks one token at a time, detokenizes it incrementally and stops at the requested stop.
+One request, in two layers:
+- tokens (``_decode_tokens``, the one decode loop): the context budget picks the token ids to
+  show the model, the prefix cache keeps what the previous request already computed, the rest
+  is prefilled in chunks, then every alternative still going gets one token per step: one batch
+  row each on the growing cache, or one alternative after another on the GPU's static cache
+  (which holds one row) and after a fall-back to the CPU;
+- text (``_Continuation``): each alternative's tokens are detokenized incrementally and scanned
+  for the requested stop, and only stable text is yielded.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
@@ -24,6 +30,7 @@ import torch
 from penwright.models.errors import EngineError, GenerationError, ParamsError
 from penwright.models.generation.context import ContextWindow
 from penwright.models.generation.detokenize import IncrementalDetokenizer
+from penwright.models.generation.forward import decode_step, forward_tokens
 from penwright.models.generation.prefix_cache import PrefixCache
 from penwright.models.generation.sampling import Sampler
 from penwright.models.generation.sliding_cache import rollback_cache
@@ -35,6 +42,10 @@ from penwright.models.spec import LoadProgress, ModelInfo, ModelSpec
 
 ProgressCallback = Callable[[LoadProgress], None]
 DecodeStep = Callable[[Any, torch.Tensor, Any], torch.Tensor]
+"""(model, tokens (rows, 1), kv cache) -> logits (rows, V): forward.decode_step or the static
+cache's step; tests swap in faulty ones."""
+
+__all__ = ["DecodeStep", "Engine", "decode_step", "forward_tokens", "warm_up"]
 
 # Prefill chunk sizes. A cancel waits for the running chunk (DESIGN.md: <= 100 ms); every forward
 # also reads all the weights once, so small chunks make prefill slow. Default model on the 2-core
@@ -44,23 +55,6 @@ DecodeStep = Callable[[Any, torch.Tensor, Any], torch.Tensor]
 # has a large fixed cost (reading the weights), so chunk time is far from proportional to size
 # and the sizes collapsed to the minimum. GPUs take large chunks in milliseconds.
 _PREFILL_CHUNK = {"cpu": 96, "cuda": 512, "mps": 256}
-
-
-def forward_tokens(model: Any, input_ids: torch.Tensor, kv: Any) -> torch.Tensor:
-    """Feed input_ids (1, t) after what ``kv`` holds; return the last position's logits (1, V).
-
-    ``logits_to_keep=1``: the vocabulary projection is the costliest part of a long prefill, and
-    only the last position's logits are ever needed.
-    """
-    with torch.inference_mode():
-        out = model(input_ids=input_ids, past_key_values=kv, use_cache=True, logits_to_keep=1)
-        return out.logits[:, -1, :]
-
-
-def decode_step(model: Any, token: torch.Tensor, kv: Any) -> torch.Tensor:
-    """One decode step: token (1, 1) -> logits (1, V). Kept separate so it can be swapped for a
-    compiled / static-cache version."""
-    return forward_tokens(model, token, kv)
 
 
 def warm_up(model: Any) -> None:
@@ -99,30 +93,43 @@ class _Request:
     timing: _Timing
 
 
-class _Continuation:
-    """The text of one alternative: tokens -> stable text -> text up to the stop."""
+@dataclass
+class _Row:
+    """One alternative as the decode loop sees it: no text, only tokens and why they ended."""
 
-    def __init__(self, tokenizer: Any, prompt_ids: Sequence[int], params: GenerationParams):
-        self.token_ids: list[int] = []
-        self.stop_reason = ""
-        self.reused_tokens: int | None = None  # prompt tokens the first prefill took from cache
+    alternative: int
+    seed: int  # base_seed + alternative, batched or not
+    token_ids: list[int] = field(default_factory=list)
+    # "eos", "length", "cancelled" (set by the decode loop) or "stop" (by the text layer).
+    end: str = ""
+    reused_tokens: int | None = None  # prompt tokens the first prefill took from the cache
+
+
+class _Continuation:
+    """The text of one alternative: its row's tokens -> stable text -> text up to the stop."""
+
+    def __init__(
+        self, row: _Row, tokenizer: Any, prompt_ids: Sequence[int], params: GenerationParams
+    ):
+        self.row = row
         self._detokenizer = IncrementalDetokenizer(tokenizer, prompt_ids)
         self._scanner = StopScanner(params.stop, params.stop_strings)
         self._shown = 0
 
-    def add(self, token_id: int) -> str:
-        """Take one generated token; return the text it makes safe to show."""
-        self.token_ids.append(token_id)
-        self._detokenizer.push(token_id)
+    def take_token(self) -> str:
+        """Take the row's newest token; return the text it makes safe to show (all the rest
+        when the row ended by end of text or length). A stop found ends the row."""
+        row = self.row
+        self._detokenizer.push(row.token_ids[-1])
         scan = self._scanner.scan(self._detokenizer.text)
         if scan.stopped:
-            self.stop_reason = "stop"
-        return self._show_up_to(scan.stable_end)
-
-    def finish(self) -> str:
-        """At end of text or the length limit: the rest that was held back."""
-        self._detokenizer.flush()
-        return self._show_up_to(self._scanner.finish(self._detokenizer.text))
+            row.end = "stop"
+            return self._show_up_to(scan.stable_end)
+        text = self._show_up_to(scan.stable_end)
+        if row.end in ("eos", "length"):
+            self._detokenizer.flush()
+            text += self._show_up_to(self._scanner.finish(self._detokenizer.text))
+        return text
 
     def _show_up_to(self, end: int) -> str:
         if end <= self._shown:
@@ -247,6 +254,18 @@ class Engine:
                 self._info, decode_path=f"static cache (compiling failed: {message})"
             )
 
+    def close(self) -> None:
+        """Free the model: drop it, its tokenizer, its KV caches and compiled step, and give a
+        GPU's memory back. Safe to call twice; ``stream`` refuses until the next load."""
+        on_cuda = getattr(getattr(self._model, "device", None), "type", None) == "cuda"
+        self._model = self._tokenizer = self._info = self._window = None
+        self._static = None
+        self._cache = PrefixCache()
+        self.decode_step = decode_step
+        self._eos_ids = frozenset()
+        if on_cuda and torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
     @property
     def info(self) -> ModelInfo | None:
         return self._info
@@ -317,14 +336,12 @@ class Engine:
         base_seed = params.seed if params.seed is not None else secrets.randbits(62)
         request = _Request(prompt_ids, params, base_seed, cancelled, timing)
         alternatives = 1 if params.greedy else params.n
-        done = [_Continuation(self._tokenizer, prompt_ids, params) for _ in range(alternatives)]
+        done = [
+            _Continuation(_Row(i, base_seed + i), self._tokenizer, prompt_ids, params)
+            for i in range(alternatives)
+        ]
         try:
-            if alternatives == 1 or self._static is not None:
-                # The static cache holds one row; rolling it back to the prompt for the next
-                # alternative costs nothing, and a CUDA-graph step is quick.
-                yield from self._generate_one_by_one(request, done)
-            else:
-                yield from self._generate_batch(request, done)
+            yield from self._generate(request, done)
         except GeneratorExit:
             raise  # the caller stopped listening at a yield, where the cache is consistent
         except BaseException:
@@ -332,178 +349,138 @@ class Engine:
             self._cache.clear()
             raise
         finally:
-            self._last_alternatives = tuple(c.token_ids for c in done)
-            self._stats = _stats(prompt_ids, done, timing)
+            self._last_alternatives = tuple(c.row.token_ids for c in done)
+            self._stats = _stats(prompt_ids, [c.row for c in done], timing)
 
-    def _generate(
-        self, request: _Request, continuation: _Continuation, index: int
-    ) -> Iterator[str]:
-        """Alternative ``index``, retried once on the CPU if the GPU runs out of memory."""
-        for attempt in range(2):
+    def _generate(self, request: _Request, continuations: list[_Continuation]) -> Iterator[Delta]:
+        """Every alternative: in one batch on the growing cache, one after another on the static
+        cache (it holds one row; rolling it back to the prompt costs nothing). If the GPU runs out
+        of memory, the engine moves to the CPU and the unfinished alternatives carry on there,
+        one after another, from the tokens they have (already shown)."""
+        batched = self._static is None
+        fell_back = False
+        while True:
             try:
-                # On the retry, the tokens generated so far are already shown: carry on from them.
-                yield from self._decode_loop(request, continuation, request.base_seed + index)
+                pending = [c for c in continuations if not c.row.end]
+                if batched and len(pending) > 1:
+                    yield from self._decode_text(request, pending)
+                    return
+                for continuation in pending:
+                    yield from self._decode_text(request, [continuation])
+                    if continuation.row.end == "cancelled":
+                        break
                 return
             except torch.cuda.OutOfMemoryError as error:
-                if attempt > 0:
+                if fell_back:
                     message = f"out of memory even after moving to the CPU: {error}"
                     raise GenerationError(message) from error
                 self._fall_back_to_cpu("the GPU ran out of memory while generating")
+                fell_back, batched = True, False
 
-    def _generate_batch(
+    def _decode_text(
         self, request: _Request, continuations: list[_Continuation]
     ) -> Iterator[Delta]:
-        """All alternatives in one batched pass; if the GPU runs out of memory, the unfinished
-        ones carry on one after another on the CPU."""
-        try:
-            yield from self._batch_decode_loop(request, continuations)
-            return
-        except torch.cuda.OutOfMemoryError:
-            self._fall_back_to_cpu("the GPU ran out of memory while generating")
-        yield from self._generate_one_by_one(request, continuations)
+        """The text layer over the decode loop: each new token becomes stable text."""
+        by_alternative = {c.row.alternative: c for c in continuations}
+        for stepped in self._decode_tokens(request, [c.row for c in continuations]):
+            for row in stepped:
+                text = by_alternative[row.alternative].take_token()
+                if text:
+                    yield Delta(row.alternative, text)
 
-    def _generate_one_by_one(
-        self, request: _Request, continuations: list[_Continuation]
-    ) -> Iterator[Delta]:
-        """The unfinished alternatives one after another."""
-        for index, continuation in enumerate(continuations):
-            if continuation.stop_reason:
-                continue
-            for text in self._generate(request, continuation, index):
-                yield Delta(index, text)
-            if continuation.stop_reason == "cancelled":
-                break
+    def _decode_tokens(self, request: _Request, rows: list[_Row]) -> Iterator[list[_Row]]:
+        """The one decode loop: prefill, then one token for every row still going per step.
 
-    def _batch_decode_loop(
-        self, request: _Request, continuations: list[_Continuation]
-    ) -> Iterator[Delta]:
-        """Prefill the prompt once, then decode one batch row per alternative.
+        After each step it yields the rows that got a token (``row.token_ids[-1]``), having
+        ended those that hit end of text or the length limit; a row the caller ends meanwhile
+        (``row.end = "stop"``) leaves the batch before the next step. The cancel is checked
+        before every step (and between prefill chunks, see ``_prefill``).
 
-        The single-row prompt cache is repeated along the batch dimension; rows whose
-        alternative has ended are dropped from the batch. Afterwards the cache is cropped back to
-        the prompt and one row is kept (every row holds the same prompt keys/values), so the next
-        request reuses it as if only one alternative had been generated. Row ``i`` samples with
-        seed ``base_seed + i``, as alternative ``i`` of the one-at-a-time path does.
+        One row: the prompt and any tokens the row already has (carrying on after a move to the
+        CPU) are prefilled, and the prefix cache keeps the generated tokens too. Several rows
+        (none with tokens yet): the prompt is prefilled once and the single-row cache repeated
+        along the batch dimension; rows that end are dropped from the batch; afterwards the cache
+        is cropped back to the prompt, one row, so the next request reuses it as if one
+        alternative had been generated. Row ``i`` samples with its own seed either way.
         """
         prompt_ids, params, timing = request.prompt_ids, request.params, request.timing
-        logits, reused = self._prefill(prompt_ids, request.cancelled, len(prompt_ids))
-        for continuation in continuations:
-            continuation.reused_tokens = reused
+        batched = len(rows) > 1
+        if batched:
+            assert not any(row.token_ids for row in rows), "a batch starts from the prompt"
+        known = prompt_ids + (rows[0].token_ids if not batched else [])
+        logits, reused = self._prefill(
+            known, request.cancelled, len(prompt_ids) + params.max_new_tokens
+        )
+        for row in rows:
+            if row.reused_tokens is None:
+                row.reused_tokens = reused
         if logits is None:
-            for continuation in continuations:
-                continuation.stop_reason = "cancelled"
+            for row in rows:
+                row.end = "cancelled"
             return
         kv = self._cache.kv
         device = logits.device
-        samplers = [
-            Sampler(params, request.base_seed + i, device) for i in range(len(continuations))
-        ]
-        active = list(range(len(continuations)))  # the alternative each batch row generates
-        kv.batch_repeat_interleave(len(active))
-        logits = logits.expand(len(active), -1)  # (rows, vocab)
-        capacity = len(prompt_ids) + params.max_new_tokens
-        history = torch.zeros((len(active), capacity), dtype=torch.long, device=device)
-        history[:, : len(prompt_ids)] = torch.tensor(prompt_ids, dtype=torch.long)
-        length = len(prompt_ids)
-        decode_started = time.perf_counter()
-        decoded = 0
-        try:
-            while True:
-                tokens = torch.cat(
-                    [
-                        samplers[index].pick(logits[row : row + 1], history[row : row + 1, :length])
-                        for row, index in enumerate(active)
-                    ]
-                )  # (rows, 1)
-                token_ids = tokens[:, 0].tolist()  # the one host sync per step
-                if timing.first_token is None:
-                    timing.first_token = time.perf_counter()
-                    decode_started = timing.first_token
-                history[:, length] = tokens[:, 0]
-                length += 1
-                going_on: list[int] = []
-                for row, (index, token_id) in enumerate(zip(active, token_ids, strict=True)):
-                    for text in self._advance(request, continuations[index], token_id):
-                        yield Delta(index, text)
-                    if not continuations[index].stop_reason:
-                        going_on.append(row)
-                if not going_on:
-                    break
-                if len(going_on) < len(active):
-                    rows = torch.tensor(going_on, device=device)
-                    kv.batch_select_indices(rows)
-                    history, tokens = history[rows], tokens[rows]
-                    active = [active[row] for row in going_on]
-                logits = self.decode_step(self._model, tokens, kv)
-                decoded += len(active)
-        finally:
-            timing.decode_seconds += time.perf_counter() - decode_started
-            timing.decode_tokens += decoded
-            # Back to the prompt, one row: what the prefix cache's ids say it holds.
-            # crop() takes a negative count (see models.generation.prefix_cache); every row is this
-            # long.
-            generated = kv.get_seq_length() - len(prompt_ids)
-            if generated > 0:
-                kv.crop(-generated)
-            kv.batch_select_indices(torch.tensor([0], device=device))
-
-    def _advance(
-        self, request: _Request, continuation: _Continuation, token_id: int
-    ) -> Iterator[str]:
-        """Give one alternative its next token; yield the text that makes stable (all of the
-        rest once it has ended by end of text or length)."""
-        text = continuation.add(token_id)
-        if text:
-            yield text
-        continuation.stop_reason = continuation.stop_reason or _end_reason(
-            token_id in self._eos_ids,
-            len(continuation.token_ids) >= request.params.max_new_tokens,
-            request.cancelled.is_set(),
-        )
-        if continuation.stop_reason in ("eos", "length"):
-            rest = continuation.finish()
-            if rest:
-                yield rest
-
-    def _decode_loop(
-        self, request: _Request, continuation: _Continuation, seed: int
-    ) -> Iterator[str]:
-        model, params, timing = self._model, request.params, request.timing
-        known = request.prompt_ids + continuation.token_ids
-        room = len(request.prompt_ids) + params.max_new_tokens
-        logits, reused = self._prefill(known, request.cancelled, room)
-        if continuation.reused_tokens is None:
-            continuation.reused_tokens = reused
-        if logits is None:
-            continuation.stop_reason = "cancelled"
-            return
-        device = logits.device
-        sampler = Sampler(params, seed, device)
+        samplers = [Sampler(params, row.seed, device) for row in rows]
+        active = list(range(len(rows)))  # the row each batch row generates
+        if batched:
+            kv.batch_repeat_interleave(len(rows))
+            logits = logits.expand(len(rows), -1)  # (rows, vocab)
         # Ids so far for the repetition penalty, preallocated so each step is one index write.
-        capacity = len(known) + params.max_new_tokens
-        history = torch.zeros((1, capacity), dtype=torch.long, device=device)
-        history[0, : len(known)] = torch.tensor(known, dtype=torch.long)
+        history = torch.zeros(
+            (len(rows), len(known) + params.max_new_tokens), dtype=torch.long, device=device
+        )
+        history[:, : len(known)] = torch.tensor(known, dtype=torch.long)
         length = len(known)
         decode_started = time.perf_counter()
         decoded = 0
         try:
             while True:
-                token = sampler.pick(logits, history[:, :length])  # (1, 1)
-                token_id = int(token.item())  # the one host sync per step: text needs the id
+                picks = [
+                    samplers[index].pick(logits[b : b + 1], history[b : b + 1, :length])
+                    for b, index in enumerate(active)
+                ]
+                tokens = picks[0] if len(picks) == 1 else torch.cat(picks)  # (rows, 1)
+                token_ids = tokens[:, 0].tolist()  # the one host sync per step: text needs ids
                 if timing.first_token is None:
                     timing.first_token = time.perf_counter()
                     decode_started = timing.first_token
-                history[0, length] = token[0, 0]
+                history[:, length] = tokens[:, 0]
                 length += 1
-                yield from self._advance(request, continuation, token_id)
-                if continuation.stop_reason:
+                stepped = [rows[index] for index in active]
+                for row, token_id in zip(stepped, token_ids, strict=True):
+                    row.token_ids.append(token_id)
+                    if token_id in self._eos_ids:
+                        row.end = "eos"
+                    elif len(row.token_ids) >= params.max_new_tokens:
+                        row.end = "length"
+                yield stepped
+                going_on = [b for b, row in enumerate(stepped) if not row.end]
+                if not going_on:
                     break
-                logits = self.decode_step(model, token, self._cache.kv)
-                self._cache.extend((token_id,))
-                decoded += 1
+                if request.cancelled.is_set():
+                    for b in going_on:
+                        stepped[b].end = "cancelled"
+                    break
+                if len(going_on) < len(active):
+                    keep = torch.tensor(going_on, device=device)
+                    kv.batch_select_indices(keep)
+                    history, tokens = history[keep], tokens[keep]
+                    active = [active[b] for b in going_on]
+                logits = self.decode_step(self._model, tokens, kv)
+                if not batched:
+                    self._cache.extend(token_ids)
+                decoded += len(active)
         finally:
             timing.decode_seconds += time.perf_counter() - decode_started
             timing.decode_tokens += decoded
+            if batched:
+                # Back to the prompt, one row: what the prefix cache's ids say it holds. crop()
+                # takes a negative count (see models.generation.prefix_cache); every row is this
+                # long.
+                generated = kv.get_seq_length() - len(prompt_ids)
+                if generated > 0:
+                    kv.crop(-generated)
+                kv.batch_select_indices(torch.tensor([0], device=device))
 
     def _prefill(
         self, ids: list[int], cancelled: threading.Event, room: int
@@ -552,23 +529,15 @@ def _eos_ids(model: Any, tokenizer: Any) -> frozenset[int]:
     return frozenset(i for i in ids if isinstance(i, int))
 
 
-def _end_reason(eos: bool, at_length_limit: bool, cancelled: bool) -> str:
-    if eos:
-        return "eos"
-    if at_length_limit:
-        return "length"
-    return "cancelled" if cancelled else ""
-
-
-def _stats(prompt_ids: list[int], done: list[_Continuation], timing: _Timing) -> GenerationStats:
+def _stats(prompt_ids: list[int], done: list[_Row], timing: _Timing) -> GenerationStats:
     now = time.perf_counter()
     # An alternative without a reason was abandoned (the caller closed the generator).
-    reasons = [c.stop_reason or "cancelled" for c in done] or ["cancelled"]
+    reasons = [row.end or "cancelled" for row in done] or ["cancelled"]
     stop_reason = "cancelled" if "cancelled" in reasons else reasons[0]
     return GenerationStats(
         prompt_tokens=len(prompt_ids),
         reused_tokens=(done[0].reused_tokens or 0) if done else 0,
-        new_tokens=sum(len(c.token_ids) for c in done),
+        new_tokens=sum(len(row.token_ids) for row in done),
         time_to_first_token_s=(timing.first_token or now) - timing.started,
         decode_tokens_per_s=(
             timing.decode_tokens / timing.decode_seconds if timing.decode_seconds > 0 else 0.0

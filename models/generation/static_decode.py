@@ -27,6 +27,8 @@ from typing import Any
 import torch
 from transformers.cache_utils import Cache, StaticLayer
 
+from penwright.models.generation.forward import cache_argument
+
 # Positions a static cache holds at first; it doubles when a request needs more. A request needs
 # its context plus max_new_tokens; the app's default is 2,048 + 48. Growing means a new cache and,
 # compiled, a new compilation (tens of seconds), so it happens rarely.
@@ -103,6 +105,7 @@ class StaticDecoder:
         self.compiled = compile_step
         self.cuda_graphs = False  # whether warm_up saw the step captured as a CUDA graph
         self._forward = model.forward
+        self._cache_argument = cache_argument(model)  # "cache" from transformers 5.24 on
         if compile_step:
             _keep_compiled_kernels()
             mode = "reduce-overhead" if backend == "inductor" else None
@@ -135,7 +138,7 @@ class StaticDecoder:
             torch.compiler.cudagraph_mark_step_begin()
         with torch.inference_mode():
             out = self._forward(
-                input_ids=token, past_key_values=kv, use_cache=True, logits_to_keep=1
+                input_ids=token, use_cache=True, logits_to_keep=1, **{self._cache_argument: kv}
             )
             # A copy: a CUDA graph's output buffer is overwritten by the next replay.
             return out.logits[:, -1, :].clone()
@@ -151,7 +154,9 @@ class StaticDecoder:
         skipped_before = _cuda_graph_skips()
         with torch.inference_mode():
             prompt = torch.zeros((1, 8), dtype=torch.long, device=device)
-            self._model(input_ids=prompt, past_key_values=kv, use_cache=True, logits_to_keep=1)
+            self._model(
+                input_ids=prompt, use_cache=True, logits_to_keep=1, **{self._cache_argument: kv}
+            )
         token = torch.zeros((1, 1), dtype=torch.long, device=device)
         for _ in range(steps):
             self.step(self._model, token, kv)

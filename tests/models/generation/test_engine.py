@@ -227,15 +227,21 @@ def test_empty_context_continues_from_the_start_token(engine: Engine, tiny_gemma
 
 @pytest.mark.parametrize(
     "narrowing",
-    [{"top_k": 1}, {"top_p": 1e-6, "top_k": 0}, {"min_p": 1.0, "top_k": 0}],
+    [
+        {"top_k": 1},
+        # The least top_p (params.LIMITS) keeps one token only where the best one holds 1% of
+        # the probability; the random tiny model's logits are flat (best ~1e-4 at temperature
+        # 0.2), so a low temperature sharpens them (best ~0.8).
+        {"top_p": 0.01, "top_k": 0, "temperature": 0.02},
+        {"min_p": 1.0, "top_k": 0},
+    ],
     ids=["top_k", "top_p", "min_p"],
 )
 def test_filters_narrowed_to_one_token_sample_the_greedy_text(
     engine: Engine, tiny_gemma: Any, narrowing: dict[str, Any]
 ) -> None:
-    params = GenerationParams(
-        temperature=1.5, max_new_tokens=12, stop=StopMode.NONE, seed=5, **narrowing
-    )
+    settings: dict[str, Any] = {"temperature": 1.5, "max_new_tokens": 12, "seed": 5}
+    params = GenerationParams(stop=StopMode.NONE, **(settings | narrowing))
     run(engine, STORY, params)
     prompt_ids = tiny_gemma.tokenizer(STORY)["input_ids"]
     assert engine.last_token_ids == generate_greedy(tiny_gemma.model, prompt_ids, 12)

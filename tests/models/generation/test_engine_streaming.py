@@ -34,13 +34,14 @@ class ScriptedLM(torch.nn.Module):
         self.forward_calls = 0
         self.on_forward: Callable[[int], None] = lambda calls: None
 
-    def forward(self, input_ids: torch.Tensor, past_key_values: Any, **_: Any) -> Any:
+    def forward(self, input_ids: torch.Tensor, cache: Any, **_: Any) -> Any:
+        # "cache": the KV cache argument's name from transformers 5.24 (models.generation.forward).
         self.forward_calls += 1
         self.on_forward(self.forward_calls)
         fed = input_ids.shape[1]
-        past_key_values.update(torch.zeros(1, 1, fed, 1), torch.zeros(1, 1, fed, 1), 0)
+        cache.update(torch.zeros(1, 1, fed, 1), torch.zeros(1, 1, fed, 1), 0)
         # Mid-prefill the answer is never used; clamp so it is still a valid token.
-        generated = max(0, past_key_values.get_seq_length() - self.prompt_length)
+        generated = max(0, cache.get_seq_length() - self.prompt_length)
         token = self.script[generated] if generated < len(self.script) else self.eos_id
         logits = torch.zeros(1, 1, self.vocab_size)
         logits[0, 0, token] = 100.0

@@ -7,6 +7,7 @@ from typing import Any
 
 import torch
 
+from penwright.models.generation.forward import cache_argument
 from penwright.models.generation.sliding_cache import (
     GrowingLayer,
     RollbackSlidingLayer,
@@ -17,7 +18,7 @@ from tests.conftest import TINY_SLIDING_WINDOW
 
 def last_logits(model: Any, ids: list[int], kv: Any) -> torch.Tensor:
     with torch.inference_mode():
-        out = model(input_ids=torch.tensor([ids]), past_key_values=kv, use_cache=True)
+        out = model(input_ids=torch.tensor([ids]), use_cache=True, **{cache_argument(model): kv})
     return out.logits[0, -1]
 
 

@@ -20,6 +20,7 @@ from reference import STORY, generate_greedy
 from penwright.models.files.folders import CACHE_DIR_ENV
 from penwright.models.generation import static_decode
 from penwright.models.generation.engine import Engine
+from penwright.models.generation.forward import cache_argument
 from penwright.models.generation.static_decode import (
     RewindableStaticCache,
     StaticDecoder,
@@ -167,10 +168,12 @@ def test_crop_rewinds_and_replay_gives_the_logits_of_a_fresh_forward(tiny_gemma:
     ids = torch.tensor([tiny_gemma.tokenizer(LONG_STORY)["input_ids"][:80]])
     kv = RewindableStaticCache(model.config.num_hidden_layers, 128)
     with torch.inference_mode():
-        model(input_ids=ids, past_key_values=kv, use_cache=True)
+        model(input_ids=ids, use_cache=True, **{cache_argument(model): kv})
         kv.crop(-30)
         assert int(kv.get_seq_length()) == 50
-        replayed = model(input_ids=ids[:, 50:60], past_key_values=kv, use_cache=True).logits
+        replayed = model(
+            input_ids=ids[:, 50:60], use_cache=True, **{cache_argument(model): kv}
+        ).logits
         fresh = model(input_ids=ids[:, :60]).logits[:, 50:60]
     torch.testing.assert_close(replayed, fresh, rtol=1e-4, atol=1e-4)
     with pytest.raises(ValueError, match="negative"):
@@ -195,7 +198,9 @@ def test_compiled_step_is_one_graph_that_steps_and_rewinds_never_recompile(
         caches = [plain.empty_cache(), compiled.empty_cache()]
         with torch.inference_mode():
             for kv in caches:
-                model(input_ids=ids, past_key_values=kv, use_cache=True, logits_to_keep=1)
+                model(
+                    input_ids=ids, use_cache=True, logits_to_keep=1, **{cache_argument(model): kv}
+                )
         token = torch.tensor([[ids[0, -1].item()]])
         for step in range(12):
             if step == 6:  # roll both back, as the prefix cache does after an edit

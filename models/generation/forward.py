@@ -1,0 +1,58 @@
+"""Feeding tokens to a causal LM: the forward call every decode path makes.
+
+transformers renamed the forward argument that takes the KV cache: ``past_key_values`` up to
+5.23, ``cache`` from 5.24 (which still accepts the old name with a FutureWarning on every call,
+until 5.40 drops it). Penwright supports both sides, so it asks the model's forward which name it
+takes (custom and scripted models may keep the old one).
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import torch
+
+OLD_CACHE_ARGUMENT = "past_key_values"
+
+
+_ARGUMENT_BY_CLASS: dict[type, str] = {}
+
+
+def cache_argument(model: Any) -> str:
+    """The name of the forward argument that takes the KV cache: "cache" or "past_key_values".
+
+    Read from the class's forward, not the instance's: accelerate's hooks replace an instance's
+    forward with a ``(*args, **kwargs)`` wrapper that passes the names on unchanged.
+    """
+    model_class = type(model)
+    name = _ARGUMENT_BY_CLASS.get(model_class)
+    if name is None:
+        try:
+            # transformers' deprecate_kwarg keeps the signature (functools.wraps): "cache" shows.
+            parameters = inspect.signature(model_class.forward).parameters
+            name = "cache" if "cache" in parameters else OLD_CACHE_ARGUMENT
+        except (AttributeError, TypeError, ValueError):
+            name = OLD_CACHE_ARGUMENT
+        _ARGUMENT_BY_CLASS[model_class] = name
+    return name
+
+
+def forward_tokens(model: Any, input_ids: torch.Tensor, kv: Any) -> torch.Tensor:
+    """Feed input_ids (rows, t) after what ``kv`` holds; return the last position's logits
+    (rows, V).
+
+    ``logits_to_keep=1``: the vocabulary projection is the costliest part of a long prefill, and
+    only the last position's logits are ever needed.
+    """
+    with torch.inference_mode():
+        out = model(
+            input_ids=input_ids, use_cache=True, logits_to_keep=1, **{cache_argument(model): kv}
+        )
+        return out.logits[:, -1, :]
+
+
+def decode_step(model: Any, tokens: torch.Tensor, kv: Any) -> torch.Tensor:
+    """One decode step: tokens (rows, 1) -> logits (rows, V). The Engine keeps it swappable for
+    the static cache's (compiled) step."""
+    return forward_tokens(model, tokens, kv)
