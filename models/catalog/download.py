@@ -8,6 +8,7 @@ Qt signal), never touch widgets.
 
 from __future__ import annotations
 
+import importlib
 import os
 import threading
 from collections.abc import Callable
@@ -111,11 +112,29 @@ def download_model(
         ) from None
     except HfHubHTTPError as err:
         raise DownloadError(f"the Hugging Face Hub refused {repo_id}: {err}") from None
+    except _connection_errors() as err:
+        # huggingface_hub resumes a broken stream five times, then lets the HTTP client's
+        # error through (not an HfHubHTTPError, not an OSError).
+        raise DownloadError(
+            f"the download of {repo_id} broke off: {err}. Check the connection and try again."
+        ) from None
     except OSError as err:
         raise DownloadError(f"cannot save {repo_id}: {err.strerror or err}") from None
     if stop.is_set():
         raise DownloadCancelled(f"download of {repo_id} cancelled")
     return Path(str(folder))
+
+
+def _connection_errors() -> tuple[type[Exception], ...]:
+    """The errors of huggingface_hub's HTTP client for a connection that fails or breaks off:
+    httpx2 from huggingface_hub 2, httpx in 1.x (requests, before 1.0, raises OSErrors)."""
+    found: list[type[Exception]] = []
+    for module in ("httpx2", "httpx"):
+        try:
+            found.append(importlib.import_module(module).TransportError)
+        except ImportError:
+            continue
+    return tuple(found)
 
 
 def _progress_class(progress: ProgressCallback | None, cancelled: threading.Event) -> type[tqdm]:
