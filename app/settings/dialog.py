@@ -34,11 +34,10 @@ from penwright.models.loading.device_probe import DeviceInfo
 
 
 class SettingsDialog(QDialog):
-    """The settings panel. catalog lists models (models.catalog.listing.list_models); devices are
-    the
-    ones present (models.loading.device_probe.available_devices, which imports torch: the window
-    should
-    pass a list it already has rather than make the dialog import torch on the GUI thread).
+    """The settings panel. catalog lists models (models.catalog.listing.list_models; the Model
+    page runs it on a worker thread); devices are the ones present
+    (models.loading.device_probe.available_devices, which imports torch: the window should pass
+    a list it already has rather than make the dialog import torch on the GUI thread).
     """
 
     def __init__(

@@ -2,13 +2,14 @@
 
 The dialogs are built from what the window already knows, so opening one never imports torch on
 the GUI thread before a model has loaded it: the device list comes from the loader thread (after
-a load), and the diagnostics facts are gathered when the dialog opens (torch is imported by then
-if any model was loaded). Recent suggestion speeds are collected from the controller as they end.
+a load); the model list and the diagnostics facts are gathered on a worker thread (app.tasks)
+after the dialog opens. Recent suggestion speeds are collected from the controller as they end.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Slot
@@ -18,8 +19,14 @@ from PySide6.QtWidgets import QDialog
 from penwright.app.settings.dialog import SettingsDialog
 from penwright.app.settings.store import SettingsStore
 from penwright.app.window.about_dialog import AboutDialog
-from penwright.app.window.diagnostics_dialog import DiagnosticsDialog, gather_facts
+from penwright.app.window.diagnostics_dialog import (
+    COLLECTING,
+    DiagnosticsDialog,
+    gather_facts,
+    known_facts,
+)
 from penwright.models.catalog.listing import list_models
+from penwright.models.files.logs import last_log_lines, log_file
 from penwright.models.loading.device_probe import DeviceInfo, cpu_device
 from penwright.models.results import GenerationStats
 
@@ -79,14 +86,25 @@ class WindowDialogs(QObject):
     def open_diagnostics(self) -> None:
         if self.diagnostics is not None:
             self.diagnostics.close()
-        facts = gather_facts(self._window.controller.model_info)
-        # "torch threads" above is the GUI thread's; generation runs with the setting's count.
+        info = self._window.controller.model_info
+        # "torch threads" (gathered) is the worker's; generation runs with the setting's count.
         threads = self._store.current.cpu_threads
-        facts["generation threads"] = str(threads) if threads else "automatic (torch decides)"
-        dialog = DiagnosticsDialog(facts, list(self.recent_stats), self._window)
+        ours = {"generation threads": str(threads) if threads else "automatic (torch decides)"}
+        path = log_file()
+        dialog = DiagnosticsDialog(
+            {**known_facts(info), "system": COLLECTING, **ours},
+            list(self.recent_stats),
+            self._window,
+            log_file=str(path) if path else "",
+        )
         self.diagnostics = dialog
         dialog.finished.connect(self._on_diagnostics_closed)
         dialog.open()
+
+        def gather() -> Mapping[str, str]:  # on a worker thread
+            return {**gather_facts(info), **ours}
+
+        dialog.collect(gather, last_log_lines)
 
     @Slot()
     def open_about(self) -> None:
