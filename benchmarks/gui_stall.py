@@ -13,7 +13,9 @@ section 4: <= 50 ms).
 
 ``--calls`` also names the worker's long C calls (via ``threading.setprofile``) that overlap
 each long gap; the profiler slows Python code down, so take the stage figures from a run
-without it. Run it alone: on a busy machine the OS scheduler adds gaps of its own.
+without it. Run it alone: on a busy machine the OS scheduler adds gaps of its own (which is why
+these are figures to read, not limits a test asserts: tests/app/inference/test_real_model.py
+only checks that the GUI thread's timer kept firing).
 
 Measured on the 2-core development machine (CPU, default model from the converted cache),
 largest gap per stage, before -> after penwright.models.loading.responsive and the tokenizer change:
@@ -200,7 +202,12 @@ def _print(figures: list[StageFigures], gaps: list[Gap]) -> None:
         print(f"{f.stage:<40} {f.duration_s:>8.2f} {f.largest_gap_s * 1000:>15.0f} "
               f"{f.gaps_over_target:>13}")
     overall = max((f.largest_gap_s for f in figures), default=0.0)
-    print(f"largest gap overall: {overall * 1000:.0f} ms (target <= {LONG_GAP_S * 1000:.0f} ms)")
+    generating = max((f.largest_gap_s for f in figures if f.stage.endswith("request")),
+                     default=0.0)
+    loading = max((f.largest_gap_s for f in figures if not f.stage.endswith("request")),
+                  default=0.0)
+    print(f"largest gap overall: {overall * 1000:.0f} ms (target <= {LONG_GAP_S * 1000:.0f} ms): "
+          f"loading {loading * 1000:.0f} ms, generating {generating * 1000:.0f} ms")
     for gap in gaps:
         print(f"  gap {gap.length_s * 1000:6.0f} ms at {gap.start_s:7.2f} s in {gap.stage}")
         for call in gap.calls:
