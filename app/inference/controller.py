@@ -1,8 +1,9 @@
-"""The one thread boundary: an InferenceWorker owning the Engine in a long-lived QThread, and the
-InferenceController that the GUI talks to.
+"""The one thread boundary: an InferenceWorker owning the text source (the local Engine, or any
+models.sources.protocol.TextSource) in a long-lived QThread, and the InferenceController that the
+GUI talks to.
 
 Path of a suggestion: the controller builds a SuggestionRequest (a frozen snapshot) and emits it on
-a queued signal; the worker's slot runs Engine.stream in the worker thread and emits each delta
+a queued signal; the worker's slot runs TextSource.stream in the worker thread and emits each delta
 with the request id; the controller drops results of any request that is no longer current and
 re-emits the rest for the window. Cancellation is a threading.Event that the controller sets
 directly from the GUI thread, because a queued "stop" signal would wait behind the generation.
@@ -18,42 +19,27 @@ from __future__ import annotations
 import dataclasses
 import sys
 import threading
-from collections.abc import Callable, Iterator
-from typing import Protocol
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from penwright.app.inference.requests import LoadRequest, SuggestionRequest
 from penwright.models.loading.device_probe import DeviceInfo
 from penwright.models.params import GenerationParams
-from penwright.models.results import Delta, GenerationStats
+from penwright.models.results import GenerationStats
+from penwright.models.sources.protocol import TextSource
 from penwright.models.spec import LoadProgress, ModelInfo, ModelSpec
 
-
-class EngineLike(Protocol):
-    """What the worker needs of models.generation.engine.Engine (a fake engine in the tests)."""
-
-    def load(
-        self, spec: ModelSpec, progress: Callable[[LoadProgress], None] | None = None
-    ) -> ModelInfo: ...
-
-    @property
-    def last_stats(self) -> GenerationStats: ...
-
-    def stream(
-        self, context: str, params: GenerationParams, cancelled: threading.Event | None = None
-    ) -> Iterator[Delta]: ...
-
-
-EngineFactory = Callable[[], EngineLike]
-"""Creates an engine, one per load. Called in the loader thread: torch is imported there."""
+EngineFactory = Callable[[], TextSource]
+"""Creates a text source (the local Engine, a remote server's client), one per load. Called in
+the loader thread: torch is imported there."""
 
 DeviceProbe = Callable[[], list[DeviceInfo]]
 """Lists the devices present (models.loading.device_probe.available_devices); runs in the loader
 thread."""
 
 
-def default_engine_factory() -> EngineLike:
+def default_engine_factory() -> TextSource:
     """The real engine; imported here so that torch/transformers load in the worker thread."""
     from penwright.models.loading.responsive import import_inference_libraries
 
@@ -162,7 +148,7 @@ class InferenceWorker(QObject):
     def __init__(self, shutting_down: threading.Event) -> None:
         super().__init__()
         self._shutting_down = shutting_down
-        self._engine: EngineLike | None = None
+        self._engine: TextSource | None = None
         self._load_error = ""
         self._loads_in_flight = 0
         self._waiting: SuggestionRequest | None = None  # asked for before any model was ready
@@ -174,10 +160,16 @@ class InferenceWorker(QObject):
         self.start_load.emit(request)
 
     @Slot(object, object, object)
-    def _on_engine_loaded(self, request: LoadRequest, engine: EngineLike, info: ModelInfo) -> None:
+    def _on_engine_loaded(self, request: LoadRequest, engine: TextSource, info: ModelInfo) -> None:
         self._loads_in_flight -= 1
-        if not (request.superseded.is_set() or self._shutting_down.is_set()):
-            self._engine = engine  # the old engine is dropped here, in its owner thread
+        if request.superseded.is_set() or self._shutting_down.is_set():
+            engine.close()  # never used: free its model now, in its owner thread
+        else:
+            previous, self._engine = self._engine, engine
+            if previous is not None:
+                # Here, in its owner thread, and at once: a GPU holds one model at a time better
+                # than two until the garbage collector comes by.
+                previous.close()
             self._load_error = ""
             self.loaded.emit(request.load_id, info)
         self._run_waiting()

@@ -1,4 +1,5 @@
-"""The scripted fake engine the app tests run the real worker thread on.
+"""The scripted fake engine (a models.sources.protocol.TextSource) the app tests run the real
+worker thread on.
 
 Named app_fakes (not fakes) because pytest puts this folder on sys.path and the name must not
 clash with another test folder's helpers.
@@ -38,16 +39,26 @@ class EngineScript:
     contexts: list[str] = field(default_factory=list)
     params: list[GenerationParams] = field(default_factory=list)
     loads: int = 0
+    closes: int = 0  # engines closed (replaced by a newer load, or loaded for nothing)
 
 
 class FakeEngine:
     """Streams scripted deltas like models.generation.engine.Engine, checking `cancelled` between
-    them."""
+    them. A TextSource (tests/models/sources checks it)."""
 
     def __init__(self, script: EngineScript) -> None:
         self._script = script
         self._stats = GenerationStats()
-        self.info: ModelInfo | None = None
+        self._info: ModelInfo | None = None
+
+    @property
+    def info(self) -> ModelInfo | None:
+        return self._info
+
+    def close(self) -> None:
+        if self._info is not None:
+            self._script.closes += 1
+        self._info = None
 
     def load(
         self, spec: ModelSpec, progress: Callable[[LoadProgress], None] | None = None
@@ -62,8 +73,8 @@ class FakeEngine:
             raise script.load_error
         if spec.source in script.failing_sources:
             raise OSError(f"{spec.source} was not found")
-        self.info = ModelInfo("Fake 1M", spec.source, "/fake", "cpu", "fp32", 1_000_000, 2048)
-        return self.info
+        self._info = ModelInfo("Fake 1M", spec.source, "/fake", "cpu", "fp32", 1_000_000, 2048)
+        return self._info
 
     @property
     def last_stats(self) -> GenerationStats:
