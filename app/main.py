@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QApplication
 from penwright import __version__
 from penwright.app.documents.file_watch import FileWatcher
 from penwright.app.documents.journal import Journal
-from penwright.app.documents.journal_store import JournalStore, default_data_dir
+from penwright.app.documents.journal_store import JournalStore
 from penwright.app.documents.recovery_dialog import RecoveryDialog
 from penwright.app.documents.session import DocumentSession
 from penwright.app.inference.controller import (
@@ -33,6 +33,7 @@ from penwright.app.settings.apply import startup_model_spec
 from penwright.app.settings.store import LoadResult, SettingsStore
 from penwright.app.tasks import run_until_quit
 from penwright.app.window.main_window import APP_NAME, MainWindow
+from penwright.models.files.folders import data_root
 from penwright.models.files.logs import configure_logging
 from penwright.models.spec import ModelSpec
 from penwright.resources import APP_ID, icon_path
@@ -97,7 +98,7 @@ def build(
         device_probe=device_probe,
     )
     # Autosave: every unsaved buffer is journalled under the data directory.
-    journal = Journal(JournalStore(data_dir or default_data_dir()), window)
+    journal = Journal(JournalStore(data_dir or data_root()), window)
     session = DocumentSession(
         window, journal, FileWatcher(window), run_recovery_dialog=hooks.run_recovery_dialog
     )

@@ -25,7 +25,7 @@ from PySide6.QtCore import QCoreApplication, QTimer
 
 from penwright.app.documents.journal import BufferState, Journal
 from penwright.app.documents.journal_store import JournalEntry, JournalStore
-from penwright.app.documents.textfile import TextFormat
+from penwright.models.files.textfile import TextFormat
 
 TYPED = "The quick brown fox jumps over the lazy dog; 漢字 ok. " * 200
 FILE_BUFFER_TEXT = "edited file text\nsecond line\n"

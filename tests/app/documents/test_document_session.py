@@ -23,10 +23,10 @@ from penwright.app.documents.journal import Journal
 from penwright.app.documents.journal_store import JournalEntry, JournalStore
 from penwright.app.documents.recovery_dialog import RecoveryDialog
 from penwright.app.documents.session import DocumentSession
-from penwright.app.documents.textfile import TextFormat
 from penwright.app.documents.unsaved_prompt import ExternalChangeChoice, UnsavedChoice
 from penwright.app.window import main_window as main_window_module
 from penwright.app.window.main_window import MainWindow
+from penwright.models.files.textfile import TextFormat
 from penwright.models.params import MAX_CONTEXT_CHARS
 
 

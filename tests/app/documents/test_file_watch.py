@@ -12,7 +12,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from penwright.app.documents.file_watch import FileWatcher
-from penwright.app.documents.textfile import write_text_file
+from penwright.models.files.textfile import write_text_file
 
 QUIET_MS = 400  # how long "nothing is reported" is watched for
 

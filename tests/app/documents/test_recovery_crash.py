@@ -19,7 +19,7 @@ from types import ModuleType
 import pytest
 
 from penwright.app.documents.journal_store import JournalStore
-from penwright.app.documents.textfile import TextFormat
+from penwright.models.files.textfile import TextFormat
 
 ROOT = Path(__file__).resolve().parents[3]
 TYPIST = Path(__file__).with_name("journal_typist.py")

@@ -21,7 +21,7 @@ from penwright.app.documents.recovery_dialog import (
     offer_recovery,
     preview_text,
 )
-from penwright.app.documents.textfile import TextFormat
+from penwright.models.files.textfile import TextFormat
 
 
 def _entry(buffer_id: str, title: str, text: str, path: Path | None = None) -> JournalEntry:
