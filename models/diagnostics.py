@@ -7,6 +7,7 @@ the PySide6 version comes from the installed distribution's metadata.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import platform
 import sys
@@ -15,6 +16,8 @@ from importlib import metadata
 from penwright.models.errors import EngineError
 from penwright.models.files.folders import cache_root
 from penwright.models.spec import ModelInfo
+
+logger = logging.getLogger(__name__)
 
 _GIB = 1024**3
 
@@ -67,6 +70,7 @@ def collect_diagnostics(engine_info: ModelInfo | None = None) -> dict[str, str]:
         facts["auto device"] = device
         facts["auto precision"] = choose_precision(device, "auto")
     except EngineError as exc:  # never fail a diagnosis: say what went wrong instead
+        logger.warning("no automatic device for the diagnosis", exc_info=True)
         facts["auto device"] = f"error: {exc}"
     facts["model cache"] = str(cache_root())
     if engine_info is not None:

@@ -11,11 +11,14 @@ editor's own saves are announced with `note_saved` so they are not reported eith
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal, Slot
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,7 @@ class FileWatcher(QObject):
                 self.removed_from_disk.emit(key)
             return
         except OSError:
+            logger.warning("cannot look at %s for now", key, exc_info=True)
             return  # unreadable for now (permissions flux): look again on the next event
         self._arm(key, inode_changed=known is None or known.stat[2] != stat[2])
         if known is not None and known.stat == stat and key not in self._forced:
@@ -119,6 +123,7 @@ class FileWatcher(QObject):
         try:
             current = _fingerprint(key)
         except OSError:
+            logger.warning("cannot read %s for now", key, exc_info=True)
             return
         self._known[key] = current
         if current is not None and (known is None or current.digest != known.digest):
@@ -157,6 +162,7 @@ def _readable_fingerprint(key: str) -> _Fingerprint | None:
     try:
         return _fingerprint(key)
     except OSError:
+        logger.warning("cannot read %s for now", key, exc_info=True)
         return None
 
 

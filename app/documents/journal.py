@@ -12,6 +12,7 @@ through `autosave_failed` for the status bar, and retried on the next change or 
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ from penwright.app.documents.journal_store import (
     RecoveryScan,
 )
 from penwright.models.files.textfile import TextFormat
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,7 @@ class Journal(QObject):
         try:
             self._store.begin_session()
         except OSError as exc:
+            logger.warning("cannot start the recovery journal", exc_info=True)
             self._report_failure(exc)
             return False
         return True
@@ -122,6 +126,7 @@ class Journal(QObject):
         try:
             return self._store.scan_recoverable()
         except OSError as exc:
+            logger.warning("cannot look for recoverable text", exc_info=True)
             return RecoveryScan((), (f"Could not look for recoverable text: {exc}",))
 
     def adopt(self, item: RecoverableEntry, buffer_id: str) -> JournalEntry:
@@ -133,6 +138,7 @@ class Journal(QObject):
         try:
             return self._store.adopt(item, buffer_id)
         except OSError as exc:
+            logger.warning("cannot adopt a recovered entry", exc_info=True)
             self._report_failure(exc)
             return item.entry
 
@@ -196,6 +202,7 @@ class Journal(QObject):
         try:
             operation()
         except OSError as exc:
+            logger.warning("autosave to the journal failed", exc_info=True)
             self._report_failure(exc)
             return False
         if self._failing:

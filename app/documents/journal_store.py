@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import re
 import time
@@ -34,6 +35,8 @@ import psutil
 from penwright.models.files.atomic import sync_directory, write_atomically
 from penwright.models.files.folders import data_root
 from penwright.models.files.textfile import TextFormat
+
+logger = logging.getLogger(__name__)
 
 _FORMAT_VERSION = 1
 _MARKER_NAME = "session.json"
@@ -156,6 +159,7 @@ class JournalStore:
                 try:
                     entries.append(RecoverableEntry(_decode(file.read_bytes()), file))
                 except (OSError, ValueError, KeyError, TypeError) as exc:
+                    logger.warning("damaged journal entry %s", file, exc_info=True)
                     problems.append(self._set_aside(file, exc))
             if not files:
                 _remove_session_dir(session_dir)
@@ -191,6 +195,7 @@ class JournalStore:
         try:
             return sorted(p for p in session_dir.glob(f"*{_ENTRY_SUFFIX}") if p.is_file())
         except OSError:
+            logger.warning("cannot list journal entries in %s", session_dir, exc_info=True)
             return []
 
     def _set_aside(self, file: Path, error: Exception) -> str:
@@ -201,6 +206,7 @@ class JournalStore:
             self._damaged_dir.mkdir(parents=True, exist_ok=True)
             os.replace(file, target)
         except OSError:
+            logger.warning("cannot set aside %s", file, exc_info=True)
             return f"A recovery journal entry is damaged and was skipped ({file}): {reason}"
         return f"A recovery journal entry is damaged and was skipped; kept as {target}: {reason}"
 
@@ -254,6 +260,7 @@ def _session_is_alive(marker: Path) -> bool:
         record = json.loads(marker.read_text(encoding="utf-8"))
         pid, started = int(record["pid"]), float(record["process_started"])
     except (OSError, ValueError, KeyError, TypeError):
+        logger.warning("unreadable session marker %s", marker, exc_info=True)
         return False
     try:
         process = psutil.Process(pid)
@@ -263,6 +270,7 @@ def _session_is_alive(marker: Path) -> bool:
             and process.status() != psutil.STATUS_ZOMBIE
         )
     except psutil.Error:
+        logger.debug("process of %s is gone", marker, exc_info=True)
         return False
 
 

@@ -14,6 +14,7 @@ journal and file-watch bookkeeping, so main_window.py stays about editing:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,6 +28,8 @@ from penwright.app.documents.journal_store import JournalEntry, new_buffer_id
 from penwright.app.documents.recovery_dialog import RecoveryDialog, RunDialog, offer_recovery
 from penwright.app.documents.unsaved_prompt import ExternalChangeChoice, ask_external_change
 from penwright.models.files.textfile import NotTextError, TextFormat, read_text_file
+
+logger = logging.getLogger(__name__)
 
 AskExternalChange = Callable[[QWidget | None, str, bool], ExternalChangeChoice]
 
@@ -217,6 +220,7 @@ class DocumentSession(QObject):
             try:
                 text, fmt = read_text_file(path)
             except (NotTextError, OSError) as exc:
+                logger.warning("cannot reload %s", path, exc_info=True)
                 window.editor.document().setModified(True)
                 window.show_notice(f"Could not reload {path}; your version is kept: {exc}")
                 return

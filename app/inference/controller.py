@@ -17,6 +17,7 @@ are cancelled before they start, so at most the newest one runs.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import sys
 import threading
 from collections.abc import Callable
@@ -29,6 +30,8 @@ from penwright.models.params import GenerationParams
 from penwright.models.results import GenerationStats
 from penwright.models.sources.protocol import TextSource
 from penwright.models.spec import LoadProgress, ModelInfo, ModelSpec
+
+logger = logging.getLogger(__name__)
 
 EngineFactory = Callable[[], TextSource]
 """Creates a text source (the local Engine, a remote server's client), one per load. Called in
@@ -104,6 +107,7 @@ class ModelLoader(QObject):
             self.abandoned.emit(request)
             return
         except Exception as exc:  # any load failure becomes a message, never a crash
+            logger.exception("loading %s failed", request.spec.source)
             self.failed.emit(request, describe_error(exc))
             self._probe_devices()
             return
@@ -126,6 +130,7 @@ class ModelLoader(QObject):
         try:
             devices = self._device_probe()
         except Exception:  # the settings panel then offers Auto and the CPU only
+            logger.warning("probing the devices failed", exc_info=True)
             return
         self.devices_found.emit(devices)
 
@@ -234,6 +239,7 @@ class InferenceWorker(QObject):
                     close()
             stats = engine.last_stats
         except Exception as exc:  # OOM, engine bugs: report and stay ready for the next one
+            logger.exception("suggestion %d failed", request.request_id)
             self.failed.emit(request.request_id, describe_error(exc))
             return
         if request.cancelled.is_set() and not stats.cancelled:

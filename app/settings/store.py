@@ -12,6 +12,7 @@ window, editor and inference worker apply it from there (Frescobaldi's settings_
 from __future__ import annotations
 
 import json
+import logging
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -26,6 +27,8 @@ from penwright.app.editor.keymap import ACTION_LABELS, DEFAULT_BINDINGS, Action
 from penwright.models.errors import ParamsError
 from penwright.models.params import LIMITS, GenerationParams, StopMode
 from penwright.models.spec import DEVICES, PRECISIONS, ModelSpec
+
+logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -273,6 +276,7 @@ class SettingsStore(QObject):
         try:
             return parse(raw)
         except _Invalid as why:
+            logger.warning("setting %s is unusable (%s); using %r", key, why, default)
             self._warn(key, str(why), default)
             return default
 
@@ -307,6 +311,7 @@ class SettingsStore(QObject):
         try:
             return GenerationParams(**values)
         except ParamsError as why:  # values valid one by one but not together
+            logger.warning("stored generation settings conflict (%s); stop reset", why)
             self._warn("generation/stop", str(why), g.stop.value)
             return GenerationParams(**{**values, "stop": g.stop})
 

@@ -6,6 +6,7 @@ the settings panel and autosave can plug in without globals.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -46,6 +47,8 @@ from penwright.models.files.textfile import (
 from penwright.models.params import GenerationParams
 from penwright.models.results import GenerationStats
 from penwright.models.spec import LoadProgress, ModelInfo, ModelSpec
+
+logger = logging.getLogger(__name__)
 
 APP_NAME = "Penwright"
 AUTO_SUGGEST_DELAY_MS = 900
@@ -318,9 +321,11 @@ class MainWindow(DocumentWindow):
         try:
             text, fmt = read_text_file(path)
         except NotTextError as exc:
+            logger.warning("cannot open %s: %s", path, exc)
             self.show_notice(str(exc))
             return False
         except OSError as exc:
+            logger.warning("cannot open %s", path, exc_info=True)
             self.show_notice(f"Could not open {path}: {exc.strerror or exc}")
             return False
         self.show_document(text, Path(path).resolve(), fmt)
@@ -343,6 +348,7 @@ class MainWindow(DocumentWindow):
         try:
             write_text_file(path, self.editor.toPlainText(), self.file_format)
         except SaveError as exc:
+            logger.warning("cannot save %s", path, exc_info=True)
             self.show_notice(str(exc))
             return False
         self.file_path = path.resolve()

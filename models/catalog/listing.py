@@ -9,6 +9,7 @@ is respected without restarting.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 from collections.abc import Iterable
@@ -20,6 +21,8 @@ from typing import TypedDict
 from penwright.models.errors import ModelLoadError
 from penwright.models.loading.gguf_info import GgufHeader, read_gguf_header
 from penwright.models.spec import AUTO_PRECISION, DEFAULT_MODEL
+
+logger = logging.getLogger(__name__)
 
 BUNDLED_LICENCE = "Gemma Terms of Use"  # shown in full in Help > About
 
@@ -100,6 +103,7 @@ def hf_cache_entries(hub_cache: str | Path | None = None) -> list[CatalogEntry]:
     try:
         info = scan_cache_dir(cache)
     except (CacheNotFound, OSError):
+        logger.info("no Hugging Face cache listed at %s", cache, exc_info=True)
         return []
     entries = []
     for repo in sorted(info.repos, key=lambda r: r.repo_id.lower()):
@@ -136,6 +140,7 @@ def bundled_entry() -> CatalogEntry:
         chunks = bundled.chunk_paths()
         header = read_gguf_header(chunks[0])  # the whole header lies in the first chunk
     except (ImportError, FileNotFoundError, ModelLoadError) as err:
+        logger.warning("the bundled model cannot be listed", exc_info=True)
         return _broken(DEFAULT_MODEL, ModelKind.BUNDLED, f"bundled model is damaged: {err}")
     return CatalogEntry(
         source=DEFAULT_MODEL,
@@ -203,10 +208,12 @@ def _describe_folder(folder: Path, source: str, kind: ModelKind) -> CatalogEntry
     try:
         config = _text_config(json.loads((folder / "config.json").read_text(encoding="utf-8")))
     except (OSError, ValueError) as err:
+        logger.warning("cannot read %s", folder / "config.json", exc_info=True)
         return _broken(source, kind, f"{folder / 'config.json'} cannot be read: {err}", size)
     try:
         parameters = _safetensors_parameters(folder)
     except (OSError, ValueError) as err:
+        logger.warning("cannot read the weights in %s", folder, exc_info=True)
         return _broken(source, kind, f"weights in {folder} cannot be read: {err}", size)
     heads = _int(config.get("num_attention_heads"))
     hidden = _int(config.get("hidden_size"))
@@ -261,6 +268,7 @@ def _folder_licence(folder: Path) -> str:
         try:
             licence = ModelCard.load(readme).data.license
         except (OSError, ValueError):
+            logger.warning("cannot read the licence in %s", readme, exc_info=True)
             licence = None
         if licence:
             return str(licence)
@@ -283,6 +291,7 @@ def _describe_gguf(file: Path, source: str, kind: ModelKind) -> CatalogEntry:
     try:
         header = read_gguf_header(file)
     except ModelLoadError as err:
+        logger.warning("cannot list %s", source, exc_info=True)
         return _broken(source, kind, str(err), size)
     licence = header.metadata.get("general.license")
     return CatalogEntry(

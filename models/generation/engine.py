@@ -18,6 +18,7 @@ One request, in two layers:
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 import time
@@ -39,6 +40,8 @@ from penwright.models.generation.stops import StopScanner
 from penwright.models.params import GenerationParams
 from penwright.models.results import Delta, GenerationStats
 from penwright.models.spec import LoadProgress, ModelInfo, ModelSpec
+
+logger = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[LoadProgress], None]
 DecodeStep = Callable[[Any, torch.Tensor, Any], torch.Tensor]
@@ -245,6 +248,7 @@ class Engine:
         except torch.cuda.OutOfMemoryError:
             raise
         except Exception as error:  # any compiler failure: decode uncompiled
+            logger.warning("compiling the decode step failed; decoding uncompiled", exc_info=True)
             message = f"{type(error).__name__}: {error}".splitlines()[0][:200]
             self.attach(
                 self._model, self._tokenizer, self._info, static_cache=True, compile_decode=False

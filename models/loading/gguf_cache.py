@@ -13,6 +13,7 @@ import copy
 import gc
 import hashlib
 import json
+import logging
 import shutil
 import tempfile
 import time
@@ -24,6 +25,8 @@ from penwright.models.errors import ModelLoadError
 from penwright.models.files.atomic import sync_directory, write_atomically
 from penwright.models.files.folders import cache_root, converted_models_dir
 from penwright.models.loading.gguf_info import read_gguf_header
+
+logger = logging.getLogger(__name__)
 
 Report = Callable[[str, float], None]
 """Progress sink: (stage, percent 0-100)."""
@@ -51,6 +54,7 @@ def is_gguf(path: Path) -> bool:
         with path.open("rb") as f:
             return f.read(4) == GGUF_MAGIC
     except OSError:
+        logger.warning("cannot read %s", path, exc_info=True)
         return False
 
 
@@ -118,6 +122,7 @@ def _read_hash_index() -> dict[str, Any]:
     try:
         index = json.loads((cache_root() / HASH_INDEX).read_text(encoding="utf-8"))
     except (OSError, ValueError):
+        logger.warning("the GGUF hash index is unreadable", exc_info=True)
         return {}
     return index if isinstance(index, dict) else {}
 
@@ -129,6 +134,7 @@ def _write_hash_index(index: dict[str, Any]) -> None:
         index_path.parent.mkdir(parents=True, exist_ok=True)
         write_atomically(index_path, json.dumps(index, indent=1).encode("utf-8"))
     except OSError:
+        logger.warning("cannot write the GGUF hash index %s", index_path, exc_info=True)
         pass
 
 
@@ -284,4 +290,5 @@ def _remove_stale_staging(root: Path) -> None:
             if now - leftover.stat().st_mtime > _STALE_STAGING_S:
                 shutil.rmtree(leftover, ignore_errors=True)
         except OSError:
+            logger.warning("cannot remove %s", leftover, exc_info=True)
             pass

@@ -20,6 +20,7 @@ folder and renamed into place complete; a missing, damaged or older-format entry
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import tempfile
 import time
@@ -39,6 +40,8 @@ from penwright.models.loading.quantize import (
     quantize_rows_int8,
     tied_state_keys,
 )
+
+logger = logging.getLogger(__name__)
 
 Report = Callable[[str, float], None]
 
@@ -89,6 +92,7 @@ def load_int8_model(
     try:
         state, tied = _read_entry(entry_path(folder), tied_state_keys(model))
     except _UnusableEntry:
+        logger.info("no usable int8 cache entry in %s; quantizing", folder, exc_info=True)
         report("Quantizing to int8 (first run only)", start)
         state = _quantize_checkpoint(
             folder / SOURCE_WEIGHTS, model, float_tied, report, start, end
@@ -257,6 +261,7 @@ def _write_entry(folder: Path, state: dict[str, torch.Tensor], tied: dict[str, s
         staging.rename(target)
         sync_directory(folder)
     except OSError:
+        logger.warning("cannot keep the int8 weights in %s", folder, exc_info=True)
         pass  # read-only or full cache, or another process published first: use ours in memory
     finally:
         if staging is not None:
@@ -270,4 +275,5 @@ def _remove_stale_staging(folder: Path) -> None:
             if now - leftover.stat().st_mtime > _STALE_STAGING_S:
                 shutil.rmtree(leftover, ignore_errors=True)
         except OSError:
+            logger.warning("cannot remove %s", leftover, exc_info=True)
             pass
