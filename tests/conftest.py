@@ -6,12 +6,17 @@ Both are session-scoped and shared: tests must not modify the models they get (n
 
 from __future__ import annotations
 
+import os
+import tempfile
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
     from penwright.models.loading.loader import LoadedModel
+
+# Tests (and the apps and command lines they start) never write into the user's log folder.
+os.environ.setdefault("PENWRIGHT_LOG_DIR", tempfile.mkdtemp(prefix="penwright-test-logs-"))
 
 TINY_SLIDING_WINDOW = 16
 """The tiny model's sliding window: a 100-token text already crosses it several times."""

@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from penwright.app.main import StartupHooks, build, parse_arguments
 from penwright.app.settings.store import SettingsStore
+from penwright.app.tasks import detach_loop
 from penwright.app.window.main_window import MainWindow
 from penwright.models.params import GenerationParams
 
@@ -42,6 +43,13 @@ def no_qthread_left_running(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         thread.quit()
         thread.wait()
     assert not running, f"test left QThreads running: {running}"
+
+
+@pytest.fixture(autouse=True)
+def asyncio_loop_detached_after_test() -> Iterator[None]:
+    """A test that opened Preferences or Diagnostics attached asyncio to Qt's loop: undo it."""
+    yield
+    detach_loop()
 
 
 @pytest.fixture
