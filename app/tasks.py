@@ -25,6 +25,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any, ParamSpec, TypeVar
 
 import qasync
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QApplication
 
 logger = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ def event_loop() -> asyncio.AbstractEventLoop:
     return loop
 
 
-def _new_loop(app: QApplication, already_running: bool) -> qasync.QEventLoop:
+def _new_loop(app: QCoreApplication, already_running: bool) -> qasync.QEventLoop:
     loop = qasync.QEventLoop(app, already_running=already_running)
     # For asyncio.to_thread in libraries: plain threads again (qasync's default makes QThreads).
     # The loop shuts its default executor down when it closes, so it is not the shared pool.

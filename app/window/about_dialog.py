@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from penwright.app.window.diagnostics_dialog import read_only_table
+from penwright.app.window.tables import read_only_table
 
 LIBRARIES = (
     "torch", "transformers", "accelerate", "tokenizers", "safetensors", "huggingface_hub",

@@ -16,20 +16,18 @@ from html import escape as html_escape
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QDialogButtonBox,
-    QHeaderView,
     QLabel,
     QPlainTextEdit,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from penwright.app.tasks import LatestTask, in_thread
+from penwright.app.window.tables import read_only_table
 from penwright.models.results import GenerationStats
 from penwright.models.spec import ModelInfo
 
@@ -115,25 +113,6 @@ def diagnostics_report(
     return "\n".join(lines) + "\n"
 
 
-def read_only_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> QTableWidget:
-    table = QTableWidget(len(rows), len(headers))
-    table.setHorizontalHeaderLabels(list(headers))
-    rows_header = table.verticalHeader()
-    rows_header.setVisible(False)
-    rows_header.setDefaultSectionSize(table.fontMetrics().height() + 8)  # the default is airy
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setAlternatingRowColors(True)
-    table.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # read-only: no cell needs a focus frame
-    for r, row in enumerate(rows):
-        for c, text in enumerate(row):
-            item = QTableWidgetItem(text)
-            item.setToolTip(text)  # long values (licence expressions, paths) are cut off
-            table.setItem(r, c, item)
-    header = table.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    header.setStretchLastSection(True)
-    return table
 
 
 class DiagnosticsDialog(QDialog):
