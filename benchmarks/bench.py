@@ -260,7 +260,7 @@ def _measure_engine(args: argparse.Namespace, precision: str, eager: bool = Fals
 
     ``eager``: without the GPU path's static cache and compiled step (decodes as on the CPU)."""
     from penwright.models.generation.engine import Engine
-    from penwright.models.params import GenerationParams, StopMode
+    from penwright.models.params import LIMITS, GenerationParams, StopMode
     from penwright.models.spec import ModelSpec
 
     notes: list[str] = []
@@ -292,7 +292,9 @@ def _measure_engine(args: argparse.Namespace, precision: str, eager: bool = Fals
                   for i, delay in enumerate(CANCEL_DELAYS)]
     # The document cached first: each request below reuses it and is decoding when cancelled.
     request(document)
-    long_params = GenerationParams(temperature=0.0, max_new_tokens=4096, stop=StopMode.NONE)
+    long_params = GenerationParams(
+        temperature=0.0, max_new_tokens=int(LIMITS["max_new_tokens"].high), stop=StopMode.NONE
+    )
     in_decode = [_cancel_latency(engine, document, long_params, delay) for delay in CANCEL_DELAYS]
     _note_gpu_memory(notes)
     return Figures(
