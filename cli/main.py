@@ -54,6 +54,19 @@ def _range(name: str) -> str:
     return f"{low:g} and {high:g}" if high < 1e6 else f"{int(low)} and {int(high)}"
 
 
+_NUMBER_OPTIONS = (
+    ("temperature", "sampling temperature, 0 for greedy"),
+    ("top_k", "sample among the K likeliest tokens, 0 for all"),
+    ("top_p", "nucleus sampling mass, 1 for off"),
+    ("min_p", "drop tokens under this share of the likeliest, 0 for off"),
+    ("repetition_penalty", "penalty on tokens already there, 1 for none"),
+    ("max_new_tokens", "most tokens to generate per alternative"),
+    ("context_tokens", "most tokens of the file the model sees"),
+)
+"""The numeric generation options: the parameter (its option is --name-with-dashes) and what it
+does. Type, default and range come from GenerationParams and LIMITS."""
+
+
 def _add_continue(sub: argparse._SubParsersAction) -> None:
     cont = sub.add_parser(
         "continue",
@@ -82,48 +95,14 @@ def _add_continue(sub: argparse._SubParsersAction) -> None:
         choices=PRECISIONS,
         help="weight precision; 'auto' picks the fastest for the device",
     )
-    cont.add_argument(
-        "--temperature",
-        type=_within("temperature", float),
-        default=_DEFAULTS.temperature,
-        help=f"sampling temperature, 0 for greedy; {_span('temperature')}",
-    )
-    cont.add_argument(
-        "--top-k",
-        type=_within("top_k", int),
-        default=_DEFAULTS.top_k,
-        help=f"sample among the K likeliest tokens, 0 for all; {_span('top_k')}",
-    )
-    cont.add_argument(
-        "--top-p",
-        type=_within("top_p", float),
-        default=_DEFAULTS.top_p,
-        help=f"nucleus sampling mass, 1 for off; {_span('top_p')}",
-    )
-    cont.add_argument(
-        "--min-p",
-        type=_within("min_p", float),
-        default=_DEFAULTS.min_p,
-        help=f"drop tokens under this share of the likeliest, 0 for off; {_span('min_p')}",
-    )
-    cont.add_argument(
-        "--repetition-penalty",
-        type=_within("repetition_penalty", float),
-        default=_DEFAULTS.repetition_penalty,
-        help=f"penalty on tokens already there, 1 for none; {_span('repetition_penalty')}",
-    )
-    cont.add_argument(
-        "--max-new-tokens",
-        type=_within("max_new_tokens", int),
-        default=_DEFAULTS.max_new_tokens,
-        help=f"most tokens to generate per alternative; {_span('max_new_tokens')}",
-    )
-    cont.add_argument(
-        "--context-tokens",
-        type=_within("context_tokens", int),
-        default=_DEFAULTS.context_tokens,
-        help=f"most tokens of the file the model sees; {_span('context_tokens')}",
-    )
+    for name, meaning in _NUMBER_OPTIONS:
+        default = getattr(_DEFAULTS, name)
+        cont.add_argument(
+            "--" + name.replace("_", "-"),
+            type=_within(name, type(default)),
+            default=default,
+            help=f"{meaning}; {_span(name)}",
+        )
     cont.add_argument(
         "--stop",
         default=_DEFAULTS.stop.value,

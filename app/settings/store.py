@@ -107,6 +107,15 @@ def conflict_message(key: str, holder: Action) -> str:
 # --- value checking -----------------------------------------------------------------------
 
 
+_NUMBERS = tuple(name for name in LIMITS if name != "seed")
+"""The numeric generation parameters, stored as numbers (the seed is text: it may be empty)."""
+
+
+def _generation_key(name: str) -> str:
+    """A parameter's settings key: its name, except n, stored as "alternatives"."""
+    return f"generation/{'alternatives' if name == 'n' else name}"
+
+
 def _range(name: str) -> tuple[float, float]:
     limit = LIMITS[name]
     return limit.low, limit.high
@@ -290,16 +299,13 @@ class SettingsStore(QObject):
 
     def _read_generation(self, g: GenerationParams) -> GenerationParams:
         stop_modes = tuple(m.value for m in StopMode)
-        # Stored keys are the parameter names, except n ("alternatives").
-        keys = {"n": "alternatives"}
         values: dict[str, Any] = {
             name: self._read(
-                f"generation/{keys.get(name, name)}",
+                _generation_key(name),
                 getattr(g, name),
                 (_as_float if isinstance(getattr(g, name), float) else _as_int)(*_range(name)),
             )
-            for name in LIMITS
-            if name != "seed"
+            for name in _NUMBERS
         }
         values["stop"] = StopMode(
             self._read("generation/stop", g.stop.value, _as_choice(stop_modes))
@@ -341,17 +347,11 @@ class SettingsStore(QObject):
         qs.setValue("model/user_models", json.dumps(list(s.user_models)))
         qs.setValue("model/cpu_threads", s.cpu_threads)
         g = s.generation
-        qs.setValue("generation/temperature", g.temperature)
-        qs.setValue("generation/top_k", g.top_k)
-        qs.setValue("generation/top_p", g.top_p)
-        qs.setValue("generation/min_p", g.min_p)
-        qs.setValue("generation/repetition_penalty", g.repetition_penalty)
-        qs.setValue("generation/max_new_tokens", g.max_new_tokens)
+        for name in _NUMBERS:
+            qs.setValue(_generation_key(name), getattr(g, name))
         qs.setValue("generation/stop", g.stop.value)
         qs.setValue("generation/stop_strings", json.dumps(list(g.stop_strings)))
         qs.setValue("generation/seed", "" if g.seed is None else str(g.seed))
-        qs.setValue("generation/alternatives", g.n)
-        qs.setValue("generation/context_tokens", g.context_tokens)
         e = s.editor
         qs.setValue("editor/font_family", e.font_family)
         qs.setValue("editor/font_size", e.font_size)

@@ -9,22 +9,9 @@ import stat
 from pathlib import Path
 
 import pytest
+from original_file import only_original_left
 
 from penwright.models.files.atomic import sync_directory, write_atomically
-
-ORIGINAL = b"The writer's precious draft.\r\nDo not lose it.\r\n"
-
-
-@pytest.fixture
-def existing_file(tmp_path: Path) -> Path:
-    path = tmp_path / "draft.txt"
-    path.write_bytes(ORIGINAL)
-    return path
-
-
-def _only_original_left(path: Path) -> None:
-    assert path.read_bytes() == ORIGINAL
-    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary left behind
 
 
 def test_a_new_file_is_created_with_the_data(tmp_path: Path) -> None:
@@ -90,7 +77,7 @@ def test_a_full_disk_midway_leaves_the_old_file(
         write_atomically(existing_file, b"A completely different text\n" * 100)
     assert caught.value.errno == errno.ENOSPC
     assert caught.value.filename == str(existing_file)  # the file, not the temporary
-    _only_original_left(existing_file)
+    only_original_left(existing_file)
 
 
 def test_short_writes_are_continued_until_everything_is_written(
@@ -112,7 +99,7 @@ def test_a_failed_sync_leaves_the_old_file(
     with pytest.raises(OSError) as caught:
         write_atomically(existing_file, b"replacement")
     assert caught.value.errno == errno.EIO and caught.value.filename == str(existing_file)
-    _only_original_left(existing_file)
+    only_original_left(existing_file)
 
 
 def test_a_failed_rename_leaves_the_old_file(
@@ -125,7 +112,7 @@ def test_a_failed_rename_leaves_the_old_file(
     with pytest.raises(PermissionError) as caught:
         write_atomically(existing_file, b"replacement")
     assert caught.value.filename == str(existing_file)
-    _only_original_left(existing_file)
+    only_original_left(existing_file)
 
 
 def test_an_interrupt_midway_removes_the_temporary_and_propagates(
@@ -137,7 +124,7 @@ def test_an_interrupt_midway_removes_the_temporary_and_propagates(
     monkeypatch.setattr(os, "write", interrupted)
     with pytest.raises(KeyboardInterrupt):
         write_atomically(existing_file, b"replacement")
-    _only_original_left(existing_file)
+    only_original_left(existing_file)
 
 
 def test_a_missing_folder_is_a_file_not_found_error_naming_the_file(tmp_path: Path) -> None:

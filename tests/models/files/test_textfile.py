@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
+from original_file import only_original_left
 
 from penwright.models.files.textfile import (
     NotTextError,
@@ -136,21 +137,6 @@ def test_new_file_is_created(tmp_path: Path) -> None:
     assert path.read_bytes() == b"# Title\n"
 
 
-ORIGINAL = b"The writer's precious draft.\r\nDo not lose it.\r\n"
-
-
-@pytest.fixture
-def existing_file(tmp_path: Path) -> Path:
-    path = tmp_path / "draft.txt"
-    path.write_bytes(ORIGINAL)
-    return path
-
-
-def _only_file_left(path: Path) -> None:
-    assert path.read_bytes() == ORIGINAL
-    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary left behind
-
-
 def test_a_disk_failure_is_a_save_error_and_the_old_file_stays(
     existing_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -160,7 +146,7 @@ def test_a_disk_failure_is_a_save_error_and_the_old_file_stays(
     monkeypatch.setattr(os, "fsync", full_disk)
     with pytest.raises(SaveError, match=r"Could not save .*draft\.txt: No space left on device"):
         write_text_file(existing_file, "A completely different text\n" * 100)
-    _only_file_left(existing_file)
+    only_original_left(existing_file)
 
 
 def test_unopenable_target_raises_save_error(tmp_path: Path) -> None:
@@ -173,7 +159,7 @@ def test_unopenable_target_raises_save_error(tmp_path: Path) -> None:
 def test_unencodable_text_raises_before_touching_the_file(existing_file: Path) -> None:
     with pytest.raises(SaveError, match="cannot be written as utf-8"):
         write_text_file(existing_file, "half a surrogate \ud800", TextFormat("utf-8", "\r\n"))
-    _only_file_left(existing_file)
+    only_original_left(existing_file)
 
 
 @pytest.mark.parametrize(
@@ -185,7 +171,7 @@ def test_an_unknown_format_raises_save_error(
 ) -> None:
     with pytest.raises(SaveError, match=reason):
         write_text_file(existing_file, "x", fmt)
-    _only_file_left(existing_file)
+    only_original_left(existing_file)
 
 
 def test_saving_through_a_symlink_keeps_the_link(tmp_path: Path) -> None:
