@@ -32,11 +32,11 @@ from penwright.app.inference.controller import (
 from penwright.app.settings.apply import startup_model_spec
 from penwright.app.settings.store import LoadResult, SettingsStore
 from penwright.app.tasks import run_until_quit
-from penwright.app.window.main_window import APP_NAME, MainWindow
+from penwright.app.window.main_window import MainWindow
 from penwright.models.files.folders import data_root
 from penwright.models.files.logs import configure_logging
 from penwright.models.spec import ModelSpec
-from penwright.resources import APP_ID, icon_path
+from penwright.resources import APP_ID, APP_NAME, icon_path
 
 
 class StartupHooks:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+APP_NAME = "Penwright"
+"""The name writers see: window titles, message boxes, the settings and data folders."""
 APP_ID = "io.github.penwright.Penwright"
 """The reverse-DNS id: the desktop entry's file name, the AppStream id and the icon's name."""
 

@@ -2,7 +2,7 @@
 
 The window only announces what happened to its document (`document_replaced` after New, Open,
 Reload or a recovery; `document_saved` after a successful save); this object turns that into
-journal and file-watch bookkeeping, so main_window.py stays about editing:
+journal and file-watch bookkeeping, so document_window.py stays about files:
 
 - each document gets a journal buffer id; every edit tells the journal, which writes the text
   within 2 s (the journal asks for the text only when it writes, so typing stays cheap);
@@ -18,45 +18,21 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Slot
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QPlainTextEdit, QWidget
+from PySide6.QtWidgets import QLabel, QWidget
 
+from penwright.app.documents.document_window import DocumentWindow
 from penwright.app.documents.file_watch import FileWatcher
 from penwright.app.documents.journal import BufferState, Journal
 from penwright.app.documents.journal_store import JournalEntry, new_buffer_id
 from penwright.app.documents.recovery_dialog import RecoveryDialog, RunDialog, offer_recovery
 from penwright.app.documents.unsaved_prompt import ExternalChangeChoice, ask_external_change
-from penwright.models.files.textfile import NotTextError, TextFormat, read_text_file
+from penwright.models.files.textfile import NotTextError, read_text_file
 
 logger = logging.getLogger(__name__)
 
 AskExternalChange = Callable[[QWidget | None, str, bool], ExternalChangeChoice]
-
-
-class DocumentWindow(QMainWindow):
-    """The window that holds the document, as the session sees it. MainWindow is one; declaring
-    it here keeps documents/ free of the window (and of the inference it drives)."""
-
-    document_replaced = Signal()  # New, Open, Reload or a recovery put another document here
-    document_saved = Signal(object)  # Path: the document was written there and is that file now
-
-    editor: QPlainTextEdit
-    file_menu: QMenu
-    quit_action: QAction
-    file_path: Path | None
-    file_format: TextFormat
-
-    def show_notice(self, message: str) -> None:
-        raise NotImplementedError
-
-    def ask_to_discard_changes(self) -> bool:
-        raise NotImplementedError
-
-    def show_document(
-        self, text: str, path: Path | None, fmt: TextFormat, *, modified: bool = False
-    ) -> None:
-        raise NotImplementedError
 
 
 class DocumentSession(QObject):

@@ -10,7 +10,7 @@ from enum import Enum
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-APP_NAME = "Penwright"
+from penwright.resources import APP_NAME
 
 
 class UnsavedChoice(Enum):

@@ -142,6 +142,11 @@ class Editor(QPlainTextEdit):
         if ghost.exhausted:
             self.dismiss_suggestion(notify=False)
 
+    def setPlainText(self, text: str) -> None:
+        """Another document (new, opened, reloaded, recovered): its suggestion goes first."""
+        self.dismiss_suggestion()
+        super().setPlainText(text)
+
     def dismiss_suggestion(self, notify: bool = True) -> None:
         ghost = self._ghost
         if ghost is None:

@@ -103,7 +103,7 @@ class SettingsApplier(QObject):
             window.base_params = g
             window.toolbar.show_params(g)
             window.toolbar.auto_suggest_action.setChecked(e.auto_suggest)
-            window.set_auto_suggest_delay(e.auto_suggest_delay_ms)
+            window.suggestions.set_auto_suggest_delay(e.auto_suggest_delay_ms)
         finally:
             self._applying = False
         if settings.cpu_threads != (previous.cpu_threads if previous is not None else 0):

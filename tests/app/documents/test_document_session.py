@@ -18,13 +18,13 @@ from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
+from penwright.app.documents import document_window as document_window_module
 from penwright.app.documents.file_watch import FileWatcher
 from penwright.app.documents.journal import Journal
 from penwright.app.documents.journal_store import JournalEntry, JournalStore
 from penwright.app.documents.recovery_dialog import RecoveryDialog
 from penwright.app.documents.session import DocumentSession
 from penwright.app.documents.unsaved_prompt import ExternalChangeChoice, UnsavedChoice
-from penwright.app.window import main_window as main_window_module
 from penwright.app.window.main_window import MainWindow
 from penwright.models.files.textfile import TextFormat
 from penwright.models.params import MAX_CONTEXT_CHARS
@@ -111,7 +111,7 @@ def answer_unsaved(monkeypatch: pytest.MonkeyPatch, choice: UnsavedChoice) -> li
         asked.append(name)
         return choice
 
-    monkeypatch.setattr(main_window_module, "ask_unsaved_changes", ask)
+    monkeypatch.setattr(document_window_module, "ask_unsaved_changes", ask)
     return asked
 
 

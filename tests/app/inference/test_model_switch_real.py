@@ -16,7 +16,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtGui import QTextCursor
 from pytestqt.qtbot import QtBot
 
-from penwright.app.inference.controller import default_engine_factory
+from penwright.app.main import StartupHooks, build, parse_arguments
 from penwright.app.settings.store import Settings, SettingsStore
 from penwright.app.window.main_window import MainWindow
 from penwright.models.params import GenerationParams, StopMode
@@ -57,12 +57,8 @@ def window(qtbot: QtBot, tmp_path: Path) -> Iterator[tuple[MainWindow, SettingsS
     qsettings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     store = SettingsStore(qsettings)
     store.save(Settings(model=ModelSpec(device="cpu"), generation=GREEDY))
-    window = MainWindow(
-        engine_factory=default_engine_factory,
-        settings=qsettings,
-        model_spec=store.current.model,
-        store=store,
-    )
+    parts = build(qsettings, parse_arguments([]), StartupHooks(), data_dir=tmp_path / "data")
+    window, store = parts.window, parts.store
     qtbot.addWidget(window, before_close_func=lambda w: w.editor.document().setModified(False))
     window.show()
     with qtbot.waitSignal(window.controller.model_loaded, timeout=LOAD_TIMEOUT_MS):
@@ -84,7 +80,7 @@ def continuation(qtbot: QtBot, window: MainWindow) -> str:
         window.editor.setPlainText(TEXT)
         window.editor.moveCursor(QTextCursor.MoveOperation.End)
         with qtbot.waitSignal(window.controller.suggestion_finished, timeout=GENERATE_TIMEOUT_MS):
-            window.request_continuation()
+            window.suggestions.request()
     finally:
         window.controller.suggestion_delta.disconnect(collect)
     return "".join(streamed)

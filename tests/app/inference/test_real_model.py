@@ -15,7 +15,8 @@ from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QTextCursor
 from pytestqt.qtbot import QtBot
 
-from penwright.app.inference.controller import default_engine_factory
+from penwright.app.main import StartupHooks, build, parse_arguments
+from penwright.app.settings.store import Settings, SettingsStore
 from penwright.app.window.main_window import MainWindow
 from penwright.models.params import GenerationParams, StopMode
 from penwright.models.spec import ModelSpec
@@ -58,12 +59,11 @@ class TickCounter(QObject):
 
 @pytest.fixture
 def real_window(qtbot: QtBot, tmp_path: Path) -> Iterator[MainWindow]:
-    window = MainWindow(
-        engine_factory=default_engine_factory,
-        settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat),
-        model_spec=ModelSpec(device="cpu"),
-        base_params=GenerationParams(temperature=0.0, max_new_tokens=12, stop=StopMode.NONE),
-    )
+    qsettings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    greedy = GenerationParams(temperature=0.0, max_new_tokens=12, stop=StopMode.NONE)
+    SettingsStore(qsettings).save(Settings(model=ModelSpec(device="cpu"), generation=greedy))
+    parts = build(qsettings, parse_arguments([]), StartupHooks(), data_dir=tmp_path / "data")
+    window = parts.window
     qtbot.addWidget(window, before_close_func=lambda w: w.editor.document().setModified(False))
     window.show()
     yield window

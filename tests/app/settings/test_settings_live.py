@@ -105,7 +105,7 @@ def write(window: MainWindow, text: str) -> None:
 
 def suggest(qtbot: QtBot, window: MainWindow) -> None:
     with qtbot.waitSignal(window.controller.suggestion_finished, timeout=WAIT_MS):
-        window.request_continuation()
+        window.suggestions.request()
 
 
 # --- start-up -----------------------------------------------------------------------------

@@ -227,9 +227,9 @@ def test_auto_suggest_asks_after_a_typing_pause_only_when_enabled(
     qtbot: QtBot, window: MainWindow, script: EngineScript
 ) -> None:
     qtbot.keyClicks(window.editor, "Hello")
-    assert not window._auto_suggest_timer.isActive()  # off by default
+    assert not window.suggestions._pause_timer.isActive()  # off by default
     window.toolbar.auto_suggest_action.setChecked(True)
-    window._auto_suggest_timer.setInterval(50)
+    window.suggestions._pause_timer.setInterval(50)
     with qtbot.waitSignal(window.controller.suggestion_finished, timeout=WAIT_MS):
         qtbot.keyClicks(window.editor, " there")
     assert script.contexts == ["Hello there"]
