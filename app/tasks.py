@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import functools
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any, ParamSpec, TypeVar
 
 import qasync
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, QThread
 from PySide6.QtWidgets import QApplication
 
 logger = logging.getLogger(__name__)
@@ -49,12 +50,14 @@ def event_loop() -> asyncio.AbstractEventLoop:
     run_until_quit installs it for the app. Where Qt's loop runs without it (tests, a dialog
     opened before run_until_quit), qasync's loop is attached to the running Qt loop here.
     """
-    running = asyncio._get_running_loop()
-    if running is not None:
-        return running
     app = QApplication.instance()
     if app is None:
         raise RuntimeError("background tasks need a QApplication")
+    if QThread.currentThread() is not app.thread():
+        # Only the GUI thread has Qt's loop: a loop made here would never run.
+        raise RuntimeError("background tasks are started from the GUI thread only")
+    with contextlib.suppress(RuntimeError):  # no loop running yet
+        return asyncio.get_running_loop()
     loop = _new_loop(app, already_running=True)
     asyncio.set_event_loop(loop)
     _attached.append(loop)

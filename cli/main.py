@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 
 from penwright import __version__
+from penwright.models.files.logs import configure_logging
 from penwright.models.params import LIMITS, GenerationParams, StopMode
 from penwright.models.spec import DEFAULT_MODEL, DEVICES, PRECISIONS
 
@@ -161,6 +162,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    configure_logging()  # the engine's warnings reach the same log file as the app's
     if argv[:1] == ["bench"]:
         # The benchmark parses its own options: argparse's REMAINDER would reject one that comes
         # first ("bench --precision int8").

@@ -10,10 +10,13 @@ the model caches' index files. Folders published by rename (the model caches) ca
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import stat
 import uuid
 from pathlib import Path
+
+logger = logging.getLogger(__name__)
 
 
 def write_atomically(path: str | Path, data: bytes) -> None:
@@ -33,7 +36,11 @@ def write_atomically(path: str | Path, data: bytes) -> None:
     except OSError as exc:
         raise _naming(path, exc) from exc
     try:
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o666)
+        # Over an existing file the temporary starts private (0600), so nobody can open it
+        # before it has the file's own bits; a new file gets 0666 less the umask.
+        creation_mode = 0o666 if mode is None else 0o600
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY
+        descriptor = os.open(temporary, flags, creation_mode)
         try:
             if mode is not None:
                 _copy_mode(descriptor, temporary, mode)
@@ -66,7 +73,7 @@ def sync_directory(folder: str | Path) -> None:
     try:
         os.fsync(descriptor)
     except OSError:
-        pass  # some file systems (network shares) refuse to sync a folder: nothing to add
+        return  # some file systems (network shares) refuse to sync a folder: nothing to add
     finally:
         os.close(descriptor)
 
@@ -75,10 +82,15 @@ _O_BINARY = getattr(os, "O_BINARY", 0)  # Windows would otherwise translate "\n"
 
 
 def _copy_mode(descriptor: int, temporary: Path, mode: int) -> None:
-    if hasattr(os, "fchmod"):
-        os.fchmod(descriptor, mode)
-    else:  # Windows: only the read-only bit exists
-        os.chmod(temporary, mode)
+    """Give the temporary the old file's bits. Some drives (FAT, network shares) refuse:
+    the save goes on with the bits the drive gives, which is what any editor gets there."""
+    try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(descriptor, mode)
+        else:  # Windows: only the read-only bit exists
+            os.chmod(temporary, mode)
+    except OSError:
+        logger.warning("could not keep the permissions of %s", temporary, exc_info=True)
 
 
 def _naming(path: str | Path, error: OSError) -> OSError:

@@ -1,11 +1,14 @@
-"""Penwright's log: the standard library's logging, to a rotating file in the user log folder.
+"""Penwright's log: the standard library's logging, to a file in the user log folder.
 
 ``configure_logging`` is called once at start-up by the app and the command line. Records of
 level INFO and above from Penwright's own loggers (``logging.getLogger(__name__)`` in every
-module), and WARNING and above from libraries, go to ``penwright.log`` (1 MB, then rotated,
-three old files kept) in ``platformdirs.user_log_dir("penwright")``, or in $PENWRIGHT_LOG_DIR when
-that is set. Warnings also go to stderr, as they did before logging was configured. When the
-folder cannot be written, logging goes on to stderr alone and nothing fails.
+module), and WARNING and above from libraries, go to ``penwright.log`` in folders.log_root()
+(the platform's user log folder, or $PENWRIGHT_LOG_DIR). The file is rotated at start-up once it
+is over 1 MB (three old files kept), never while running: several Penwright processes (one per
+open document, the command line) append to the same file, and a rename under a running one
+would send its records to the old file, or fail on Windows. Warnings also go to stderr, as
+they did before logging was configured. When the folder cannot be written, logging goes on to
+stderr alone and nothing fails.
 
 No Qt here: the command line and the engine use it too.
 """
@@ -18,9 +21,8 @@ import os
 import sys
 from pathlib import Path
 
-import platformdirs
+from penwright.models.files.folders import log_root
 
-LOG_DIR_ENV = "PENWRIGHT_LOG_DIR"
 LOG_FILE_NAME = "penwright.log"
 MAX_BYTES = 1_000_000
 BACKUP_COUNT = 3
@@ -35,12 +37,6 @@ _installed: list[logging.Handler] = []
 _log_file: Path | None = None
 
 
-def default_log_dir() -> Path:
-    """$PENWRIGHT_LOG_DIR if set, else the platform's user log folder for Penwright."""
-    override = os.environ.get(LOG_DIR_ENV)
-    return Path(override) if override else Path(platformdirs.user_log_dir("penwright"))
-
-
 def configure_logging(level: int = logging.INFO) -> Path:
     """Send log records to the rotating log file (and warnings to stderr). Returns the file's path.
 
@@ -50,7 +46,7 @@ def configure_logging(level: int = logging.INFO) -> Path:
     """
     global _log_file
     stop_logging()
-    path = default_log_dir() / LOG_FILE_NAME
+    path = log_root() / LOG_FILE_NAME
     formatter = logging.Formatter(_FORMAT)
     stderr = logging.StreamHandler(sys.stderr)
     stderr.setLevel(logging.WARNING)
@@ -59,9 +55,7 @@ def configure_logging(level: int = logging.INFO) -> Path:
     problem: OSError | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        file = logging.handlers.RotatingFileHandler(
-            path, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8"
-        )
+        file = _file_rotated_at_start(path)
     except OSError as err:  # read-only home, full disk, a file where the folder should be
         problem = err
     else:
@@ -79,6 +73,19 @@ def configure_logging(level: int = logging.INFO) -> Path:
         logger.warning("the log file %s cannot be written (%s); logging to stderr only", path,
                        problem)
     return path
+
+
+def _file_rotated_at_start(path: Path) -> logging.handlers.RotatingFileHandler:
+    file = logging.handlers.RotatingFileHandler(
+        path, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8"
+    )
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            file.doRollover()
+    except OSError:  # another process holds it (Windows): rotate at a later start
+        logger.debug("could not rotate %s now", path, exc_info=True)
+    file.maxBytes = 0  # no rotation while running (see the module docstring)
+    return file
 
 
 def stop_logging() -> None:

@@ -94,3 +94,18 @@ def test_an_exception_escaping_a_task_is_logged(
     qtbot.waitUntil(task.done, timeout=5000)
     assert "background task" in caplog.text
     assert "ValueError: nobody awaited me" in caplog.text
+
+
+def test_a_task_started_off_the_gui_thread_is_refused(qapp: QApplication) -> None:
+    errors: list[BaseException] = []
+
+    def from_a_worker() -> None:
+        try:
+            in_thread(len, "text")
+        except RuntimeError as error:
+            errors.append(error)
+
+    worker = threading.Thread(target=from_a_worker)
+    worker.start()
+    worker.join()
+    assert len(errors) == 1 and "GUI thread" in str(errors[0])

@@ -21,6 +21,7 @@ from penwright.app.window.diagnostics_dialog import (
 )
 from penwright.app.window.main_window import MainWindow
 from penwright.models.files import logs
+from penwright.models.files.folders import LOG_DIR_ENV
 from penwright.models.results import GenerationStats
 from penwright.models.spec import ModelInfo
 
@@ -109,7 +110,7 @@ def test_a_failing_collector_is_logged(monkeypatch: pytest.MonkeyPatch, tmp_path
         raise RuntimeError("nvml exploded")
 
     monkeypatch.setattr(penwright.models.diagnostics, "collect_diagnostics", broken)
-    monkeypatch.setenv(logs.LOG_DIR_ENV, str(tmp_path))
+    monkeypatch.setenv(LOG_DIR_ENV, str(tmp_path))
     logs.configure_logging()
     try:
         gather_facts(None)
@@ -186,7 +187,7 @@ def test_help_diagnostics_opens_at_once_and_fills_in_facts_and_log(
         return dict(FACTS)
 
     monkeypatch.setattr(penwright.app.window.dialogs, "gather_facts", fake_gather)
-    monkeypatch.setenv(logs.LOG_DIR_ENV, str(tmp_path))
+    monkeypatch.setenv(LOG_DIR_ENV, str(tmp_path))
     path = logs.configure_logging()
     logging.getLogger("penwright.app.test").warning("something odd happened")
     try:

@@ -165,3 +165,32 @@ def test_the_data_is_synced_before_the_rename_and_the_folder_after(
 def test_syncing_a_folder_that_cannot_be_opened_does_not_raise(tmp_path: Path) -> None:
     sync_directory(tmp_path / "gone")
     sync_directory(tmp_path)
+
+
+def test_the_temporary_over_a_private_file_is_never_readable_by_others(
+    existing_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    existing_file.chmod(0o600)
+    created: list[int] = []
+    real_open = os.open
+
+    def recording_open(path: str | os.PathLike[str], flags: int, mode: int = 0o777) -> int:
+        if flags & os.O_CREAT:
+            created.append(mode)
+        return real_open(path, flags, mode)
+
+    monkeypatch.setattr(os, "open", recording_open)
+    write_atomically(existing_file, b"secret draft")
+    assert created == [0o600]
+    assert stat.S_IMODE(existing_file.stat().st_mode) == 0o600
+
+
+def test_a_drive_that_refuses_permissions_still_saves(
+    existing_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(descriptor: int, mode: int) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "fchmod", refuse)
+    write_atomically(existing_file, b"new text")
+    assert existing_file.read_bytes() == b"new text"

@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 
 from penwright.models.files import logs
+from penwright.models.files.folders import LOG_DIR_ENV, log_root
 
 
 @pytest.fixture
 def log_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     folder = tmp_path / "logs"
-    monkeypatch.setenv(logs.LOG_DIR_ENV, str(folder))
+    monkeypatch.setenv(LOG_DIR_ENV, str(folder))
     yield folder
     logs.stop_logging()
 
@@ -43,19 +44,23 @@ def test_a_swallowed_error_is_logged_with_its_traceback(log_dir: Path) -> None:
     assert "Traceback (most recent call last)" in text
 
 
-def test_the_file_is_rotated_when_it_reaches_its_size(
+def test_a_large_file_is_rotated_at_start_up_and_never_while_running(
     log_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(logs, "MAX_BYTES", 2_000)
-    path = logs.configure_logging()
     log = logging.getLogger("penwright.test")
-    for i in range(200):
-        log.info("line %03d %s", i, "x" * 40)
+    for start in range(5):
+        logs.configure_logging()
+        for i in range(60):
+            log.info("start %d line %03d %s", start, i, "x" * 40)
+        # Another process may append to the same file: nothing is renamed under it.
+        assert sorted(p.name for p in log_dir.iterdir())[0] == "penwright.log"
+        assert (log_dir / "penwright.log").stat().st_size > 2_000
+        assert logs.last_log_lines(1)[0].endswith(f"start {start} line 059 " + "x" * 40)
     kept = sorted(p.name for p in log_dir.iterdir())
     assert kept == ["penwright.log", "penwright.log.1", "penwright.log.2", "penwright.log.3"]
-    assert all(p.stat().st_size <= 2_000 for p in log_dir.iterdir())
-    assert logs.last_log_lines(1)[0].endswith("line 199 " + "x" * 40)
-    assert path.exists()
+    assert "start 4 line 000" in (log_dir / "penwright.log").read_text(encoding="utf-8")
+    assert "start 3 line 000" in (log_dir / "penwright.log.1").read_text(encoding="utf-8")
 
 
 def test_last_lines_are_the_newest_in_order(log_dir: Path) -> None:
@@ -79,7 +84,7 @@ def test_an_unwritable_folder_falls_back_to_stderr(
 ) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the log folder should be")
-    monkeypatch.setenv(logs.LOG_DIR_ENV, str(blocker / "logs"))
+    monkeypatch.setenv(LOG_DIR_ENV, str(blocker / "logs"))
     try:
         path = logs.configure_logging()
         logging.getLogger("penwright.test").warning("still heard")
@@ -96,5 +101,5 @@ def test_an_unwritable_folder_falls_back_to_stderr(
 def test_without_the_override_the_platform_log_folder_is_used(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.delenv(logs.LOG_DIR_ENV, raising=False)
-    assert logs.default_log_dir().name in {"log", "Logs", "penwright"}
+    monkeypatch.delenv(LOG_DIR_ENV, raising=False)
+    assert log_root().name in {"log", "Logs", "penwright"}
