@@ -292,9 +292,8 @@ def _measure_engine(args: argparse.Namespace, precision: str, eager: bool = Fals
                   for i, delay in enumerate(CANCEL_DELAYS)]
     # The document cached first: each request below reuses it and is decoding when cancelled.
     request(document)
-    long_params = GenerationParams(
-        temperature=0.0, max_new_tokens=int(LIMITS["max_new_tokens"].high), stop=StopMode.NONE
-    )
+    longest = LIMITS["max_new_tokens"].whole_bounds()[1]
+    long_params = GenerationParams(temperature=0.0, max_new_tokens=longest, stop=StopMode.NONE)
     in_decode = [_cancel_latency(engine, document, long_params, delay) for delay in CANCEL_DELAYS]
     _note_gpu_memory(notes)
     return Figures(

@@ -37,22 +37,11 @@ def _within(name: str, kind: type[int] | type[float]) -> Callable[[str], int | f
             what = "a whole number" if whole else "a number"
             raise argparse.ArgumentTypeError(f"must be {what}, not {text!r}") from None
         if (not whole and math.isnan(value)) or not limit.low <= value <= limit.high:
-            raise argparse.ArgumentTypeError(f"must be between {_range(name)}, not {text}")
+            raise argparse.ArgumentTypeError(f"must be between {limit.span()}, not {text}")
         return value
 
     parse.__name__ = kind.__name__  # what argparse calls the type in its own messages
     return parse
-
-
-def _span(name: str) -> str:
-    """LIMITS[name] for a help line: "0 to 5"."""
-    return _range(name).replace(" and ", " to ")
-
-
-def _range(name: str) -> str:
-    """LIMITS[name] for people: "0.01 and 1", "1 and 2048" (whole numbers written out)."""
-    low, high = LIMITS[name].low, LIMITS[name].high
-    return f"{low:g} and {high:g}" if high < 1e6 else f"{int(low)} and {int(high)}"
 
 
 _NUMBER_OPTIONS = (
@@ -102,7 +91,7 @@ def _add_continue(sub: argparse._SubParsersAction) -> None:
             "--" + name.replace("_", "-"),
             type=_within(name, type(default)),
             default=default,
-            help=f"{meaning}; {_span(name)}",
+            help=f"{meaning}; {LIMITS[name].span(' to ')}",
         )
     cont.add_argument(
         "--stop",
@@ -128,7 +117,7 @@ def _add_continue(sub: argparse._SubParsersAction) -> None:
         "-n",
         type=_within("n", int),
         default=_DEFAULTS.n,
-        help=f"number of alternative continuations; {_span('n')}",
+        help=f"number of alternative continuations; {LIMITS['n'].span(' to ')}",
     )
     cont.add_argument(
         "--json",

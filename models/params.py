@@ -20,8 +20,20 @@ class Limit:
     low: float
     high: float
 
-    def describe(self) -> str:
-        return f"[{self.low:g}, {self.high:g}]"
+    def bounds(self) -> tuple[float, float]:
+        return self.low, self.high
+
+    def whole_bounds(self) -> tuple[int, int]:
+        """For whole-number parameters (and spin boxes)."""
+        return int(self.low), int(self.high)
+
+    def span(self, joiner: str = " and ") -> str:
+        """For people: "0.01 and 1", "0 to 9223372036854775807" (never 9.22e+18)."""
+        return f"{_plain(self.low)}{joiner}{_plain(self.high)}"
+
+
+def _plain(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else f"{number:g}"
 
 
 LIMITS: dict[str, Limit] = {
@@ -110,11 +122,11 @@ def _number(name: str, value: object, limit: Limit) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
         raise ParamsError(f"{name} must be a number, not {value!r}")
     if not limit.low <= value <= limit.high:
-        raise ParamsError(f"{name} must be in {limit.describe()}, not {value}")
+        raise ParamsError(f"{name} must be between {limit.span()}, not {value}")
 
 
 def _integer(name: str, value: object, limit: Limit) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ParamsError(f"{name} must be a whole number, not {value!r}")
     if not limit.low <= value <= limit.high:
-        raise ParamsError(f"{name} must be between {limit.low:g} and {limit.high:g}, not {value}")
+        raise ParamsError(f"{name} must be between {limit.span()}, not {value}")

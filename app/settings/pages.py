@@ -67,11 +67,6 @@ def _form(page: QWidget) -> QFormLayout:
     return form
 
 
-def _range(name: str) -> tuple[int, int]:
-    """A generation parameter's range (LIMITS) as spin-box bounds."""
-    return int(LIMITS[name].low), int(LIMITS[name].high)
-
-
 def _spin(low: int, high: int, step: int = 1, special: str = "") -> QSpinBox:
     box = QSpinBox()
     box.setMaximumWidth(_NUMBER_WIDTH)
@@ -80,10 +75,6 @@ def _spin(low: int, high: int, step: int = 1, special: str = "") -> QSpinBox:
     if special:
         box.setSpecialValueText(special)  # shown instead of the lowest value
     return box
-
-
-def _frange(name: str) -> tuple[float, float]:
-    return LIMITS[name].low, LIMITS[name].high
 
 
 def _dspin(low: float, high: float, step: float, decimals: int = 2) -> QDoubleSpinBox:
@@ -134,7 +125,7 @@ class DevicePage(SettingsPage):
         for name in PRECISIONS:
             self.precision.addItem(_PRECISION_LABELS[name], name)
         self.cpu_threads = _spin(0, 256, special="Automatic")
-        self.context_tokens = _spin(*_range("context_tokens"), step=256)
+        self.context_tokens = _spin(*LIMITS["context_tokens"].whole_bounds(), step=256)
         self.context_tokens.setSuffix(" tokens")
         form = _form(self)
         form.addRow("&Device:", self.device)
@@ -219,12 +210,12 @@ class GenerationPage(SettingsPage):
 
     def __init__(self) -> None:
         super().__init__()
-        self.temperature = _dspin(*_frange("temperature"), 0.05)
-        self.top_k = _spin(*_range("top_k"), special="Off")
-        self.top_p = _dspin(*_frange("top_p"), 0.01)
-        self.min_p = _dspin(*_frange("min_p"), 0.01)
-        self.repetition_penalty = _dspin(*_frange("repetition_penalty"), 0.05)
-        self.max_new_tokens = _spin(*_range("max_new_tokens"), step=8)
+        self.temperature = _dspin(*LIMITS["temperature"].bounds(), 0.05)
+        self.top_k = _spin(*LIMITS["top_k"].whole_bounds(), special="Off")
+        self.top_p = _dspin(*LIMITS["top_p"].bounds(), 0.01)
+        self.min_p = _dspin(*LIMITS["min_p"].bounds(), 0.01)
+        self.repetition_penalty = _dspin(*LIMITS["repetition_penalty"].bounds(), 0.05)
+        self.max_new_tokens = _spin(*LIMITS["max_new_tokens"].whole_bounds(), step=8)
         self.stop = QComboBox()
         for mode, label in _STOP_LABELS.items():
             self.stop.addItem(label, mode.value)

@@ -25,7 +25,7 @@ from PySide6.QtGui import QKeySequence
 
 from penwright.app.editor.keymap import ACTION_LABELS, DEFAULT_BINDINGS, Action
 from penwright.models.errors import ParamsError
-from penwright.models.params import LIMITS, GenerationParams, StopMode
+from penwright.models.params import LIMITS, GenerationParams, Limit, StopMode
 from penwright.models.spec import DEVICES, PRECISIONS, ModelSpec
 
 logger = logging.getLogger(__name__)
@@ -107,6 +107,11 @@ def conflict_message(key: str, holder: Action) -> str:
 # --- value checking -----------------------------------------------------------------------
 
 
+def _as_number(default: float) -> Callable[[float, float], Callable[[object], float]]:
+    """The parser for a value stored where default is: a float or a whole number."""
+    return _as_float if isinstance(default, float) else _as_int
+
+
 _NUMBERS = tuple(name for name in LIMITS if name != "seed")
 """The numeric generation parameters, stored as numbers (the seed is text: it may be empty)."""
 
@@ -116,9 +121,7 @@ def _generation_key(name: str) -> str:
     return f"generation/{'alternatives' if name == 'n' else name}"
 
 
-def _range(name: str) -> tuple[float, float]:
-    limit = LIMITS[name]
-    return limit.low, limit.high
+_DASH = "\u2013"  # the en dash between the two ends of a range
 
 
 class _Invalid(ValueError):
@@ -132,7 +135,7 @@ def _as_int(low: float, high: float) -> Callable[[object], int]:
             raise _Invalid(f"{raw!r} is not a whole number")
         value = int(text)
         if not low <= value <= high:
-            raise _Invalid(f"{value} is outside {low:g}\u2013{high:g}")
+            raise _Invalid(f"{value} is outside {Limit(low, high).span(_DASH)}")
         return value
 
     return parse
@@ -145,7 +148,7 @@ def _as_float(low: float, high: float) -> Callable[[object], float]:
         except ValueError:
             raise _Invalid(f"{raw!r} is not a number") from None
         if math.isnan(value) or not low <= value <= high:
-            raise _Invalid(f"{value:g} is outside {low:g}\u2013{high:g}")
+            raise _Invalid(f"{value:g} is outside {Limit(low, high).span(_DASH)}")
         return value
 
     return parse
@@ -192,7 +195,7 @@ def _as_text_list(raw: object) -> tuple[str, ...]:
 def _as_seed(raw: object) -> int | None:
     if str(raw).strip() == "":
         return None  # blank: a fresh random seed per request
-    return _as_int(*_range("seed"))(raw)
+    return _as_int(*LIMITS["seed"].bounds())(raw)
 
 
 def _as_key(raw: object) -> str:
@@ -303,7 +306,7 @@ class SettingsStore(QObject):
             name: self._read(
                 _generation_key(name),
                 getattr(g, name),
-                (_as_float if isinstance(getattr(g, name), float) else _as_int)(*_range(name)),
+                _as_number(getattr(g, name))(*LIMITS[name].bounds()),
             )
             for name in _NUMBERS
         }

@@ -28,24 +28,21 @@ class WritingToolbar(QToolBar):
         self.addAction(self.stop_action)
         self.addSeparator()
 
-        temperature = LIMITS["temperature"]
         self.temperature_box = QDoubleSpinBox(self)
-        self.temperature_box.setRange(temperature.low, temperature.high)
+        self.temperature_box.setRange(*LIMITS["temperature"].bounds())
         self.temperature_box.setSingleStep(0.1)
         self.temperature_box.setDecimals(2)
         self.temperature_box.setToolTip("Temperature: 0 always picks the likeliest word")
         self._labelled(" Temperature ", self.temperature_box)
 
-        tokens = LIMITS["max_new_tokens"]
         self.length_box = QSpinBox(self)
-        self.length_box.setRange(int(tokens.low), int(tokens.high))
+        self.length_box.setRange(*LIMITS["max_new_tokens"].whole_bounds())
         self.length_box.setSuffix(" tokens")
         self.length_box.setToolTip("Longest suggestion, in tokens")
         self._labelled(" Length ", self.length_box)
 
-        alternatives = LIMITS["n"]
         self.alternatives_box = QSpinBox(self)
-        self.alternatives_box.setRange(int(alternatives.low), int(alternatives.high))
+        self.alternatives_box.setRange(*LIMITS["n"].whole_bounds())
         self.alternatives_box.setToolTip("Alternatives generated per request (Alt+] / Alt+[)")
         self._labelled(" Alternatives ", self.alternatives_box)
         self.addSeparator()
