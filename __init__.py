@@ -7,7 +7,10 @@ them, ``resources/`` is ``penwright.resources``.
 
 from importlib import metadata
 
+SOURCE_VERSION = "0.0.0+source"
+"""The version of a source tree that was never installed."""
+
 try:
     __version__ = metadata.version("penwright")
 except metadata.PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+source"
+    __version__ = SOURCE_VERSION

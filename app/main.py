@@ -35,7 +35,7 @@ from penwright.app.tasks import run_until_quit
 from penwright.app.window.main_window import MainWindow
 from penwright.models.files.folders import data_root
 from penwright.models.files.logs import configure_logging
-from penwright.models.spec import ModelSpec
+from penwright.models.spec import DEVICES, ModelSpec
 from penwright.resources import APP_ID, APP_NAME, icon_path
 
 
@@ -68,7 +68,7 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("files", nargs="*", metavar="FILE", help="a .txt or .md file to open")
     # Without --model/--device the stored settings decide; with them, they win for this run only.
     parser.add_argument("--model", help="'default', a model folder, a .gguf file or a hub id")
-    parser.add_argument("--device", choices=["auto", "cuda", "mps", "cpu"], help="where to run it")
+    parser.add_argument("--device", choices=DEVICES, help="where to run it")
     parser.add_argument("--no-model", action="store_true", help="write without loading a model")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser.parse_args(argv)

@@ -26,7 +26,7 @@ from typing import TextIO
 from penwright.models.errors import EngineError, GenerationError, ModelLoadError, ParamsError
 from penwright.models.files.textfile import NotTextError, read_text_file
 from penwright.models.generation.engine import Engine
-from penwright.models.params import GenerationParams
+from penwright.models.params import LIMITS, GenerationParams
 from penwright.models.results import Delta, GenerationStats
 from penwright.models.spec import LoadProgress, ModelSpec
 
@@ -98,18 +98,12 @@ def read_text(path: Path) -> str:
 
 def params_from(args: argparse.Namespace) -> GenerationParams:
     """GenerationParams from the command line; raises ParamsError naming a bad value."""
+    numbers = {name: getattr(args, name) for name in LIMITS if name != "seed"}
     return GenerationParams(
-        temperature=args.temperature,
-        top_k=args.top_k,
-        top_p=args.top_p,
-        min_p=args.min_p,
-        repetition_penalty=args.repetition_penalty,
-        max_new_tokens=args.max_new_tokens,
+        **numbers,
         stop=args.stop,
         stop_strings=tuple(args.stop_strings),
         seed=args.seed,
-        n=args.n,
-        context_tokens=args.context_tokens,
     )
 
 

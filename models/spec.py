@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 DEFAULT_MODEL = "default"
@@ -39,6 +40,10 @@ class LoadProgress:
 
     stage: str
     percent: float
+
+
+ProgressCallback = Callable[[LoadProgress], None]
+"""Called with each LoadProgress, on the loading thread."""
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,6 @@ from pathlib import Path
 import psutil
 
 from penwright.models.files.atomic import sync_directory, write_atomically
-from penwright.models.files.folders import data_root
 from penwright.models.files.textfile import TextFormat
 
 logger = logging.getLogger(__name__)
@@ -45,11 +44,6 @@ _SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # The recorded start time of a process is compared with a tolerance, as its value is derived
 # from clock ticks since boot and can differ in the last digits between two readings.
 _START_TIME_TOLERANCE_S = 1.0
-
-
-def default_data_dir() -> Path:
-    """Where the journal lives unless told otherwise: models.files.folders.data_root()."""
-    return data_root()
 
 
 def new_buffer_id() -> str:

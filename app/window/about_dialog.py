@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from penwright import SOURCE_VERSION, __version__
 from penwright.app.window.tables import read_only_table
 
 LIBRARIES = (
@@ -33,10 +34,7 @@ _TERMS_SITE = "https://ai.google.dev"  # where GEMMA_TERMS.html was saved from (
 
 
 def app_version() -> str:
-    try:
-        return metadata.version("penwright")
-    except metadata.PackageNotFoundError:
-        return "development checkout"
+    return "development checkout" if __version__ == SOURCE_VERSION else __version__
 
 
 def penwright_licence() -> str:

@@ -39,16 +39,15 @@ from penwright.models.generation.static_decode import StaticDecoder, supports_st
 from penwright.models.generation.stops import StopScanner
 from penwright.models.params import GenerationParams
 from penwright.models.results import Delta, GenerationStats
-from penwright.models.spec import LoadProgress, ModelInfo, ModelSpec
+from penwright.models.spec import LoadProgress, ModelInfo, ModelSpec, ProgressCallback
 
 logger = logging.getLogger(__name__)
 
-ProgressCallback = Callable[[LoadProgress], None]
 DecodeStep = Callable[[Any, torch.Tensor, Any], torch.Tensor]
 """(model, tokens (rows, 1), kv cache) -> logits (rows, V): forward.decode_step or the static
 cache's step; tests swap in faulty ones."""
 
-__all__ = ["DecodeStep", "Engine", "decode_step", "forward_tokens", "warm_up"]
+__all__ = ["DecodeStep", "Engine", "warm_up"]
 
 # Prefill chunk sizes. A cancel waits for the running chunk (DESIGN.md: <= 100 ms); every forward
 # also reads all the weights once, so small chunks make prefill slow. Default model on the 2-core

@@ -135,7 +135,6 @@ def _write_hash_index(index: dict[str, Any]) -> None:
         write_atomically(index_path, json.dumps(index, indent=1).encode("utf-8"))
     except OSError:
         logger.warning("cannot write the GGUF hash index %s", index_path, exc_info=True)
-        pass
 
 
 # ---------------------------------------------------------------------------------------------
@@ -291,4 +290,3 @@ def _remove_stale_staging(root: Path) -> None:
                 shutil.rmtree(leftover, ignore_errors=True)
         except OSError:
             logger.warning("cannot remove %s", leftover, exc_info=True)
-            pass

@@ -276,4 +276,3 @@ def _remove_stale_staging(folder: Path) -> None:
                 shutil.rmtree(leftover, ignore_errors=True)
         except OSError:
             logger.warning("cannot remove %s", leftover, exc_info=True)
-            pass

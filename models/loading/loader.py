@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,9 +34,13 @@ from penwright.models.loading.gguf_cache import (
 from penwright.models.loading.int8_cache import load_int8_model
 from penwright.models.loading.quantize import int8_parameter_count, quantize_int8_weight_only
 from penwright.models.loading.responsive import collections_paused, import_inference_libraries
-from penwright.models.spec import DEFAULT_MODEL, LoadProgress, ModelInfo, ModelSpec
-
-ProgressCallback = Callable[[LoadProgress], None]
+from penwright.models.spec import (
+    DEFAULT_MODEL,
+    LoadProgress,
+    ModelInfo,
+    ModelSpec,
+    ProgressCallback,
+)
 
 DEFAULT_MODEL_NAME = "Gemma 3 270M"
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")

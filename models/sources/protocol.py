@@ -23,14 +23,12 @@ Threading contract, for every implementation:
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Protocol, runtime_checkable
 
 from penwright.models.params import GenerationParams
 from penwright.models.results import Delta, GenerationStats
-from penwright.models.spec import LoadProgress, ModelInfo, ModelSpec
-
-ProgressCallback = Callable[[LoadProgress], None]
+from penwright.models.spec import ModelInfo, ModelSpec, ProgressCallback
 
 
 @runtime_checkable

@@ -18,10 +18,8 @@ from penwright.app.documents.journal import BufferState, Journal
 from penwright.app.documents.journal_store import (
     JournalEntry,
     JournalStore,
-    default_data_dir,
     new_buffer_id,
 )
-from penwright.models.files.folders import DATA_DIR_ENV
 from penwright.models.files.textfile import TextFormat
 
 CRLF_UTF16 = TextFormat("utf-16-le", "\r\n")
@@ -184,15 +182,6 @@ def test_a_write_syncs_the_entry_then_its_folder(
     monkeypatch.setattr(os, "fsync", recording_fsync)
     store.write(_entry(text="kept through a power cut"))
     assert synced == ["file", "folder"]  # the data before the rename, the rename after
-
-
-def test_data_dir_can_be_overridden_by_environment(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path))
-    assert default_data_dir() == tmp_path
-    monkeypatch.delenv(DATA_DIR_ENV)
-    assert default_data_dir().name.lower() == "penwright"
 
 
 def test_new_buffer_ids_are_unique_file_names(tmp_path: Path) -> None:
