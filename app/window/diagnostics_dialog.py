@@ -21,13 +21,12 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QPushButton,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from penwright.app.tasks import LatestTask, in_thread
-from penwright.app.window.tables import read_only_table
+from penwright.app.window.tables import fill_rows, read_only_table
 from penwright.models.results import GenerationStats
 from penwright.models.spec import ModelInfo
 
@@ -177,13 +176,7 @@ class DiagnosticsDialog(QDialog):
 
     def show_facts(self, facts: Mapping[str, str]) -> None:
         self._facts = dict(facts)
-        self.facts.setRowCount(0)
-        self.facts.setRowCount(len(self._facts))
-        for row, (key, value) in enumerate(self._facts.items()):
-            for column, text in enumerate((key, value)):
-                item = QTableWidgetItem(text)
-                item.setToolTip(text)
-                self.facts.setItem(row, column, item)
+        fill_rows(self.facts, list(self._facts.items()))
 
     def show_log_lines(self, lines: Sequence[str]) -> None:
         self._log_lines = list(lines)
