@@ -9,6 +9,7 @@ tests/app does) to answer the recovery dialog and to act once start-up is done.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,8 @@ from penwright.models.files.folders import data_root
 from penwright.models.files.logs import configure_logging
 from penwright.models.spec import DEVICES, ModelSpec
 from penwright.resources import APP_ID, APP_NAME, icon_path
+
+logger = logging.getLogger(__name__)
 
 
 class StartupHooks:
@@ -121,6 +124,7 @@ def open_files(window: MainWindow, files: list[str]) -> None:
 def main(argv: list[str] | None = None, hooks: StartupHooks | None = None) -> int:
     args = parse_arguments(sys.argv[1:] if argv is None else argv)
     configure_logging()  # the log file Help > Diagnostics shows; stderr if it cannot be written
+    logger.info("Penwright %s starting: %s", __version__, args)
     hooks = hooks or StartupHooks()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName(APP_NAME)

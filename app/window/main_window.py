@@ -115,6 +115,11 @@ class MainWindow(DocumentWindow):
 
     @Slot(object)
     def _on_model_loaded(self, info: ModelInfo) -> None:
+        logger.info(
+            "model %s loaded from %s: %s, %s, decode path %s%s",
+            info.name, info.path, info.device, info.precision, info.decode_path,
+            f" (fallback: {info.fallback_reason})" if info.fallback_reason else "",
+        )  # fmt: skip
         self.status_panel.show_loaded(info)
         if self.controller.busy:
             self.status_panel.show_state("Generating…")

@@ -103,3 +103,4 @@ def test_without_the_override_the_platform_log_folder_is_used(
 ) -> None:
     monkeypatch.delenv(LOG_DIR_ENV, raising=False)
     assert log_root().name in {"log", "Logs", "penwright"}
+
