@@ -14,6 +14,7 @@ from torch import nn
 from torch.nn import functional as F
 from transformers import DynamicCache
 
+from penwright.models.generation.forward import cache_argument
 from penwright.models.loading.quantize import (
     KERNEL_MAX_ROWS,
     Int8Embedding,
@@ -43,13 +44,13 @@ def _quantized_copy(model: Any) -> Any:
 @torch.inference_mode()
 def _greedy_with_own_loop(model: Any, prompt: torch.Tensor, new_tokens: int) -> list[int]:
     """The engine's way: a DynamicCache, logits_to_keep=1, one token per decode step."""
-    cache = DynamicCache()
-    out = model(input_ids=prompt, past_key_values=cache, use_cache=True, logits_to_keep=1)
+    kv = {cache_argument(model): DynamicCache()}
+    out = model(input_ids=prompt, use_cache=True, logits_to_keep=1, **kv)
     tokens: list[int] = []
     for _ in range(new_tokens):
         next_token = out.logits[:, -1].argmax(-1, keepdim=True)
         tokens.append(int(next_token))
-        out = model(input_ids=next_token, past_key_values=cache, use_cache=True, logits_to_keep=1)
+        out = model(input_ids=next_token, use_cache=True, logits_to_keep=1, **kv)
     return tokens
 
 
