@@ -7,7 +7,7 @@ store, Preferences, the toolbar and the command line all read it.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from penwright.models.errors import ParamsError
@@ -46,6 +46,7 @@ LIMITS: dict[str, Limit] = {
     "n": Limit(1, 8),
     "context_tokens": Limit(64, 131_072),
     "seed": Limit(0, 2**63 - 1),
+    "no_copy_tokens": Limit(0, 64),
 }
 """Ranges a writer (or a program) may ask for. max_new_tokens 2048 is about three pages of
 prose; context_tokens 131,072 is the longest context of the models Penwright lists."""
@@ -73,6 +74,21 @@ class GenerationParams:
     off; repetition_penalty 1.0 is none. seed None draws a fresh seed. n is the number of
     alternative continuations. context_tokens bounds how much of the text before the cursor the
     model sees (trimmed at a paragraph boundary when possible).
+
+    The prose rules (models.generation.rules), each on by default and off for a plain sampler:
+    - heal: when the text ends inside or right after a word, the model re-reads that word and
+      must extend it ("rattl" continues as "rattled", never "rattlled"); the streamed text
+      starts after what the writer typed.
+    - prose: no HTML/XML tags or entities unless the context itself contains markup, and an
+      empty or near-empty text gets a prose opening instead of the web's boilerplate.
+    - no_copy_tokens: no span of this many tokens is copied from the context or from the
+      continuation itself (transformers' no-repeat n-gram rule); 0 allows copies.
+    - distinct: alternatives start with different tokens, so they never repeat one another; at
+      temperature 0 alternative i continues greedily from the i-th most likely first token.
+    - dialogue: a sentence stop inside an open quotation waits for its closing quote.
+    avoid: continuations already offered here; new alternatives start differently.
+    text_after: the rest of the cursor's paragraph; with several alternatives, they are ranked
+    by how well this text follows them, the best first.
     """
 
     temperature: float = 0.8
@@ -86,6 +102,13 @@ class GenerationParams:
     seed: int | None = None
     n: int = 1
     context_tokens: int = 2048
+    heal: bool = True
+    prose: bool = True
+    no_copy_tokens: int = 8
+    distinct: bool = True
+    dialogue: bool = True
+    avoid: tuple[str, ...] = field(default_factory=tuple)
+    text_after: str = ""
 
     def __post_init__(self) -> None:
         # Accept a plain string for stop ("sentence") and a list for stop_strings.
@@ -95,25 +118,39 @@ class GenerationParams:
             except ValueError:
                 choices = ", ".join(m.value for m in StopMode)
                 raise ParamsError(f"stop must be one of {choices}, not {self.stop!r}") from None
-        if not isinstance(self.stop_strings, tuple):
-            object.__setattr__(self, "stop_strings", tuple(self.stop_strings))
+        for name in ("stop_strings", "avoid"):
+            if not isinstance(getattr(self, name), tuple):
+                object.__setattr__(self, name, tuple(getattr(self, name)))
         self.validate()
 
     @property
     def greedy(self) -> bool:
         return self.temperature == 0.0
 
+    def plain(self) -> GenerationParams:
+        """The same request with every prose rule off: what a bare sampler would do (the
+        quality benchmark's baseline, and the reference for model.generate comparisons)."""
+        return replace(
+            self, heal=False, prose=False, no_copy_tokens=0, distinct=False, dialogue=False
+        )
+
     def validate(self) -> None:
         """Raise ParamsError naming the first parameter that is out of range."""
         for name in ("temperature", "top_p", "min_p", "repetition_penalty"):
             _number(name, getattr(self, name), LIMITS[name])
-        for name in ("top_k", "max_new_tokens", "n", "context_tokens"):
+        for name in ("top_k", "max_new_tokens", "n", "context_tokens", "no_copy_tokens"):
             _integer(name, getattr(self, name), LIMITS[name])
         if self.seed is not None:
             _integer("seed", self.seed, LIMITS["seed"])
         for s in self.stop_strings:
             if not isinstance(s, str) or not s:
                 raise ParamsError(f"stop strings must be non-empty text, not {s!r}")
+        for name in ("heal", "prose", "distinct", "dialogue"):
+            if not isinstance(getattr(self, name), bool):
+                raise ParamsError(f"{name} must be true or false, not {getattr(self, name)!r}")
+        for text in (*self.avoid, self.text_after):
+            if not isinstance(text, str):
+                raise ParamsError(f"avoid and text_after must be text, not {text!r}")
         if self.stop is StopMode.CUSTOM and not self.stop_strings:
             raise ParamsError("stop mode 'custom' needs at least one stop string")
 
