@@ -23,9 +23,13 @@ LATIN_END_CLASS = f"[{re.escape(LATIN_SENTENCE_ENDS)}]"
 CJK_END_CLASS = f"[{CJK_SENTENCE_ENDS}]"
 
 # One "word" for Ctrl+Right: leading blanks, opening punctuation, then one CJK character or a
-# run of word characters, then the punctuation glued to it ("world," "end." "(note)").
+# run of word characters (joined by internal apostrophes: "don't" is one word, as writers see
+# it), then the punctuation glued to it ("world," "end." "(note)" "dogs'").
+_APOSTROPHES = "'\u2019"  # straight and typographic
+_LETTERS = rf"[^\s{CJK_CHARACTERS}\W]+"
 _NEXT_WORD = re.compile(
-    rf"\s*(?:[^\w\s]*(?:[{CJK_CHARACTERS}]|[^\s{CJK_CHARACTERS}\W]+)[^\w\s]*|[^\w\s]+)"
+    rf"\s*(?:[^\w\s]*(?:[{CJK_CHARACTERS}]|{_LETTERS}(?:[{_APOSTROPHES}]{_LETTERS})*)[^\w\s]*"
+    rf"|[^\w\s]+)"
 )
 # Ctrl+Down: leading blanks, then up to and including a sentence end with its closers, or up to
 # the end of the line, whichever comes first. A Latin end only counts before a blank or the end,
