@@ -1,4 +1,4 @@
-"""penwright-cli: continue a file, diagnose the machine, benchmark the engine."""
+"""penwright-cli: continue a file, diagnose the machine, benchmark the engine and suggestions."""
 
 from __future__ import annotations
 
@@ -146,6 +146,12 @@ def _parser() -> argparse.ArgumentParser:
         help="benchmark the engine against plain model.generate",
     )
     bench.add_argument("rest", nargs=argparse.REMAINDER, help="the benchmark's own options")
+
+    quality = sub.add_parser(
+        "quality",
+        help="measure suggestion quality: plain sampling against the prose rules",
+    )
+    quality.add_argument("rest", nargs=argparse.REMAINDER, help="the benchmark's own options")
     return parser
 
 
@@ -158,6 +164,10 @@ def main(argv: list[str] | None = None) -> int:
         from penwright.benchmarks.bench import main as bench_main
 
         return int(bench_main(argv[1:]) or 0)
+    if argv[:1] == ["quality"]:
+        from penwright.benchmarks.quality import main as quality_main  # the same reason
+
+        return int(quality_main(argv[1:]) or 0)
     args = _parser().parse_args(argv)
     if args.command == "continue":
         from penwright.cli.continue_command import run_continue
@@ -167,6 +177,10 @@ def main(argv: list[str] | None = None) -> int:
         from penwright.models.diagnostics import run_diagnose
 
         return run_diagnose(as_json=args.json)
+    if args.command == "quality":
+        from penwright.benchmarks.quality import main as quality_main
+
+        return int(quality_main(args.rest) or 0)
     from penwright.benchmarks.bench import main as bench_main
 
     return int(bench_main(args.rest) or 0)
