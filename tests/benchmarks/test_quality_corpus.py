@@ -3,8 +3,11 @@ asks for (every category, English and Chinese, enough prompts)."""
 
 from __future__ import annotations
 
+import tomllib
 from collections import Counter
+from fnmatch import fnmatch
 from importlib import resources
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +22,8 @@ from penwright.benchmarks.quality_corpus import (
     spread,
 )
 from penwright.benchmarks.quality_metrics import has_markup
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_corpus_loads_from_the_package_resources_with_every_category_and_language() -> None:
@@ -83,3 +88,16 @@ def test_a_mid_word_prompt_must_end_with_its_partial_word() -> None:
     assert parse_prompts([{**row, "partial": "rattl"}], "mid_word")[0].partial == "rattl"
     with pytest.raises(CorpusError, match="partial"):
         parse_prompts([{**row, "partial": "shook"}], "mid_word")
+
+
+def test_a_wheel_would_carry_every_corpus_file() -> None:
+    # The editable install reads the source tree, so only the package data says what a wheel
+    # installs: every file in resources/quality must match one of its globs.
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    globs = config["tool"]["setuptools"]["package-data"][CORPUS_PACKAGE]
+    files = [
+        p.relative_to(ROOT / "resources").as_posix()
+        for p in (ROOT / "resources" / CORPUS_FOLDER).iterdir()
+    ]
+    assert files
+    assert all(any(fnmatch(f, g) for g in globs) for f in files), (files, globs)
