@@ -1,10 +1,13 @@
 """The writing surface: a QPlainTextEdit that shows a GhostText suggestion inline at the caret.
 
-The suggestion is drawn in the caret block's QTextLayout preedit area, the mechanism Qt uses to
-show an input method's composition inline: it wraps and flows like real text but is not in the
-document, so saving, undo/redo, the modified flag and the word count never see it. Accepting
-inserts the text as one undo step. Because input methods use that same preedit area, no
-suggestion is shown or requested while an input method is composing.
+The suggestion is drawn by a GhostPainter (ghost_drawing.py) in the caret block's preedit area:
+laid out exactly as it will stand after accepting, but never part of the document, so saving,
+undo/redo, the modified flag and the word count never see it. Accepting inserts the text as one
+undo step. Because input methods use that same preedit area, no suggestion is shown or requested
+while an input method is composing.
+
+What was offered at a place (the text before the caret) is remembered for the last few places,
+so asking again there keeps the earlier suggestions a cycle away (suggestion_history.py).
 """
 
 from __future__ import annotations
@@ -12,20 +15,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import (
-    QColor,
-    QInputMethodEvent,
-    QKeyEvent,
-    QKeySequence,
-    QPalette,
-    QTextCharFormat,
-    QTextCursor,
-    QTextLayout,
-)
+from PySide6.QtGui import QInputMethodEvent, QKeyEvent, QKeySequence, QTextCursor
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
+from penwright.app.editor.ghost_drawing import GhostPainter
 from penwright.app.editor.ghost_text import GhostText
 from penwright.app.editor.keymap import DEFAULT_BINDINGS, Action
+from penwright.app.editor.suggestion_history import SuggestionHistory
 from penwright.models.params import MAX_CONTEXT_CHARS
 
 _ACCEPT_ACTIONS = (Action.ACCEPT_ALL, Action.ACCEPT_WORD, Action.ACCEPT_SENTENCE)
@@ -44,25 +40,21 @@ _MODIFIER_KEYS = frozenset(
         Qt.Key.Key_NumLock,
     }
 )
-
-
-def muted_colour(palette: QPalette) -> QColor:
-    """Halfway between the text and the background: readable, but clearly not yet written."""
-    text = palette.color(QPalette.ColorRole.Text)
-    base = palette.color(QPalette.ColorRole.Base)
-    return QColor(
-        (text.red() + base.red()) // 2,
-        (text.green() + base.green()) // 2,
-        (text.blue() + base.blue()) // 2,
-    )
+_ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+TEXT_AFTER_CHARS = 300
+"""How much of the paragraph after the caret a request carries: the engine scores the next few
+dozen tokens of it, and a paragraph's rest rarely needs more."""
 
 
 class Editor(QPlainTextEdit):
     """Plain-text editor with inline ghost text. Keys come from a rebindable bindings table."""
 
     continue_requested = Signal()  # the writer asked for a continuation at the caret
-    suggestion_dismissed = Signal(int)  # request id; the window cancels its generation
-    suggestion_accepted = Signal(str)  # the text that became part of the document
+    another_requested = Signal()  # Alt+] past the last alternative: ask for one more
+    suggestion_dismissed = Signal(int)  # latest request id; the window cancels its generation
+    suggestion_accepted = Signal(str)  # text of it that became part of the document (typed too)
+    suggestion_changed = Signal()  # what shows changed (another alternative, more text, none)
+    writer_edited = Signal()  # the writer changed the text (not an accept, not a new document)
 
     def __init__(
         self, bindings: Mapping[Action, str] = DEFAULT_BINDINGS, parent: QWidget | None = None
@@ -71,8 +63,12 @@ class Editor(QPlainTextEdit):
         self._bindings: dict[Action, QKeySequence] = {}
         self.set_bindings(bindings)
         self._ghost: GhostText | None = None
-        self._ghost_block_number = -1  # block whose layout holds the drawn ghost text
+        self._ghost_place = ""  # the text before the caret where the suggestion was asked
+        self._latest_request = -1  # the newest request streaming into the suggestion
+        self._history = SuggestionHistory()
+        self._painter = GhostPainter(self, self._relayout)
         self._own_edit = False  # True while we change the document or the caret ourselves
+        self._replacing = False  # True while another document's text comes in
         self.composing = False  # an input method preedit is showing
         self.setTabChangesFocus(False)
         self.cursorPositionChanged.connect(self._on_cursor_moved)
@@ -86,6 +82,11 @@ class Editor(QPlainTextEdit):
             for action, text in bindings.items()
         }
 
+    def key_text(self, action: Action) -> str:
+        """The key bound to action, as the platform writes it ("Alt+]")."""
+        sequence = self._bindings.get(action)
+        return sequence.toString(QKeySequence.SequenceFormat.NativeText) if sequence else ""
+
     def _action_for(self, event: QKeyEvent) -> Action | None:
         pressed = QKeySequence(event.keyCombination())
         for action, sequence in self._bindings.items():
@@ -93,16 +94,7 @@ class Editor(QPlainTextEdit):
                 return action
         return None
 
-    # -- the suggestion's life ----------------------------------------------------------------
-
-    @property
-    def ghost(self) -> GhostText | None:
-        return self._ghost
-
-    @property
-    def ghost_text(self) -> str:
-        """The text showing at the caret now ("" when none)."""
-        return self._ghost.visible if self._ghost is not None else ""
+    # -- the text around the caret ------------------------------------------------------------
 
     def text_before_cursor(self, limit: int = MAX_CONTEXT_CHARS) -> str:
         """The text before the caret: all of it, or at least its last `limit` characters.
@@ -119,42 +111,91 @@ class Editor(QPlainTextEdit):
             text = text[1:]  # the tail began inside a surrogate pair
         return text
 
+    def text_after_cursor(self, limit: int = TEXT_AFTER_CHARS) -> str:
+        """The rest of the caret's paragraph (at most its first `limit` characters)."""
+        cursor = self.textCursor()
+        block = cursor.block()
+        return block.text()[cursor.position() - block.position() :][:limit]
+
+    def earlier_suggestions(self) -> tuple[str, ...]:
+        """What was already offered at the caret: asking again should offer something else."""
+        place = self.text_before_cursor()
+        ghost = self._ghost
+        if ghost is not None and place == self._ghost_place:
+            return ghost.remembered()
+        return self._history.earlier(place)
+
+    # -- the suggestion's life ----------------------------------------------------------------
+
+    @property
+    def ghost(self) -> GhostText | None:
+        return self._ghost
+
+    @property
+    def ghost_text(self) -> str:
+        """The text showing at the caret now ("" when none)."""
+        return self._ghost.visible if self._ghost is not None else ""
+
     def start_suggestion(self, request_id: int) -> bool:
-        """Prepare to show suggestion request_id at the caret. False while an IME composes."""
+        """Prepare to show suggestion request_id at the caret, after what was offered here
+        before. False while an IME composes."""
         self.dismiss_suggestion(notify=False)
         if self.composing:
             return False
-        self._ghost = GhostText(request_id, self.textCursor().position())
+        place = self.text_before_cursor()
+        mid_line = bool(self.text_after_cursor(1))
+        cursor = self.textCursor().position()
+        self._ghost = GhostText(request_id, cursor, self._history.earlier(place), mid_line)
+        self._ghost_place = place
+        self._latest_request = request_id
+        self._render_ghost()  # earlier suggestions show while the new one is on its way
         return True
+
+    def expect_another(self, request_id: int) -> None:
+        """request_id continues the current suggestion with one more alternative."""
+        ghost = self._ghost
+        if ghost is None:
+            return
+        ghost.expect(request_id)
+        self._latest_request = request_id
+        self.suggestion_changed.emit()
 
     def append_suggestion(self, request_id: int, alternative: int, text: str) -> None:
         ghost = self._ghost
-        if ghost is None or ghost.request_id != request_id:
+        if ghost is None or not ghost.owns(request_id):
             return
-        ghost.append(alternative, text)
+        ghost.append(alternative, text, request_id)
         self._render_ghost()
 
     def finish_suggestion(self, request_id: int) -> None:
         ghost = self._ghost
-        if ghost is None or ghost.request_id != request_id:
+        if ghost is None or not ghost.owns(request_id):
             return
-        ghost.finish()
+        ghost.finish(request_id)
         if ghost.exhausted:
             self.dismiss_suggestion(notify=False)
+        else:
+            self._render_ghost()  # a duplicate that finished gives way to its original
 
     def setPlainText(self, text: str) -> None:
         """Another document (new, opened, reloaded, recovered): its suggestion goes first."""
         self.dismiss_suggestion()
-        super().setPlainText(text)
+        self._replacing = True
+        try:
+            super().setPlainText(text)
+        finally:
+            self._replacing = False
 
     def dismiss_suggestion(self, notify: bool = True) -> None:
         ghost = self._ghost
         if ghost is None:
             return
         self._ghost = None
-        self._clear_ghost_drawing()
+        self._history.remember(self._ghost_place, ghost.remembered())
+        self._painter.clear()
+        self.suggestion_changed.emit()
         if notify:
-            self.suggestion_dismissed.emit(ghost.request_id)
+            self.suggestion_dismissed.emit(self._latest_request)
 
     def accept(self, action: Action) -> bool:
         """Accept all, a word or a sentence of the suggestion; False if nothing shows."""
@@ -167,7 +208,7 @@ class Editor(QPlainTextEdit):
             text = ghost.take_sentence()
         else:
             text = ghost.take_all()
-        self._clear_ghost_drawing()
+        self._painter.clear()
         self._own_edit = True
         try:
             cursor = self.textCursor()
@@ -179,10 +220,7 @@ class Editor(QPlainTextEdit):
             self._own_edit = False
         ghost.anchor = self.textCursor().position()
         self.suggestion_accepted.emit(text)
-        if ghost.exhausted:
-            self.dismiss_suggestion(notify=False)
-        else:
-            self._render_ghost()
+        self._after_taking(ghost)
         return True
 
     def cycle_alternative(self, step: int) -> bool:
@@ -192,41 +230,20 @@ class Editor(QPlainTextEdit):
         self._render_ghost()
         return True
 
+    def _after_taking(self, ghost: GhostText) -> None:
+        if ghost.exhausted:
+            self.dismiss_suggestion(notify=False)
+        else:
+            self._render_ghost()
+
     # -- drawing ------------------------------------------------------------------------------
 
     def _render_ghost(self) -> None:
         ghost = self._ghost
         if ghost is None:
             return
-        self._clear_ghost_drawing()
-        text = ghost.visible
-        if not text:
-            return
-        block = self.document().findBlock(ghost.anchor)
-        layout = block.layout()
-        position_in_block = ghost.anchor - block.position()
-        layout.setPreeditArea(position_in_block, text)
-        grey = QTextCharFormat()
-        grey.setForeground(muted_colour(self.palette()))
-        grey_range = QTextLayout.FormatRange()
-        grey_range.start = position_in_block
-        grey_range.length = len(text.encode("utf-16-le")) // 2
-        grey_range.format = grey
-        layout.setFormats([grey_range])
-        self._ghost_block_number = block.blockNumber()
-        self._relayout(block.position(), block.length())
-
-    def _clear_ghost_drawing(self) -> None:
-        if self._ghost_block_number < 0:
-            return
-        block = self.document().findBlockByNumber(self._ghost_block_number)
-        self._ghost_block_number = -1
-        if not block.isValid():
-            return
-        layout = block.layout()
-        layout.setPreeditArea(-1, "")
-        layout.clearFormats()
-        self._relayout(block.position(), block.length())
+        self._painter.draw(ghost.anchor, ghost.visible)
+        self.suggestion_changed.emit()
 
     def _relayout(self, position: int, length: int) -> None:
         self._own_edit = True
@@ -247,9 +264,13 @@ class Editor(QPlainTextEdit):
             self.dismiss_suggestion()
 
     def _on_contents_change(self, position: int, removed: int, added: int) -> None:
+        if self._own_edit or not (removed or added):
+            return
         # Any edit not made by us (undo, paste, an edit elsewhere) invalidates the suggestion.
-        if self._ghost is not None and not self._own_edit and (removed or added):
+        if self._ghost is not None:
             self.dismiss_suggestion()
+        if not self._replacing:
+            self.writer_edited.emit()
 
     # -- keys ---------------------------------------------------------------------------------
 
@@ -294,21 +315,31 @@ class Editor(QPlainTextEdit):
         if action is Action.DISMISS:
             self.dismiss_suggestion()
             return True
+        if action is Action.NEXT_ALTERNATIVE and ghost.at_last():
+            # Past the last one: ask for another (unless more are still on their way).
+            if not ghost.streaming:
+                self.another_requested.emit()
+            return True
         if action in _CYCLE_ACTIONS:
             self.cycle_alternative(1 if action is Action.NEXT_ALTERNATIVE else -1)
             return True
+        modifiers = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        if event.key() in _ENTER_KEYS:
+            # Enter types a suggested paragraph break through like any character. (Shift+Enter
+            # is Qt's soft line break, not the paragraph the suggestion has.)
+            plain = modifiers == Qt.KeyboardModifier.NoModifier
+            return plain and self._type_through("\n", event)
         typed = event.text()
-        modifiers = event.modifiers() & ~Qt.KeyboardModifier.ShiftModifier
-        if typed and typed.isprintable() and modifiers == Qt.KeyboardModifier.NoModifier:
-            return self._type_through(typed, event)
-        return False
+        if modifiers & ~Qt.KeyboardModifier.ShiftModifier or not typed.isprintable():
+            return False
+        return bool(typed) and self._type_through(typed, event)
 
     def _type_through(self, typed: str, event: QKeyEvent) -> bool:
         ghost = self._ghost
         assert ghost is not None
         if not ghost.visible.startswith(typed):
             return False
-        self._clear_ghost_drawing()
+        self._painter.clear()
         self._own_edit = True
         try:
             super().keyPressEvent(event)  # the normal insertion, undo grouping and all
@@ -316,10 +347,8 @@ class Editor(QPlainTextEdit):
             self._own_edit = False
         ghost.type_through(typed)
         ghost.anchor = self.textCursor().position()
-        if ghost.exhausted:
-            self.dismiss_suggestion(notify=False)
-        else:
-            self._render_ghost()
+        self.suggestion_accepted.emit(typed)
+        self._after_taking(ghost)
         return True
 
     # -- input methods ------------------------------------------------------------------------

@@ -1,0 +1,116 @@
+"""Drawing a suggestion in place: in the caret block's QTextLayout preedit area, the mechanism Qt
+uses to show an input method's composition inline. The text wraps and flows like real text and
+pushes the following text down, but it is not in the document, so saving, undo/redo, the
+modified flag and the word count never see it.
+
+A preedit area cannot hold a paragraph separator, and a "\\n" in it is drawn as nothing, so
+each line break is drawn as U+2028 (QChar::LineSeparator): QTextLayout starts a new line there,
+and QPlainTextDocumentLayout grows the block by the lines it gained.
+
+The preview then stands exactly where the text will stand after accepting, because a line
+started by U+2028 and a new block have the same left edge and the same line spacing here: the
+document's blocks have no margins, indents or paragraph spacing (QTextBlockFormat defaults).
+If paragraph spacing or a first-line indent is ever added, the lines after a break would be
+placed differently once they are real paragraphs: then draw the suggestion as a separate
+QTextDocument painted over the editor (Qt Creator's TextSuggestion) instead.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from PySide6.QtGui import QColor, QPalette, QTextCharFormat, QTextLayout
+from PySide6.QtWidgets import QPlainTextEdit
+
+LINE_SEPARATOR = "\u2028"
+
+
+def muted_colour(palette: QPalette) -> QColor:
+    """Halfway between the text and the background: readable, but clearly not yet written."""
+    text = palette.color(QPalette.ColorRole.Text)
+    base = palette.color(QPalette.ColorRole.Base)
+    return QColor(
+        (text.red() + base.red()) // 2,
+        (text.green() + base.green()) // 2,
+        (text.blue() + base.blue()) // 2,
+    )
+
+
+def preedit_text(text: str) -> str:
+    """text as the preedit area can lay it out: each line break a line separator."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", LINE_SEPARATOR)
+
+
+def utf16_length(text: str) -> int:
+    """Qt counts text positions in UTF-16 units: an emoji or a rare CJK ideograph is two."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+class GhostPainter:
+    """Draws one text at a document position of editor, and takes it away again.
+
+    relayout(position, length) must re-lay out that part of the document without the editor
+    taking the change for an edit (the editor guards its own changes).
+    """
+
+    def __init__(self, editor: QPlainTextEdit, relayout: Callable[[int, int], None]) -> None:
+        self._editor = editor
+        self._relayout = relayout
+        self._block_number = -1  # block whose layout holds the drawn text
+        self._end = -1  # layout position just after the drawn text
+
+    def draw(self, position: int, text: str) -> None:
+        self.clear()
+        if not text:
+            return
+        document = self._editor.document()
+        block = document.findBlock(position)
+        layout = block.layout()
+        in_block = position - block.position()
+        shown = preedit_text(text)
+        layout.setPreeditArea(in_block, shown)
+        muted = QTextCharFormat()
+        muted.setForeground(muted_colour(self._editor.palette()))
+        muted_range = QTextLayout.FormatRange()
+        muted_range.start = in_block
+        muted_range.length = utf16_length(shown)
+        muted_range.format = muted
+        layout.setFormats([muted_range])
+        self._block_number = block.blockNumber()
+        self._end = in_block + muted_range.length
+        self._relayout(block.position(), block.length())
+        self._scroll_into_view()
+
+    def clear(self) -> None:
+        if self._block_number < 0:
+            return
+        block = self._editor.document().findBlockByNumber(self._block_number)
+        self._block_number = self._end = -1
+        if not block.isValid():
+            return
+        layout = block.layout()
+        layout.setPreeditArea(-1, "")
+        layout.clearFormats()
+        self._relayout(block.position(), block.length())
+
+    def _scroll_into_view(self) -> None:
+        """Show as much of the text as fits below the caret, never scrolling the caret away."""
+        editor = self._editor
+        editor.ensureCursorVisible()
+        block = editor.document().findBlockByNumber(self._block_number)
+        layout = block.layout()
+        line = layout.lineForTextPosition(max(self._end - 1, 0))
+        if not line.isValid():
+            return
+        top = editor.blockBoundingGeometry(block).translated(editor.contentOffset()).top()
+        overflow = top + line.y() + line.height() - editor.viewport().height()
+        caret_top = editor.cursorRect().top()
+        if overflow <= 0 or caret_top <= 0:
+            return
+        # QPlainTextEdit scrolls by laid-out lines; all lines here have the editor's spacing.
+        spacing = max(editor.fontMetrics().lineSpacing(), 1)
+        lines = min(math.ceil(overflow / spacing), math.floor(caret_top / spacing))
+        if lines > 0:
+            scroll_bar = editor.verticalScrollBar()
+            scroll_bar.setValue(scroll_bar.value() + lines)
