@@ -52,7 +52,7 @@ class Editor(QPlainTextEdit):
     continue_requested = Signal()  # the writer asked for a continuation at the caret
     another_requested = Signal()  # Alt+] past the last alternative: ask for one more
     suggestion_dismissed = Signal(int)  # latest request id; the window cancels its generation
-    suggestion_accepted = Signal(str)  # text of it that became part of the document (typed too)
+    suggestion_accepted = Signal(str)  # the text that became part of the document
     suggestion_changed = Signal()  # what shows changed (another alternative, more text, none)
     writer_edited = Signal()  # the writer changed the text (not an accept, not a new document)
 
@@ -347,7 +347,6 @@ class Editor(QPlainTextEdit):
             self._own_edit = False
         ghost.type_through(typed)
         ghost.anchor = self.textCursor().position()
-        self.suggestion_accepted.emit(typed)
         self._after_taking(ghost)
         return True
 

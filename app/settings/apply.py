@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtGui import QFont, QFontDatabase
 
-from penwright.app.editor.keymap import ACTION_LABELS, Action
+from penwright.app.editor.keymap import Action
 from penwright.app.settings.store import Settings, SettingsStore, Theme
 from penwright.app.window.theme import apply_theme
 from penwright.models.spec import ModelSpec
@@ -97,8 +97,7 @@ class SettingsApplier(QObject):
             if first or (previous is not None and previous.editor.theme != e.theme):
                 apply_theme(e.theme)
             window.editor.set_bindings(settings.key_bindings)
-            key = settings.key_bindings[Action.CONTINUE]
-            window.toolbar.continue_action.setToolTip(f"{ACTION_LABELS[Action.CONTINUE]} ({key})")
+            window.toolbar.set_continue_key(settings.key_bindings[Action.CONTINUE])
             g = settings.generation
             window.base_params = g
             window.toolbar.show_params(g)

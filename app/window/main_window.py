@@ -97,8 +97,16 @@ class MainWindow(DocumentWindow):
         suggestions.message.connect(self.statusBar().showMessage)
         suggestions.failed.connect(self.show_notice)
         self.toolbar.continue_action.triggered.connect(suggestions.request)
+        self.editor.suggestion_changed.connect(self._show_alternatives)
         self.toolbar.stop_action.triggered.connect(suggestions.stop)
         self.toolbar.auto_suggest_action.toggled.connect(suggestions.set_auto_suggest)
+
+    @Slot()
+    def _show_alternatives(self) -> None:
+        ghost = self.editor.ghost
+        shown, count = ghost.position() if ghost is not None else (0, 0)
+        another = self.editor.key_text(Action.NEXT_ALTERNATIVE)
+        self.status_panel.show_alternatives(shown, count, another)
 
     # -- the model ----------------------------------------------------------------------------
 

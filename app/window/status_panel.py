@@ -30,6 +30,9 @@ class StatusPanel(QWidget):
         self.progress_bar.setTextVisible(False)
         self.progress_bar.hide()
         self.state_label = QLabel("")
+        # Which alternative shows ("2 / 3"), or how to get another: beside the state, because
+        # both are about the suggestion; empty while there is none.
+        self.alternatives_label = QLabel("")
         self.speed_label = QLabel("")
         self.words_label = QLabel("0 words")
         layout = QHBoxLayout(self)
@@ -37,6 +40,7 @@ class StatusPanel(QWidget):
         layout.setSpacing(14)
         for widget in (
             self.state_label,
+            self.alternatives_label,
             self.progress_bar,
             self.speed_label,
             self.model_label,
@@ -64,6 +68,15 @@ class StatusPanel(QWidget):
 
     def show_state(self, text: str) -> None:
         self.state_label.setText(text)
+
+    def show_alternatives(self, shown: int, count: int, another_key: str) -> None:
+        """shown: which of count candidates shows (from 1; 0 for none)."""
+        if shown and count > 1:
+            self.alternatives_label.setText(f"{shown} / {count}")
+        elif shown and another_key:
+            self.alternatives_label.setText(f"{another_key} for another")
+        else:
+            self.alternatives_label.setText("")
 
     def show_stats(self, stats: GenerationStats) -> None:
         self.speed_label.setText(describe_stats(stats))

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from PySide6.QtGui import QAction
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDoubleSpinBox, QLabel, QSpinBox, QToolBar, QWidget
 
 from penwright.app.editor.keymap import ACTION_LABELS, Action
@@ -18,10 +19,12 @@ class WritingToolbar(QToolBar):
     def __init__(self, params: GenerationParams, continue_key: str, parent: QWidget) -> None:
         super().__init__("Writing", parent)
         self.setObjectName("writing_toolbar")
-        # The editor handles the Continue key itself (so rebinding works and the key never
-        # fights Qt's shortcut map); the action only shows it.
+        # The Continue key works from anywhere in the window (a spin box just changed, say)
+        # through this action's shortcut. In the editor it never reaches the shortcut: the
+        # editor claims its own keys first, so the key acts once either way.
         self.continue_action = QAction("Continue", self)
-        self.continue_action.setToolTip(f"{ACTION_LABELS[Action.CONTINUE]} ({continue_key})")
+        self.continue_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.set_continue_key(continue_key)
         self.addAction(self.continue_action)
         self.stop_action = QAction("Stop", self)
         self.stop_action.setToolTip("Stop generating")
@@ -52,6 +55,13 @@ class WritingToolbar(QToolBar):
         self.auto_suggest_action.setToolTip("Suggest a continuation after a pause in typing")
         self.addAction(self.auto_suggest_action)
         self.show_params(params)
+
+    def set_continue_key(self, key: str) -> None:
+        """key: portable key-sequence text, as the settings store it."""
+        sequence = QKeySequence(key, QKeySequence.SequenceFormat.PortableText)
+        self.continue_action.setShortcut(sequence)
+        shown = sequence.toString(QKeySequence.SequenceFormat.NativeText)
+        self.continue_action.setToolTip(f"{ACTION_LABELS[Action.CONTINUE]} ({shown})")
 
     def _labelled(self, label: str, box: QWidget) -> None:
         self.addWidget(QLabel(label, self))
