@@ -37,7 +37,7 @@ from penwright.app.settings.store import (
 )
 from penwright.models.errors import ParamsError
 from penwright.models.loading.device_probe import DeviceInfo
-from penwright.models.params import LIMITS, GenerationParams, StopMode
+from penwright.models.params import LIMITS, StopMode
 from penwright.models.spec import PRECISIONS
 
 
@@ -132,10 +132,12 @@ class DevicePage(SettingsPage):
         form.addRow("&Precision:", self.precision)
         form.addRow("CPU &threads:", self.cpu_threads)
         form.addRow("&Context size:", self.context_tokens)
-        form.addRow(_hint(
-            "The context size bounds how much of the text before the cursor the model reads. "
-            "A larger context follows the document better but takes longer and needs more memory."
-        ))
+        form.addRow(
+            _hint(
+                "The context size bounds how much of the text before the cursor the model reads. A "
+                "larger context follows the document better but takes longer and needs more memory."
+            )
+        )
         for combo in (self.device, self.precision):
             combo.currentIndexChanged.connect(self._on_target_changed)
         self.context_tokens.valueChanged.connect(self._on_target_changed)
@@ -228,6 +230,10 @@ class GenerationPage(SettingsPage):
         self.seed.setMaximumWidth(_NUMBER_WIDTH)
         self.seed.setPlaceholderText("Random")
         self.seed.setValidator(QRegularExpressionValidator(r"\d{0,19}"))
+        copies = LIMITS["no_copy_tokens"].whole_bounds()
+        self.no_copy_tokens = _spin(*copies, special="Allow copies")
+        self.no_copy_tokens.setSuffix(" tokens")
+        self.prose = QCheckBox("Keep &markup out of prose")
         form = _form(self)
         form.addRow("&Temperature:", self.temperature)
         form.addRow(_hint("0 always picks the likeliest word; higher values write more freely."))
@@ -240,6 +246,20 @@ class GenerationPage(SettingsPage):
         form.addRow("Stop stri&ngs:", self.stop_strings)
         form.addRow("&Alternatives:", self.alternatives)
         form.addRow("S&eed:", self.seed)
+        form.addRow("&Longest copy from the document:", self.no_copy_tokens)
+        form.addRow(
+            _hint(
+                "A suggestion never repeats this many tokens (about words) of the document word "
+                "for word. The lowest value allows copies."
+            )
+        )
+        form.addRow("", self.prose)
+        form.addRow(
+            _hint(
+                "No HTML or similar tags in a document that has none, and a prose opening for an "
+                "empty one."
+            )
+        )
 
     def load(self, settings: Settings) -> None:
         g = settings.generation
@@ -253,12 +273,16 @@ class GenerationPage(SettingsPage):
         self.stop_strings.setPlainText(encode_stop_strings(g.stop_strings))
         self.alternatives.setValue(g.n)
         self.seed.setText("" if g.seed is None else str(g.seed))
+        self.no_copy_tokens.setValue(g.no_copy_tokens)
+        self.prose.setChecked(g.prose)
 
     def apply_to(self, settings: Settings) -> Settings:
         seed_text = self.seed.text().strip()
         seed = int(seed_text) if seed_text else None
         try:
-            generation = GenerationParams(
+            # replace: the engine's settings this page does not show keep their values.
+            generation = replace(
+                settings.generation,
                 temperature=self.temperature.value(),
                 top_k=self.top_k.value(),
                 top_p=self.top_p.value(),
@@ -269,7 +293,8 @@ class GenerationPage(SettingsPage):
                 stop_strings=decode_stop_strings(self.stop_strings.toPlainText()),
                 seed=seed,
                 n=self.alternatives.value(),
-                context_tokens=settings.generation.context_tokens,
+                no_copy_tokens=self.no_copy_tokens.value(),
+                prose=self.prose.isChecked(),
             )
         except ParamsError as err:
             raise InputError(f"Generation: {err}") from None
@@ -290,8 +315,11 @@ class EditorPage(SettingsPage):
         self.font_size = _spin(6, 96)
         self.font_size.setSuffix(" pt")
         self.theme = QComboBox()
-        for theme, label in ((Theme.SYSTEM, "Follow the system"), (Theme.LIGHT, "Light"),
-                             (Theme.DARK, "Dark")):
+        for theme, label in (
+            (Theme.SYSTEM, "Follow the system"),
+            (Theme.LIGHT, "Light"),
+            (Theme.DARK, "Dark"),
+        ):
             self.theme.addItem(label, theme.value)
         self.auto_suggest = QCheckBox("Suggest a continuation when I pause typing")
         self.auto_suggest_delay = _spin(100, 10_000, step=100)
@@ -306,9 +334,9 @@ class EditorPage(SettingsPage):
 
     def load(self, settings: Settings) -> None:
         e = settings.editor
-        family = e.font_family or QFontDatabase.systemFont(
-            QFontDatabase.SystemFont.GeneralFont
-        ).family()
+        family = (
+            e.font_family or QFontDatabase.systemFont(QFontDatabase.SystemFont.GeneralFont).family()
+        )
         self.font_family.setCurrentFont(QFont(family))
         self.font_size.setValue(e.font_size)
         _select(self.theme, e.theme.value)
@@ -349,10 +377,12 @@ class KeysPage(SettingsPage):
             edit.editingFinished.connect(self._make_checker(action))
             self.edits[action] = edit
             form.addRow(ACTION_LABELS[action] + ":", edit)
-        form.addRow(_hint(
-            "Click a field and press the new key. The accept keys act only while a suggestion "
-            "is showing; otherwise they keep their usual meaning."
-        ))
+        form.addRow(
+            _hint(
+                "Click a field and press the new key. The accept keys act only while a suggestion "
+                "is showing; otherwise they keep their usual meaning."
+            )
+        )
         form.addRow(self.message)
 
     def load(self, settings: Settings) -> None:

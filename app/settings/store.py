@@ -317,6 +317,7 @@ class SettingsStore(QObject):
             "generation/stop_strings", g.stop_strings, _as_text_list
         )
         values["seed"] = self._read("generation/seed", g.seed, _as_seed)
+        values["prose"] = self._read("generation/prose", g.prose, _as_bool)
         try:
             return GenerationParams(**values)
         except ParamsError as why:  # values valid one by one but not together
@@ -355,6 +356,7 @@ class SettingsStore(QObject):
         qs.setValue("generation/stop", g.stop.value)
         qs.setValue("generation/stop_strings", json.dumps(list(g.stop_strings)))
         qs.setValue("generation/seed", "" if g.seed is None else str(g.seed))
+        qs.setValue("generation/prose", g.prose)
         e = s.editor
         qs.setValue("editor/font_family", e.font_family)
         qs.setValue("editor/font_size", e.font_size)

@@ -47,6 +47,8 @@ NON_DEFAULT = Settings(
         seed=42,
         n=3,
         context_tokens=4096,
+        no_copy_tokens=0,
+        prose=False,
     ),
     editor=EditorSettings(
         font_family="DejaVu Serif",
@@ -80,6 +82,9 @@ def test_every_setting_survives_save_and_load(ini: QSettings) -> None:
         ("generation/top_k", "2.5", "not a whole number"),
         ("generation/max_new_tokens", "0", "0 is outside 1\u20132048"),
         ("generation/seed", "-1", "-1 is outside"),
+        ("generation/no_copy_tokens", "65", "65 is outside 0\u201364"),
+        ("generation/no_copy_tokens", "few", "'few' is not a whole number"),
+        ("generation/prose", "sometimes", "'sometimes' is not true or false"),
         ("generation/stop", "whenever", "'whenever' is not one of"),
         ("generation/stop_strings", "[1, 2]", "not a list of non-empty text"),
         ("model/device", "tpu", "'tpu' is not one of auto, cuda, mps, cpu"),

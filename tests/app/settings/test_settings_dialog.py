@@ -124,6 +124,8 @@ def _expected(font_family: str) -> Settings:
             seed=1234,
             n=4,
             context_tokens=1024,
+            no_copy_tokens=12,
+            prose=False,
         ),
         editor=EditorSettings(
             font_family=font_family,
@@ -168,6 +170,8 @@ def test_every_control_is_saved_to_qsettings(
     g.stop_strings.setPlainText("\\n\\n\nFin\\\\")  # typed as: \n\n  and  Fin\\
     g.alternatives.setValue(4)
     g.seed.setText("1234")
+    g.no_copy_tokens.setValue(12)
+    g.prose.setChecked(False)
     e = d.editor_page
     e.font_family.setCurrentFont(QFont(expected.editor.font_family))
     e.font_size.setValue(16)
@@ -195,6 +199,8 @@ def test_every_control_shows_the_stored_settings(
     assert dialog.device_page.device.currentData() == "cuda"
     assert dialog.generation_page.stop_strings.toPlainText() == "\\n\\n\nFin\\\\"
     assert dialog.generation_page.seed.text() == "1234"
+    assert dialog.generation_page.no_copy_tokens.value() == 12
+    assert not dialog.generation_page.prose.isChecked()
     assert dialog.editor_page.font_family.currentFont().family() == expected.editor.font_family
     assert dialog.keys_page.edits[Action.CONTINUE].keySequence() == QKeySequence("Ctrl+Space")
     # Nothing touched: OK writes back exactly what was stored.
@@ -243,6 +249,15 @@ def test_invalid_generation_input_is_named_and_nothing_is_saved(
     assert "custom" in open_dialog.error.text() and "stop string" in open_dialog.error.text()
     assert open_dialog.stack.currentWidget() is g
     assert store.current.generation.temperature == GenerationParams().temperature
+
+
+def test_copies_allowed_is_the_lowest_value_and_says_so(open_dialog: SettingsDialog) -> None:
+    box = open_dialog.generation_page.no_copy_tokens
+    box.setValue(box.minimum())
+    assert box.minimum() == 0 and box.maximum() == 64  # LIMITS["no_copy_tokens"]
+    assert box.text() == "Allow copies"
+    assert open_dialog.apply()
+    assert open_dialog._store.current.generation.no_copy_tokens == 0
 
 
 def test_only_present_devices_are_offered(open_dialog: SettingsDialog) -> None:

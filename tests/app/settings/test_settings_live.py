@@ -220,6 +220,8 @@ def test_generation_defaults_reach_the_next_request_and_the_toolbar(
         seed=42,
         n=2,
         context_tokens=512,
+        no_copy_tokens=3,
+        prose=False,
     )
     store.save(replace(store.current, generation=generation))
     assert window.toolbar.temperature_box.value() == 0.35
