@@ -3,19 +3,16 @@ does after Tab. Compared twice: as laid-out lines and glyph positions, and as re
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from PySide6.QtGui import QFont, QImage, QPalette, QTextBlock, QTextCursor
+from layout_probe import Line, layout_lines, units
+from PySide6.QtGui import QFont, QImage, QPalette, QTextCursor
 from pytestqt.qtbot import QtBot
 
 from penwright.app.editor import ghost_drawing
 from penwright.app.editor.editor_widget import Editor
-from penwright.app.editor.ghost_drawing import LINE_SEPARATOR
 from penwright.app.editor.keymap import Action
-
-Line = tuple[float, list[tuple[str, float]]]  # top, and each character with its x
 
 
 @dataclass(frozen=True)
@@ -51,48 +48,6 @@ CASES = {
 }
 
 
-def _units(text: str) -> list[str]:
-    """text indexed as Qt indexes it (UTF-16 units): an astral character takes two slots."""
-    out: list[str] = []
-    for character in text:
-        out.append(character)
-        if ord(character) > 0xFFFF:
-            out.append("")
-    return out
-
-
-def _lines_of(editor: Editor, block: QTextBlock, text: str) -> Iterator[Line]:
-    """The laid-out lines of block, whose layout holds text (the block's, preedit included)."""
-    top = editor.blockBoundingGeometry(block).translated(editor.contentOffset()).top()
-    layout = block.layout()
-    units = _units(text)
-    for i in range(layout.lineCount()):
-        line = layout.lineAt(i)
-        start = line.textStart()
-        glyphs = [
-            (units[p], round(line.cursorToX(p)[0], 2))
-            for p in range(start, start + line.textLength())
-            if units[p] not in ("", LINE_SEPARATOR)
-        ]
-        yield round(top + line.y(), 2), glyphs
-
-
-def _layout_lines(editor: Editor) -> list[Line]:
-    """Every laid-out line of the document, the preview's included, from the top."""
-    lines: list[Line] = []
-    block = editor.document().firstBlock()
-    while block.isValid():
-        text = block.text()
-        layout = block.layout()
-        at = layout.preeditAreaPosition()
-        if at >= 0:
-            units = _units(text)
-            text = "".join(units[:at]) + layout.preeditAreaText() + "".join(units[at:])
-        lines.extend(_lines_of(editor, block, text))
-        block = block.next()
-    return lines
-
-
 @pytest.fixture
 def editor(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> Editor:
     # The suggestion in the text's own colour, so the two renderings can be compared pixel for
@@ -115,7 +70,7 @@ def editor(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> Editor:
 def _show(editor: Editor, case: Case) -> None:
     editor.setPlainText(case.before + case.after)
     cursor = editor.textCursor()
-    cursor.setPosition(len(_units(case.before)))
+    cursor.setPosition(len(units(case.before)))
     editor.setTextCursor(cursor)
     assert editor.start_suggestion(1)
     editor.append_suggestion(1, 0, case.suggestion)
@@ -125,7 +80,7 @@ def _show(editor: Editor, case: Case) -> None:
 
 def _snapshot(editor: Editor) -> tuple[list[Line], QImage]:
     editor.viewport().repaint()
-    return _layout_lines(editor), editor.viewport().grab().toImage()
+    return layout_lines(editor), editor.viewport().grab().toImage()
 
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -152,8 +107,8 @@ def test_a_line_break_in_the_suggestion_is_a_line_on_screen(editor: Editor, name
     layout = editor.textCursor().block().layout()
     breaks = case.suggestion.count("\n")
     assert layout.lineCount() > breaks
-    starts = [_units(text)[0] for text in case.suggestion.split("\n")[1:] if text]
-    firsts = [glyphs[0][0] for _, glyphs in _layout_lines(editor) if glyphs]
+    starts = [units(text)[0] for text in case.suggestion.split("\n")[1:] if text]
+    firsts = [glyphs[0][0] for _, glyphs in layout_lines(editor) if glyphs]
     for start in starts:
         assert start in firsts
 

@@ -11,10 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from layout_probe import layout_lines
 from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QTextCursor
 from pytestqt.qtbot import QtBot
 
+from penwright.app.editor.ghost_text import tidy
 from penwright.app.main import StartupHooks, build, parse_arguments
 from penwright.app.settings.store import Settings, SettingsStore
 from penwright.app.window.main_window import MainWindow
@@ -87,7 +89,7 @@ def test_real_model_continues_and_the_accepted_text_is_saved(
         real_window.load_model()
     continue_at_end(qtbot, real_window)
     suggestion = real_window.editor.ghost_text
-    assert streamed and "".join(streamed) == suggestion
+    assert streamed and tidy("".join(streamed)) == suggestion  # no blanks left at a line end
     assert suggestion.strip()
     qtbot.keyClick(real_window.editor, Qt.Key.Key_Tab)
     path = tmp_path / "story.txt"
@@ -114,3 +116,27 @@ def test_gui_thread_keeps_running_its_event_loop_while_loading_and_generating(
     assert ticks_while_loading > 0
     assert ticks_while_generating > 0
     assert real_window.editor.ghost_text.strip()  # and the generation finished with text
+
+
+LIST = "Things to pack for the island:\n- a tent\n- matches\n- a knife\n-"
+
+
+def test_the_real_models_suggestion_is_previewed_where_tab_puts_it(
+    qtbot: QtBot, real_window: MainWindow
+) -> None:
+    """Whatever the model writes (a list invites line breaks), the preview's lines and glyphs
+    stand exactly where the accepted text's do, and the request said what follows the caret."""
+    with qtbot.waitSignal(real_window.controller.model_loaded, timeout=LOAD_TIMEOUT_MS):
+        real_window.load_model()
+    real_window.toolbar.length_box.setValue(24)
+    editor = real_window.editor
+    editor.setPlainText(LIST)
+    editor.moveCursor(QTextCursor.MoveOperation.End)
+    with qtbot.waitSignal(real_window.controller.suggestion_finished, timeout=GENERATE_TIMEOUT_MS):
+        qtbot.keyClick(editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    suggestion = editor.ghost_text
+    assert suggestion.strip()
+    preview = layout_lines(editor)
+    qtbot.keyClick(editor, Qt.Key.Key_Tab)
+    assert editor.toPlainText() == LIST + suggestion
+    assert layout_lines(editor) == preview
