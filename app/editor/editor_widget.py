@@ -114,8 +114,9 @@ class Editor(QPlainTextEdit):
     def text_after_cursor(self, limit: int = TEXT_AFTER_CHARS) -> str:
         """The rest of the caret's paragraph (at most its first `limit` characters)."""
         cursor = self.textCursor()
-        block = cursor.block()
-        return block.text()[cursor.position() - block.position() :][:limit]
+        # Selected rather than sliced: Qt's positions count UTF-16 units, Python's code points.
+        cursor.movePosition(QTextCursor.MoveOperation.EndOfBlock, QTextCursor.MoveMode.KeepAnchor)
+        return cursor.selectedText()[:limit]
 
     def earlier_suggestions(self) -> tuple[str, ...]:
         """What was already offered at the caret: asking again should offer something else."""

@@ -140,6 +140,15 @@ def test_a_request_carries_the_rest_of_the_caret_paragraph(
     assert script.params[1].text_after == ""
 
 
+def test_the_text_after_the_caret_is_right_after_an_emoji(
+    qtbot: QtBot, window: MainWindow, script: EngineScript
+) -> None:
+    write(window, "I \U0001f600 it so", caret=len("I \U0001f600 it".encode("utf-16-le")) // 2)
+    suggest(qtbot, window)
+    assert script.contexts == ["I \U0001f600 it"]
+    assert script.params[0].text_after == " so"
+
+
 def test_a_suggestion_inside_a_line_keeps_the_blank_before_the_writers_next_word(
     qtbot: QtBot, window: MainWindow, script: EngineScript
 ) -> None:
