@@ -42,6 +42,7 @@ from penwright.benchmarks.quality_metrics import (
     leaves_quote_open,
 )
 from penwright.models.params import GenerationParams
+from penwright.models.spec import DEFAULT_MODEL, DEVICES, PRECISIONS
 
 ALTERNATIVES = 3
 CONFIGS = ("plain", "pipeline")
@@ -276,12 +277,14 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="only the first N prompts, spread over categories and languages",
     )
-    parser.add_argument("--model", default="default", help="'default', a folder, a .gguf, a hub id")
-    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    parser.add_argument(
+        "--model", default=DEFAULT_MODEL, help="'default', a folder, a .gguf, a hub id"
+    )
+    parser.add_argument("--device", default="auto", choices=DEVICES)
     parser.add_argument(
         "--precision",
         default="auto",
-        choices=["auto", "fp32", "bf16", "fp16", "int8"],
+        choices=PRECISIONS,
         help="weight precision ('auto': the app's choice, int8 on the CPU)",
     )
     parser.add_argument(
