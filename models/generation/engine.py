@@ -14,6 +14,11 @@ One request, in two layers:
   (which holds one row) and after a fall-back to the CPU;
 - text (``_Continuation``): each alternative's tokens are detokenized incrementally and scanned
   for the requested stop, and only stable text is yielded.
+
+The prose rules (models.generation.rules) shape both: the prompt (healing takes a half-typed
+word off it, an empty text gets an opening) and every pick (no markup, no copies, distinct
+starts). When text follows the cursor and there are several alternatives, they are generated
+first and yielded best first, ranked by how likely the model finds that text after each.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -31,12 +36,15 @@ import torch
 from penwright.models.errors import EngineError, GenerationError, ParamsError
 from penwright.models.generation.context import ContextWindow
 from penwright.models.generation.detokenize import IncrementalDetokenizer
-from penwright.models.generation.forward import decode_step, forward_tokens
+from penwright.models.generation.forward import decode_step, forward_all_logits, forward_tokens
 from penwright.models.generation.prefix_cache import PrefixCache
+from penwright.models.generation.quotes import open_quotes
+from penwright.models.generation.rules import Prompt, RequestRules, prepare_prompt
 from penwright.models.generation.sampling import Sampler
 from penwright.models.generation.sliding_cache import rollback_cache
 from penwright.models.generation.static_decode import StaticDecoder, supports_static_cache
 from penwright.models.generation.stops import StopScanner
+from penwright.models.generation.vocabulary import Vocabulary
 from penwright.models.params import GenerationParams
 from penwright.models.results import Delta, GenerationStats
 from penwright.models.spec import LoadProgress, ModelInfo, ModelSpec, ProgressCallback
@@ -84,11 +92,15 @@ class _Timing:
     decode_tokens: int = 0
 
 
+_SCORED_AFTER_TOKENS = 32  # of the text after the cursor, for ranking alternatives
+
+
 @dataclass(frozen=True)
 class _Request:
     """One ``stream`` call, shared by all its alternatives."""
 
     prompt_ids: list[int]
+    rules: RequestRules | None  # None with every prose rule off
     params: GenerationParams
     base_seed: int  # alternative i samples with seed base_seed + i, batched or not
     cancelled: threading.Event
@@ -111,33 +123,46 @@ class _Continuation:
     """The text of one alternative: its row's tokens -> stable text -> text up to the stop."""
 
     def __init__(
-        self, row: _Row, tokenizer: Any, prompt_ids: Sequence[int], params: GenerationParams
+        self,
+        row: _Row,
+        tokenizer: Any,
+        prompt: Prompt,
+        params: GenerationParams,
+        context: str,
     ):
         self.row = row
-        self._detokenizer = IncrementalDetokenizer(tokenizer, prompt_ids)
-        self._scanner = StopScanner(params.stop, params.stop_strings)
+        self._detokenizer = IncrementalDetokenizer(tokenizer, prompt.ids)
+        quotes = open_quotes(context) if params.dialogue else None
+        self._scanner = StopScanner(params.stop, params.stop_strings, quotes)
+        self._healed = len(prompt.healed)  # the writer's own letters, written again first
         self._shown = 0
+        self.text = ""  # everything shown so far
 
     def take_token(self) -> str:
         """Take the row's newest token; return the text it makes safe to show (all the rest
         when the row ended by end of text or length). A stop found ends the row."""
         row = self.row
         self._detokenizer.push(row.token_ids[-1])
-        scan = self._scanner.scan(self._detokenizer.text)
+        scan = self._scanner.scan(self._new_text())
         if scan.stopped:
             row.end = "stop"
             return self._show_up_to(scan.stable_end)
         text = self._show_up_to(scan.stable_end)
         if row.end in ("eos", "length"):
             self._detokenizer.flush()
-            text += self._show_up_to(self._scanner.finish(self._detokenizer.text))
+            text += self._show_up_to(self._scanner.finish(self._new_text()))
         return text
+
+    def _new_text(self) -> str:
+        """The continuation after the healed letters (which the constraint made it start with)."""
+        return self._detokenizer.text[self._healed :]
 
     def _show_up_to(self, end: int) -> str:
         if end <= self._shown:
             return ""
-        new_text = self._detokenizer.text[self._shown : end]
+        new_text = self._new_text()[self._shown : end]
         self._shown = end
+        self.text += new_text
         return new_text
 
 
@@ -155,6 +180,7 @@ class Engine:
         self._last_prompt_ids: list[int] = []
         self._last_alternatives: tuple[list[int], ...] = ()
         self._static: StaticDecoder | None = None
+        self._vocabulary: Vocabulary | None = None
         self.decode_step: DecodeStep = decode_step
 
     # -- loading --------------------------------------------------------------------------
@@ -215,6 +241,7 @@ class Engine:
             compile_decode = static_cache and on_cuda
         self._model = model
         self._tokenizer = tokenizer
+        self._vocabulary = None  # built at the first request that needs it
         self._eos_ids = _eos_ids(model, tokenizer)
         self._window = ContextWindow(lambda text: tokenizer(text)["input_ids"])
         if static_cache:
@@ -263,6 +290,7 @@ class Engine:
         on_cuda = getattr(getattr(self._model, "device", None), "type", None) == "cuda"
         self._model = self._tokenizer = self._info = self._window = None
         self._static = None
+        self._vocabulary = None
         self._cache = PrefixCache()
         self.decode_step = decode_step
         self._eos_ids = frozenset()
@@ -314,7 +342,8 @@ class Engine:
 
         Checks its arguments at once (ParamsError, EngineError when no model is loaded); the
         generator does the work. ``last_stats`` describes the request once the generator ends.
-        With temperature 0 every alternative would be the same, so only one is generated.
+        With temperature 0 and ``distinct`` off every alternative would be the same, so only one
+        is generated.
         """
         if self._model is None or self._window is None:
             raise EngineError("no model is loaded yet")
@@ -332,18 +361,27 @@ class Engine:
         assert self._window is not None and self._info is not None
         room = self._info.context_length - params.max_new_tokens
         budget = max(1, min(params.context_tokens, room))
-        prompt_ids = self._window.select(context, budget)
-        if not prompt_ids:
+        selected = self._window.select(context, budget)
+        if not selected:
             raise ParamsError("there is no text to continue (and the model has no start token)")
+        rules = self._rules(context, selected, params)
+        prompt = rules.prompt if rules is not None else Prompt(selected)
+        prompt_ids = prompt.ids
         self._last_prompt_ids = prompt_ids
         base_seed = params.seed if params.seed is not None else secrets.randbits(62)
-        request = _Request(prompt_ids, params, base_seed, cancelled, timing)
-        alternatives = 1 if params.greedy else params.n
+        request = _Request(prompt_ids, rules, params, base_seed, cancelled, timing)
+        alternatives = 1 if params.greedy and not params.distinct else params.n
         done = [
-            _Continuation(_Row(i, base_seed + i), self._tokenizer, prompt_ids, params)
+            _Continuation(_Row(i, base_seed + i), self._tokenizer, prompt, params, context)
             for i in range(alternatives)
         ]
         try:
+            if params.text_after.strip() and alternatives > 1:
+                done = self._ranked(request, prompt, done)
+                for rank, continuation in enumerate(done):
+                    if continuation.text:
+                        yield Delta(rank, continuation.text)
+                return
             yield from self._generate(request, done)
         except GeneratorExit:
             raise  # the caller stopped listening at a yield, where the cache is consistent
@@ -354,6 +392,56 @@ class Engine:
         finally:
             self._last_alternatives = tuple(c.row.token_ids for c in done)
             self._stats = _stats(prompt_ids, [c.row for c in done], timing)
+
+    def _rules(
+        self, context: str, selected: list[int], params: GenerationParams
+    ) -> RequestRules | None:
+        if params == params.plain():
+            return None
+        if self._vocabulary is None:
+            self._vocabulary = Vocabulary.of(self._tokenizer)
+        tokenizer = self._tokenizer
+        prompt = prepare_prompt(
+            context, selected, params, self._vocabulary, lambda text: tokenizer(text)["input_ids"]
+        )
+        return RequestRules(context, prompt, params, self._vocabulary)
+
+    def _ranked(
+        self, request: _Request, prompt: Prompt, continuations: list[_Continuation]
+    ) -> list[_Continuation]:
+        """Generate every alternative, then order them by how likely the model finds the text
+        after the cursor following each (mean log-probability of its first tokens)."""
+        for _ in self._generate(request, continuations):
+            pass  # the text accumulates in each continuation
+        after = self._tokenizer(request.params.text_after, add_special_tokens=False)["input_ids"]
+        after = list(after[:_SCORED_AFTER_TOKENS])
+        if request.cancelled.is_set() or not after:
+            return continuations
+        scores = {}
+        for continuation in continuations:
+            if request.cancelled.is_set():
+                return continuations
+            scores[id(continuation)] = self._follow_score(prompt, continuation.text, after)
+        return sorted(continuations, key=lambda c: -scores[id(c)])
+
+    def _follow_score(self, prompt: Prompt, text: str, after: list[int]) -> float:
+        """Mean log-probability of ``after`` once ``text`` follows the prompt."""
+        middle = self._tokenizer(prompt.healed + text, add_special_tokens=False)["input_ids"]
+        ids = prompt.ids + list(middle) + after
+        if self._static is not None and not self._static.has_room(len(ids)):
+            return 0.0  # no room to score on the GPU's static cache: keep the order
+        reused = self._cache.reuse(ids)
+        fed = ids[reused:]
+        device = self._model.device
+        # The logits that predict each token of ``after``: from the position before it on.
+        keep = len(after) + 1
+        logits = forward_all_logits(
+            self._model, torch.tensor([fed], device=device), self._cache.kv, keep
+        )
+        self._cache.extend(fed)
+        predictions = torch.log_softmax(logits[0, -keep:-1].float(), dim=-1)
+        targets = torch.tensor(after, device=predictions.device)
+        return float(predictions.gather(-1, targets[:, None]).mean())
 
     def _generate(self, request: _Request, continuations: list[_Continuation]) -> Iterator[Delta]:
         """Every alternative: in one batch on the growing cache, one after another on the static
@@ -423,7 +511,11 @@ class Engine:
             return
         kv = self._cache.kv
         device = logits.device
-        samplers = [Sampler(params, row.seed, device) for row in rows]
+        rules = request.rules
+        samplers = [
+            Sampler(params, row.seed, device, rules.processors(row.alternative) if rules else None)
+            for row in rows
+        ]
         active = list(range(len(rows)))  # the row each batch row generates
         if batched:
             kv.batch_repeat_interleave(len(rows))
@@ -438,10 +530,14 @@ class Engine:
         decoded = 0
         try:
             while True:
-                picks = [
-                    samplers[index].pick(logits[b : b + 1], history[b : b + 1, :length])
-                    for b, index in enumerate(active)
-                ]
+                picks = []
+                for b, index in enumerate(active):
+                    pick = samplers[index].pick(logits[b : b + 1], history[b : b + 1, :length])
+                    picks.append(pick)
+                    row = rows[index]
+                    if rules is not None and rules.needs_record(row.alternative):
+                        # The alternatives after this one must open differently.
+                        rules.record(row.alternative, [*row.token_ids, int(pick)])
                 tokens = picks[0] if len(picks) == 1 else torch.cat(picks)  # (rows, 1)
                 token_ids = tokens[:, 0].tolist()  # the one host sync per step: text needs ids
                 if timing.first_token is None:

@@ -56,3 +56,13 @@ def decode_step(model: Any, tokens: torch.Tensor, kv: Any) -> torch.Tensor:
     """One decode step: tokens (rows, 1) -> logits (rows, V). The Engine keeps it swappable for
     the static cache's (compiled) step."""
     return forward_tokens(model, tokens, kv)
+
+
+def forward_all_logits(model: Any, input_ids: torch.Tensor, kv: Any, keep: int) -> torch.Tensor:
+    """Like forward_tokens, but the logits of the last ``keep`` positions: (rows, keep, V).
+    For scoring a known text, where every position's prediction counts."""
+    with torch.inference_mode():
+        out = model(
+            input_ids=input_ids, use_cache=True, logits_to_keep=keep, **{cache_argument(model): kv}
+        )
+        return out.logits

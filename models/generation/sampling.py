@@ -32,10 +32,18 @@ class Sampler:
     """Picks tokens for one alternative (one batch row). Everything stays on the model's device;
     the top-k fast path costs one host sync for its tie count."""
 
-    def __init__(self, params: GenerationParams, seed: int, device: torch.device) -> None:
+    def __init__(
+        self,
+        params: GenerationParams,
+        seed: int,
+        device: torch.device,
+        rules: LogitsProcessorList | None = None,
+    ) -> None:
+        """``rules``: the prose rules of models.generation.rules, run first (they only forbid
+        tokens, so where they run among the processors changes nothing)."""
         self._greedy = params.greedy
         self._top_k = params.top_k
-        self._before_top_k = _before_top_k(params)
+        self._before_top_k = LogitsProcessorList([*(rules or ()), *_before_top_k(params)])
         self._after_top_k = _after_top_k(params)
         self._generator = torch.Generator(device=device)
         self._generator.manual_seed(seed)

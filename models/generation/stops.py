@@ -8,6 +8,8 @@ Rules (DESIGN.md section 2):
 - paragraph: before a blank line;
 - custom strings end the text in every mode and are excluded from it;
 - none: only custom strings (if any), end of text and the length limit end it.
+- dialogue (with ``open_quotes``): a sentence end inside an open quotation does not count; the
+  stop comes after the closing quote (``."`` ends with the quote), or at the line break.
 
 Sentence and paragraph ends only count once the continuation has some non-whitespace text: a
 continuation that opens with a line break (the cursor sat at the end of a heading) must not end
@@ -20,6 +22,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from penwright.models.generation.quotes import QuoteStack, quotes_after
 from penwright.models.params import StopMode
 from penwright.models.prose import CJK_END_CLASS, CLOSER_CLASS, CLOSERS, LATIN_END_CLASS
 
@@ -46,10 +49,18 @@ class ScanResult:
 class StopScanner:
     """Finds the stop of one continuation; call ``scan`` with the whole text after each token."""
 
-    def __init__(self, mode: StopMode, stop_strings: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        mode: StopMode,
+        stop_strings: Iterable[str] = (),
+        open_quotes: QuoteStack | None = None,
+    ) -> None:
+        """``open_quotes``: the quotations open where the continuation starts (see
+        models.generation.quotes); None leaves quotes out of the sentence stop."""
         self._mode = mode
         self._strings = tuple(s for s in stop_strings if s)
         self._drops_trailing_space = mode in (StopMode.SENTENCE, StopMode.PARAGRAPH)
+        self._open_quotes = open_quotes
 
     def scan(self, text: str) -> ScanResult:
         cut = self._first_stop(text)
@@ -73,10 +84,20 @@ class StopScanner:
             patterns = [_BLANK_LINE]
             if self._mode is StopMode.SENTENCE:
                 patterns = [_LINE_BREAK]
-                ends = (p.search(text, body_start) for p in (_LATIN_END, _CJK_END))
-                cuts += [m.end() for m in ends if m]
+                cuts += [
+                    end for p in (_LATIN_END, _CJK_END) if (end := self._end(p, text, body_start))
+                ]
             cuts += [m.start() for p in patterns if (m := p.search(text, body_start))]
         return min(cuts) if cuts else None
+
+    def _end(self, pattern: re.Pattern[str], text: str, start: int) -> int | None:
+        """Where the first sentence end of ``pattern`` outside any quotation ends."""
+        for match in pattern.finditer(text, start):
+            if self._open_quotes is None or not quotes_after(
+                text[: match.end()], self._open_quotes
+            ):
+                return match.end()
+        return None
 
     def _holdback(self, text: str) -> int:
         """How many trailing characters could still turn out to be part of a stop."""

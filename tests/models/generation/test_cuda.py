@@ -16,7 +16,7 @@ from penwright.models.spec import ModelSpec
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
-GREEDY = GenerationParams(temperature=0.0, max_new_tokens=24, stop=StopMode.NONE)
+GREEDY = GenerationParams(temperature=0.0, max_new_tokens=24, stop=StopMode.NONE).plain()
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from penwright.models.generation.engine import Engine
 from penwright.models.params import GenerationParams, StopMode
 from penwright.models.spec import ModelSpec
 
-GREEDY = GenerationParams(temperature=0.0, max_new_tokens=12, stop=StopMode.NONE)
+GREEDY = GenerationParams(temperature=0.0, max_new_tokens=12, stop=StopMode.NONE).plain()
 
 LONG_STORY = " ".join(
     f"Line {i} of the long ledger says the tide was {i % 7} feet." for i in range(60)
@@ -88,7 +88,7 @@ def test_repeating_a_request_reuses_all_but_one_token(engine: Engine) -> None:
 def test_repetition_penalty_matches_generate(engine: Engine, tiny_gemma: Any) -> None:
     params = GenerationParams(
         temperature=0.0, repetition_penalty=1.5, max_new_tokens=12, stop=StopMode.NONE
-    )
+    ).plain()
     run(engine, STORY, params)
     prompt_ids = tiny_gemma.tokenizer(STORY)["input_ids"]
     expected = generate_greedy(tiny_gemma.model, prompt_ids, 12, repetition_penalty=1.5)
@@ -98,7 +98,7 @@ def test_repetition_penalty_matches_generate(engine: Engine, tiny_gemma: Any) ->
 def test_streamed_text_is_the_decoded_generated_ids(engine: Engine, tiny_gemma: Any) -> None:
     params = GenerationParams(
         temperature=1.0, top_k=0, top_p=1.0, max_new_tokens=30, seed=3, stop=StopMode.NONE
-    )
+    ).plain()
     text = run(engine, STORY, params)
     ids = engine.last_token_ids
     assert text == tiny_gemma.tokenizer.decode(ids, skip_special_tokens=True)
@@ -118,8 +118,8 @@ def test_same_seed_same_text_and_alternatives_differ(engine: Engine) -> None:
     assert engine.last_stats.new_tokens == 30
 
 
-def test_greedy_generates_one_alternative_however_many_are_asked(engine: Engine) -> None:
-    params = GenerationParams(temperature=0.0, max_new_tokens=5, n=4, stop=StopMode.NONE)
+def test_plain_greedy_generates_one_alternative_however_many_are_asked(engine: Engine) -> None:
+    params = GenerationParams(temperature=0.0, max_new_tokens=5, n=4, stop=StopMode.NONE).plain()
     assert {d.alternative for d in engine.stream(STORY, params)} == {0}
     assert len(engine.last_alternative_ids) == 1
 
@@ -127,7 +127,7 @@ def test_greedy_generates_one_alternative_however_many_are_asked(engine: Engine)
 def test_context_budget_keeps_the_end_of_the_text(engine: Engine, tiny_gemma: Any) -> None:
     params = GenerationParams(
         temperature=0.0, max_new_tokens=4, stop=StopMode.NONE, context_tokens=64
-    )
+    ).plain()
     run(engine, LONG_STORY, params)
     prompt = tiny_gemma.tokenizer.decode(engine.last_prompt_ids, skip_special_tokens=True)
     assert len(engine.last_prompt_ids) <= 64
@@ -241,7 +241,7 @@ def test_filters_narrowed_to_one_token_sample_the_greedy_text(
     engine: Engine, tiny_gemma: Any, narrowing: dict[str, Any]
 ) -> None:
     settings: dict[str, Any] = {"temperature": 1.5, "max_new_tokens": 12, "seed": 5}
-    params = GenerationParams(stop=StopMode.NONE, **(settings | narrowing))
+    params = GenerationParams(stop=StopMode.NONE, **(settings | narrowing)).plain()
     run(engine, STORY, params)
     prompt_ids = tiny_gemma.tokenizer(STORY)["input_ids"]
     assert engine.last_token_ids == generate_greedy(tiny_gemma.model, prompt_ids, 12)

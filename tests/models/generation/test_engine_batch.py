@@ -15,7 +15,7 @@ from reference import STORY, generate_greedy
 from penwright.models.generation.engine import Engine
 from penwright.models.params import GenerationParams, StopMode
 
-GREEDY = GenerationParams(temperature=0.0, max_new_tokens=10, stop=StopMode.NONE)
+GREEDY = GenerationParams(temperature=0.0, max_new_tokens=10, stop=StopMode.NONE).plain()
 
 
 @pytest.fixture
@@ -35,7 +35,9 @@ def texts_by_alternative(engine: Engine, context: str, params: GenerationParams)
 def test_every_row_narrowed_to_one_token_is_the_greedy_continuation(
     engine: Engine, tiny_gemma: Any
 ) -> None:
-    params = GenerationParams(temperature=1.5, top_k=1, max_new_tokens=10, stop=StopMode.NONE, n=3)
+    params = GenerationParams(
+        temperature=1.5, top_k=1, max_new_tokens=10, stop=StopMode.NONE, n=3
+    ).plain()
     list(engine.stream(STORY, params))
     prompt_ids = tiny_gemma.tokenizer(STORY)["input_ids"]
     expected = generate_greedy(tiny_gemma.model, prompt_ids, 10)
@@ -94,7 +96,9 @@ def test_out_of_memory_mid_batch_finishes_every_alternative_one_at_a_time(
     engine = Engine()
     engine.attach(copy.deepcopy(tiny_gemma.model), tiny_gemma.tokenizer, tiny_gemma.info)
     out_of_memory_once(engine, on_call=3)
-    params = GenerationParams(temperature=1.5, top_k=1, max_new_tokens=10, stop=StopMode.NONE, n=3)
+    params = GenerationParams(
+        temperature=1.5, top_k=1, max_new_tokens=10, stop=StopMode.NONE, n=3
+    ).plain()
     texts = texts_by_alternative(engine, STORY, params)
     expected = generate_greedy(tiny_gemma.model, tiny_gemma.tokenizer(STORY)["input_ids"], 10)
     assert engine.last_alternative_ids == (expected, expected, expected)

@@ -23,7 +23,7 @@ from penwright.models.prose import CLOSERS
 pytestmark = pytest.mark.real_model
 
 ROOT = Path(__file__).resolve().parents[3]
-GREEDY = GenerationParams(temperature=0.0, max_new_tokens=8, stop=StopMode.NONE)
+GREEDY = GenerationParams(temperature=0.0, max_new_tokens=8, stop=StopMode.NONE).plain()
 
 DOCUMENT = "\n\n".join(
     f"Day {day}. The keeper of the northern light rose before dawn, trimmed the wick, polished "

@@ -28,7 +28,7 @@ from penwright.models.generation.static_decode import (
 )
 from penwright.models.params import GenerationParams, StopMode
 
-GREEDY = GenerationParams(temperature=0.0, max_new_tokens=12, stop=StopMode.NONE)
+GREEDY = GenerationParams(temperature=0.0, max_new_tokens=12, stop=StopMode.NONE).plain()
 
 LONG_STORY = " ".join(
     f"Row {i} of the harbour book notes a swell of {i % 5} feet." for i in range(50)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from penwright.models.generation.quotes import open_quotes, quotes_after
 from penwright.models.generation.stops import StopScanner
 from penwright.models.params import StopMode
 
@@ -89,3 +90,34 @@ def test_finish_drops_trailing_whitespace_in_sentence_mode() -> None:
     assert StopScanner(StopMode.SENTENCE).finish("cut at the length limit ") == len(
         "cut at the length limit"
     )
+
+
+# -- dialogue: a sentence stop inside an open quotation waits for its closer --------------------
+
+
+@pytest.mark.parametrize(
+    ("context", "continuation", "shown"),
+    [
+        ('He said, "', 'I do. Ask Tom." He left. More', 'I do. Ask Tom."'),
+        ("He said, “", "Wait. Not yet.” Then", "Wait. Not yet.”"),
+        ("他说：「", "好。我走了。」然后", "好。我走了。」"),  # noqa: RUF001
+        ('He said, "', "I forget.\nNext", "I forget."),  # the line break ends it anyway
+        ("", '"Run." She ran. Far', '"Run."'),  # opened and closed in the continuation
+        ('"Fine," he said. ', "She left. Then", "She left."),  # the context's quote is closed
+    ],
+)
+def test_a_sentence_stop_waits_for_the_closing_quote(
+    context: str, continuation: str, shown: str
+) -> None:
+    scanner = StopScanner(StopMode.SENTENCE, (), open_quotes(context))
+    assert streamed(scanner, list(continuation)) == (shown, True)
+
+
+def test_without_dialogue_the_first_sentence_end_stops() -> None:
+    scanner = StopScanner(StopMode.SENTENCE, ())
+    assert streamed(scanner, list('I forget. Ask Tom." More')) == ("I forget.", True)
+
+
+def test_quotes_reset_at_a_paragraph_break() -> None:
+    assert open_quotes('"An open speech\nA new paragraph') == ()
+    assert quotes_after("「他说“好") == ("」", "”")

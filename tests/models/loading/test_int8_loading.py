@@ -225,7 +225,7 @@ def test_engine_greedy_on_the_cached_int8_model_equals_its_generate(converted: P
     loaded = load_int8(converted)  # from the entry
     engine = Engine()
     engine.attach(loaded.model, loaded.tokenizer, loaded.info)
-    params = GenerationParams(temperature=0.0, max_new_tokens=12, stop=StopMode.NONE)
+    params = GenerationParams(temperature=0.0, max_new_tokens=12, stop=StopMode.NONE).plain()
     for context in (STORY, STORY + " the keeper could not see the water below."):
         "".join(delta.text for delta in engine.stream(context, params))
         expected = generate_greedy(loaded.model, engine.last_prompt_ids, params.max_new_tokens)

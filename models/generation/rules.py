@@ -1,0 +1,220 @@
+"""The prose rules: what the engine adds to plain sampling so a suggestion is worth inserting.
+
+Each rule is a transformers LogitsProcessor, run before the sampler's own (see
+models.generation.sampling), so greedy decoding with the rules equals ``model.generate`` given
+the same processors, and the HTTP server and remote backends can share them. Which rules run is
+said by GenerationParams (heal, prose, no_copy_tokens, distinct; ``params.plain()`` turns them
+all off):
+
+- token healing (models.generation.healing): a half-typed word is completed, never misspelt;
+- markup: in a context without markup, no token that writes a tag ("<", ">") or an entity
+  ("&nbsp;") is ever picked; an empty or near-empty text gets a prose opening to continue
+  instead of the web pages the model mostly read (``OPENING``);
+- no verbatim copies: transformers' NoRepeatNGramLogitsProcessor forbids the token that would
+  complete a span of ``no_copy_tokens`` tokens seen before (in the context or the continuation);
+- distinct alternatives: alternative i may not open as alternatives 0..i-1 did, nor as a
+  continuation already offered (``avoid``). An opening is the text up to the first character
+  past the word the writer was typing, so alternatives may all complete "rattl" as "rattled"
+  and differ from there on; at temperature 0, alternative i is then the greedy continuation of
+  the i-th likeliest opening.
+
+A rule never leaves a row with nothing to pick: where the masks together would forbid every
+token, that row's scores pass unchanged (``_Guarded``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import torch
+from transformers import LogitsProcessor, LogitsProcessorList, NoRepeatNGramLogitsProcessor
+
+from penwright.models.generation.healing import HealingConstraint, heal
+from penwright.models.generation.vocabulary import Vocabulary
+from penwright.models.params import GenerationParams
+from penwright.models.prose import CJK_CHARACTERS, count_words
+
+MARKUP = re.compile(
+    r"<\s*/?\s*[A-Za-z!?][^<>\n]*>|&(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#[xX][0-9A-Fa-f]+);"
+)
+"""An HTML/XML tag or character entity in text: a document with one keeps markup allowed."""
+
+_MARKUP_TOKEN = re.compile(r"[<>]")
+_ENTITY_START = re.compile(r"^[A-Za-z#]")
+
+OPENING = "Chapter One\n\n"
+"""What the model reads before an empty or near-empty text (fewer than NEAR_EMPTY_WORDS words):
+the opening of a book, so it writes a story's first lines rather than a web page's menu."""
+NEAR_EMPTY_WORDS = 3
+
+
+def has_markup(text: str) -> bool:
+    return MARKUP.search(text) is not None
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """What the model reads for one request, after the rules that change it."""
+
+    ids: list[int]
+    healed: str = ""  # text taken off the end by healing; the stream starts after it
+    opening: bool = False  # OPENING was put in front of a (near-)empty text
+
+
+def prepare_prompt(
+    context: str,
+    prompt_ids: list[int],
+    params: GenerationParams,
+    vocabulary: Vocabulary,
+    encode: Callable[[str], Sequence[int]],
+) -> Prompt:
+    """Apply the rules that change the prompt: the opening, then healing."""
+    opening = params.prose and count_words(context) < NEAR_EMPTY_WORDS
+    if opening:
+        prompt_ids = list(encode(OPENING + context.lstrip()))
+    if not params.heal:
+        return Prompt(prompt_ids, "", opening)
+    healing = heal(prompt_ids, context, vocabulary)
+    return Prompt(healing.prompt_ids, healing.prefix, opening)
+
+
+@dataclass
+class RequestRules:
+    """The rules of one request, shared by its alternatives: ``processors(i)`` for alternative
+    i, and ``record`` telling the others how alternative i started."""
+
+    context: str
+    prompt: Prompt
+    params: GenerationParams
+    vocabulary: Vocabulary
+    _starts: dict[int, str] = field(default_factory=dict)  # alternative -> its opening text
+    _markup_ids: torch.Tensor | None = None
+
+    def __post_init__(self) -> None:
+        if self.params.prose and not has_markup(self.context):
+            self._markup_ids = _markup_ids(self.vocabulary)
+
+    def processors(self, alternative: int) -> LogitsProcessorList:
+        prompt_length = len(self.prompt.ids)
+        rules: list[LogitsProcessor] = []
+        if self.prompt.healed:
+            rules.append(HealingConstraint(self.prompt.healed, prompt_length, self.vocabulary))
+        if self._markup_ids is not None:
+            rules.append(_NoMarkup(self._markup_ids, self.vocabulary))
+        if self.params.no_copy_tokens:
+            rules.append(NoRepeatNGramLogitsProcessor(self.params.no_copy_tokens))
+        if self.params.distinct:
+            rules.append(_DistinctStart(self, alternative, prompt_length))
+        return LogitsProcessorList([_Guarded(rules)]) if rules else LogitsProcessorList()
+
+    # -- distinct starts ----------------------------------------------------------------------
+
+    def needs_record(self, alternative: int) -> bool:
+        return self.params.distinct and alternative not in self._starts
+
+    def record(self, alternative: int, token_ids: Sequence[int]) -> None:
+        """Alternative ``alternative`` has generated ``token_ids``: once they reach past the
+        word being completed, that opening is taken."""
+        text = self.generated_text(token_ids)
+        if text is not None and self.opened(text):
+            self._starts.setdefault(alternative, text)
+
+    def taken_openings(self, alternative: int) -> list[str]:
+        """Openings alternative ``alternative`` may not repeat: those of the alternatives before
+        it and of the continuations offered before (``avoid``, after the healed letters)."""
+        earlier = [text for i, text in self._starts.items() if i < alternative]
+        return earlier + [self.prompt.healed + text for text in self.params.avoid if text]
+
+    def generated_text(self, token_ids: Sequence[int]) -> str | None:
+        """The text of generated tokens, None if one has no text of its own (a byte piece)."""
+        texts = [self.vocabulary.text(token_id) for token_id in token_ids]
+        return None if None in texts else "".join(t or "" for t in texts)
+
+    def opened(self, text: str) -> bool:
+        """Whether ``text`` goes past the word the writer was typing (and healing completes):
+        alternatives may share "rattled" and must differ from there on."""
+        return _OPENING.search(text, len(self.prompt.healed)) is not None
+
+
+# A character that ends the word being completed: anything but letters, digits and apostrophes,
+# and every CJK character (each is a word of its own).
+_OPENING = re.compile(rf"[^\w'’]|[{CJK_CHARACTERS}]|_")  # noqa: RUF001
+_LONGEST_OPENING = 48  # characters of an opening compared; tokens are far shorter
+
+
+class _DistinctStart(LogitsProcessor):
+    """Until this alternative's text goes past the word being completed, forbid every token that
+    would make it open as a taken opening does (a piece of that opening reaching past the word).
+    """
+
+    def __init__(self, rules: RequestRules, alternative: int, prompt_length: int) -> None:
+        self._rules = rules
+        self._alternative = alternative
+        self._prompt_length = prompt_length
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        rules = self._rules
+        text = rules.generated_text(input_ids[0, self._prompt_length :].tolist())
+        if text is None or rules.opened(text):
+            return scores
+        banned: set[int] = set()
+        for opening in rules.taken_openings(self._alternative):
+            if not opening.startswith(text):
+                continue
+            rest = opening[len(text) : len(text) + _LONGEST_OPENING]
+            for token_id in rules.vocabulary.prefixes_of(rest, whole=True):
+                if rules.opened(text + (rules.vocabulary.text(token_id) or "")):
+                    banned.add(token_id)
+        if not banned:
+            return scores
+        ids = torch.tensor(sorted(banned), dtype=torch.long, device=scores.device)
+        return scores.index_fill(-1, ids, -torch.inf)  # type: ignore[return-value]
+
+
+def _markup_ids(vocabulary: Vocabulary) -> torch.Tensor:
+    ids = vocabulary.ids_where(lambda text: _MARKUP_TOKEN.search(text) is not None)
+    return torch.tensor(ids, dtype=torch.long)
+
+
+class _NoMarkup(LogitsProcessor):
+    """No token that writes "<" or ">", and no entity name right after an "&"."""
+
+    def __init__(self, banned: torch.Tensor, vocabulary: Vocabulary) -> None:
+        self._banned = banned
+        self._vocabulary = vocabulary
+        self._entity_starts: torch.Tensor | None = None
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        out = scores.index_fill(-1, self._banned.to(scores.device), -torch.inf)
+        for row in range(scores.shape[0]):
+            last = self._vocabulary.text(int(input_ids[row, -1])) or ""
+            if last.endswith("&"):
+                out[row, self._entity_names().to(scores.device)] = -torch.inf
+        return out  # type: ignore[return-value]
+
+    def _entity_names(self) -> torch.Tensor:
+        if self._entity_starts is None:
+            ids = self._vocabulary.ids_where(lambda text: _ENTITY_START.match(text) is not None)
+            self._entity_starts = torch.tensor(ids, dtype=torch.long)
+        return self._entity_starts
+
+
+class _Guarded(LogitsProcessor):
+    """Run ``rules`` in order; where a rule would leave a row without any token, that row skips
+    the rule. Healing comes first and always leaves the removed tokens themselves, so the rules
+    after it can never undo it."""
+
+    def __init__(self, rules: list[LogitsProcessor]) -> None:
+        self._rules = rules
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        out = scores
+        for rule in self._rules:
+            ruled = rule(input_ids, out)
+            blocked = torch.isneginf(ruled).all(dim=-1)
+            if bool(blocked.any()):
+                ruled = torch.where(blocked[:, None], out, ruled)
+            out = ruled
+        return out
