@@ -2,7 +2,8 @@
 
 Three outputs, all on stdout so they can be piped:
 
-- one alternative (``-n 1``, or temperature 0): the text is streamed as it is generated;
+- one alternative (``-n 1``, or temperature 0 with --plain): the text is streamed as it is
+  generated;
 - several (``-n N``): each alternative is printed whole, numbered, once all are done (the
   engine generates them side by side, so their pieces arrive interleaved);
 - ``--json``: one JSON object ``{"alternatives": [...], "stats": {...}}`` (the stats are
@@ -56,14 +57,16 @@ def run_continue(args: argparse.Namespace) -> int:
     print(f"{info.name} on {info.device} ({info.precision})", file=sys.stderr)
     if info.fallback_reason:
         print(f"note: {info.fallback_reason}", file=sys.stderr)
-    if params.n > 1 and params.greedy:
-        print("note: temperature 0 gives one continuation, not several", file=sys.stderr)
+    # Without distinct openings, greedy alternatives would all be the same text.
+    single = params.n == 1 or (params.greedy and not params.distinct)
+    if params.n > 1 and single:
+        print("note: temperature 0 with --plain gives one continuation", file=sys.stderr)
 
     try:
         deltas = engine.stream(context, params)
         if args.json:
             print_json(sys.stdout, collect_alternatives(deltas), engine.last_stats)
-        elif params.n == 1 or params.greedy:
+        elif single:
             stream_text(sys.stdout, deltas)
         else:
             print_alternatives(sys.stdout, collect_alternatives(deltas))
@@ -99,12 +102,13 @@ def read_text(path: Path) -> str:
 def params_from(args: argparse.Namespace) -> GenerationParams:
     """GenerationParams from the command line; raises ParamsError naming a bad value."""
     numbers = {name: getattr(args, name) for name in LIMITS if name != "seed"}
-    return GenerationParams(
+    params = GenerationParams(
         **numbers,
         stop=args.stop,
         stop_strings=tuple(args.stop_strings),
         seed=args.seed,
     )
+    return params.plain() if getattr(args, "plain", False) else params
 
 
 def stream_text(out: TextIO, deltas: Iterable[Delta]) -> None:

@@ -52,6 +52,7 @@ _NUMBER_OPTIONS = (
     ("repetition_penalty", "penalty on tokens already there, 1 for none"),
     ("max_new_tokens", "most tokens to generate per alternative"),
     ("context_tokens", "most tokens of the file the model sees"),
+    ("no_copy_tokens", "never copy a span this many tokens long from the file, 0 allows copies"),
 )
 """The numeric generation options: the parameter (its option is --name-with-dashes) and what it
 does. Type, default and range come from GenerationParams and LIMITS."""
@@ -118,6 +119,12 @@ def _add_continue(sub: argparse._SubParsersAction) -> None:
         type=_within("n", int),
         default=_DEFAULTS.n,
         help=f"number of alternative continuations; {LIMITS['n'].span(' to ')}",
+    )
+    cont.add_argument(
+        "--plain",
+        action="store_true",
+        help="sample without the prose rules (healing of a half-typed word, no markup, "
+        "no copies, distinct alternatives, quotes closed at a sentence stop)",
     )
     cont.add_argument(
         "--json",

@@ -61,6 +61,7 @@ def test_help_lists_every_option_with_its_default_and_choices(
         ("--repetition-penalty", defaults.repetition_penalty),
         ("--max-new-tokens", defaults.max_new_tokens),
         ("--context-tokens", defaults.context_tokens),
+        ("--no-copy-tokens", defaults.no_copy_tokens),
         ("--stop", defaults.stop.value),
         ("-n", defaults.n),
         ("--device", "auto"),
@@ -170,7 +171,7 @@ class ScriptedEngine:
         return INFO
 
     def stream(self, context: str, params: GenerationParams) -> Iterator[Delta]:
-        alternatives = 1 if params.greedy else params.n
+        alternatives = 1 if params.greedy and not params.distinct else params.n
         return iter([d for d in self.pieces if d.alternative < alternatives])
 
     @property
@@ -225,13 +226,31 @@ def test_json_is_one_object_with_the_alternatives_and_the_stats(
 
 
 @pytest.mark.usefixtures("scripted")
-def test_greedy_with_several_alternatives_prints_one_and_says_why(
+def test_plain_greedy_with_several_alternatives_prints_one_and_says_why(
+    document: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["continue", str(document), "-n", "3", "--temperature", "0", "--plain"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "The cat sat.\n"
+    assert "temperature 0 with --plain gives one continuation" in captured.err
+
+
+@pytest.mark.usefixtures("scripted")
+def test_greedy_with_distinct_openings_prints_every_alternative(
     document: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["continue", str(document), "-n", "3", "--temperature", "0"]) == 0
-    captured = capsys.readouterr()
-    assert captured.out == "The cat sat.\n"
-    assert "temperature 0 gives one continuation" in captured.err
+    assert capsys.readouterr().out.count("--- alternative") == 3
+
+
+def test_plain_and_no_copy_tokens_reach_the_params() -> None:
+    from penwright.cli.main import _parser
+
+    args = _parser().parse_args(["continue", "f.txt", "--no-copy-tokens", "5"])
+    assert continue_command.params_from(args).no_copy_tokens == 5
+    assert continue_command.params_from(args).heal
+    args = _parser().parse_args(["continue", "f.txt", "--plain"])
+    assert continue_command.params_from(args) == GenerationParams().plain()
 
 
 # --- output, with a real (tiny) model -------------------------------------------------------
