@@ -87,8 +87,8 @@ class GenerationParams:
       temperature 0 alternative i continues greedily from the i-th most likely first token.
     - dialogue: a sentence stop inside an open quotation waits for its closing quote.
     avoid: continuations already offered here; new alternatives start differently.
-    text_after: the rest of the cursor's paragraph; with several alternatives, they are ranked
-    by how well this text follows them, the best first.
+    text_after: the rest of the cursor's paragraph; then at least three candidates (n or more)
+    are generated and ranked by how well this text follows them, the best first.
     """
 
     temperature: float = 0.8

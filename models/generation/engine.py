@@ -93,6 +93,9 @@ class _Timing:
 
 
 _SCORED_AFTER_TOKENS = 32  # of the text after the cursor, for ranking alternatives
+_RANKED_CANDIDATES = 3
+"""With text after the cursor, at least this many candidates are generated and ranked, even
+when one alternative was asked for: the ranking is what makes a mid-paragraph suggestion fit."""
 
 
 @dataclass(frozen=True)
@@ -371,12 +374,15 @@ class Engine:
         base_seed = params.seed if params.seed is not None else secrets.randbits(62)
         request = _Request(prompt_ids, rules, params, base_seed, cancelled, timing)
         alternatives = 1 if params.greedy and not params.distinct else params.n
+        ranking = bool(params.text_after.strip()) and (params.distinct or not params.greedy)
+        if ranking:
+            alternatives = max(alternatives, _RANKED_CANDIDATES)
         done = [
             _Continuation(_Row(i, base_seed + i), self._tokenizer, prompt, params, context)
             for i in range(alternatives)
         ]
         try:
-            if params.text_after.strip() and alternatives > 1:
+            if ranking:
                 done = self._ranked(request, prompt, done)
                 for rank, continuation in enumerate(done):
                     if continuation.text:

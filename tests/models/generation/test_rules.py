@@ -298,6 +298,14 @@ def test_alternatives_are_ranked_by_how_well_the_text_after_follows(
     assert scores == sorted(scores, reverse=True)
 
 
+def test_text_after_gets_several_candidates_even_when_one_is_asked_for(engine: Engine) -> None:
+    params = GenerationParams(
+        temperature=0.0, max_new_tokens=6, stop=StopMode.NONE, text_after=" the lamp went out."
+    )
+    assert len(texts(engine, STORY, params)) == 3
+    assert len(texts(engine, STORY, params.plain())) == 1  # plain greedy: one, unranked
+
+
 def test_without_text_after_alternatives_stream_in_their_own_order(engine: Engine) -> None:
     params = GenerationParams(temperature=1.0, max_new_tokens=6, stop=StopMode.NONE, n=2, seed=4)
     stream = engine.stream(STORY, params)
