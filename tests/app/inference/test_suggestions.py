@@ -60,11 +60,15 @@ def test_alt_right_with_one_suggestion_asks_for_another_unlike_it(
     assert script.params[1].avoid == (" red\ncar",)
     assert window.editor.ghost_text == " blue bus"  # shown as soon as it came
     assert indicator(window) == "2 / 2"
-    next_alternative(qtbot, window)  # the last again: asks again
+    with qtbot.waitSignal(window.controller.suggestion_finished, timeout=WAIT_MS):
+        next_alternative(qtbot, window)  # the last again: asks again
     assert len(script.contexts) == 3
+    assert window.editor.ghost_text == " once upon"  # the script's default deltas
+    assert indicator(window) == "3 / 3"
+    qtbot.keyClick(window.editor, Qt.Key.Key_BracketLeft, ALT)
     qtbot.keyClick(window.editor, Qt.Key.Key_BracketLeft, ALT)
     assert window.editor.ghost_text == " red\ncar"
-    assert indicator(window) == "1 / 2"
+    assert indicator(window) == "1 / 3"
 
 
 def test_alt_right_on_the_last_of_several_asks_for_another(
