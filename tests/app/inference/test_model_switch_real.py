@@ -30,7 +30,7 @@ pytestmark = pytest.mark.real_model
 LOAD_TIMEOUT_MS = 600_000  # a first run converts the GGUF on a busy two-core machine
 GENERATE_TIMEOUT_MS = 120_000
 TEXT = "The old lighthouse keeper climbed the stairs every evening, and"
-GREEDY = GenerationParams(temperature=0.0, max_new_tokens=8, stop=StopMode.NONE)
+GREEDY = GenerationParams(temperature=0.0, max_new_tokens=8, stop=StopMode.NONE).plain()
 
 
 @pytest.fixture(scope="module")
