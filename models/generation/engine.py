@@ -33,7 +33,7 @@ from typing import Any
 
 import torch
 
-from penwright.models.errors import EngineError, GenerationError, ParamsError
+from penwright.models.errors import EngineError, GenerationError, ModelLoadError, ParamsError
 from penwright.models.generation.context import ContextWindow
 from penwright.models.generation.detokenize import IncrementalDetokenizer
 from penwright.models.generation.forward import decode_step, forward_all_logits, forward_tokens
@@ -74,12 +74,21 @@ def warm_up(model: Any) -> None:
     from disk, allocator growth, kernel selection. A multi-token forward (prefill; above
     models.loading.quantize.KERNEL_MAX_ROWS rows int8 takes another kernel) and a one-token forward
     (decode) into a throwaway cache touch every weight and warm both paths.
+
+    Raises ModelLoadError when either forward gives NaN or infinite logits (damaged weights):
+    such a model would otherwise load and fail at the first request with torch's "probability
+    tensor contains either inf, nan".
     """
     prefill_rows = 40
     ids = torch.zeros((1, prefill_rows), dtype=torch.long, device=model.device)
     kv = rollback_cache(getattr(model, "config", None))
-    forward_tokens(model, ids, kv)
-    forward_tokens(model, ids[:, :1], kv)
+    for logits in (forward_tokens(model, ids, kv), forward_tokens(model, ids[:, :1], kv)):
+        if not bool(torch.isfinite(logits).all()):
+            raise ModelLoadError(
+                "the model's weights are damaged: its first outputs are NaN or infinite "
+                "(a corrupted or badly converted checkpoint); choose another model or "
+                "download this one again"
+            )
 
 
 @dataclass
