@@ -9,6 +9,7 @@ Every failure raises one ModelLoadError whose message names the problem and the 
 from __future__ import annotations
 
 import json
+import pickle  # only for its exception type: nothing here unpickles
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,7 @@ from penwright.models.loading.gguf_cache import (
 from penwright.models.loading.int8_cache import load_int8_model
 from penwright.models.loading.quantize import int8_parameter_count, quantize_int8_weight_only
 from penwright.models.loading.responsive import collections_paused, import_inference_libraries
+from penwright.models.loading.weights_files import pickle_refusal, weights_files
 from penwright.models.spec import (
     DEFAULT_MODEL,
     LoadProgress,
@@ -44,7 +46,6 @@ from penwright.models.spec import (
 
 DEFAULT_MODEL_NAME = "Gemma 3 270M"
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
-_PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
 
 
 @dataclass
@@ -75,8 +76,9 @@ def load_model(spec: ModelSpec, progress: ProgressCallback | None = None) -> Loa
         return _load_resolved(spec, folder, name, device, precision, report)
 
 
-def _load_resolved(spec: ModelSpec, folder: Path, name: str, device: str, precision: str,
-                   report: _Progress) -> LoadedModel:
+def _load_resolved(
+    spec: ModelSpec, folder: Path, name: str, device: str, precision: str, report: _Progress
+) -> LoadedModel:
     model, tokenizer = _load_folder(folder, spec, device, precision, report)
     model, device, precision, fallback_reason = _place(model, device, precision, report)
     info = ModelInfo(
@@ -180,20 +182,32 @@ def _hub_folder(repo_id: str) -> Path:
 # Loading a Hugging Face folder
 
 
-def _weights_format(folder: Path, allow_pickle: bool) -> bool:
-    """True for safetensors, False for pickle weights (only with allow_pickle)."""
-    files = [p.name for p in folder.iterdir() if p.is_file()]
-    if any(name.endswith(".safetensors") for name in files):
+def _weights_format(folder: Path, config: dict[str, Any], allow_pickle: bool) -> bool | None:
+    """use_safetensors for from_pretrained: True when every file it will load is safetensors.
+
+    A pickle checkpoint is refused without the writer's opt-in (see
+    penwright.models.loading.weights_files); with it, None lets transformers resolve the very
+    files weights_files found, in the same order.
+    """
+    files = weights_files(folder, config)
+    if files.is_safetensors:
         return True
-    pickles = sorted(name for name in files if name.endswith(_PICKLE_SUFFIXES))
-    if pickles and not allow_pickle:
-        raise ModelLoadError(
-            f"{folder} has only pickle weights ({', '.join(pickles)}), which can run code when "
-            "loaded; allow pickle checkpoints for this model to load them"
+    if not allow_pickle:
+        raise pickle_refusal(folder, files)
+    return None
+
+
+def _load_error(folder: Path, exc: Exception) -> ModelLoadError:
+    """One clear message for a failed weights load. torch's refusal of a pickle advises setting
+    weights_only to False, which would let the file run code: never pass that advice on."""
+    text = str(exc)
+    if isinstance(exc, pickle.UnpicklingError) or "weights_only" in text:
+        return ModelLoadError(
+            f"the checkpoint in {folder} is a pickle that needs more than plain tensors to load "
+            "(it could run code): Penwright refuses it; convert it to safetensors with a tool "
+            "you trust, or choose another model"
         )
-    if not pickles:
-        raise ModelLoadError(f"no model weights (*.safetensors) in {folder}")
-    return False
+    return ModelLoadError(f"cannot load the model in {folder}: {_one_line(exc)}")
 
 
 def _refuse_unasked_remote_code(folder: Path, config: dict[str, Any], trusted: bool) -> None:
@@ -208,8 +222,9 @@ def _refuse_unasked_remote_code(folder: Path, config: dict[str, Any], trusted: b
     )
 
 
-def _load_folder(folder: Path, spec: ModelSpec, device: str, precision: str,
-                 report: _Progress) -> tuple[Any, Any]:
+def _load_folder(
+    folder: Path, spec: ModelSpec, device: str, precision: str, report: _Progress
+) -> tuple[Any, Any]:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     config_path = folder / "config.json"
@@ -228,7 +243,7 @@ def _load_folder(folder: Path, spec: ModelSpec, device: str, precision: str,
     if not isinstance(config, dict):
         raise ModelLoadError(f"{config_path} is not a model configuration (not a JSON object)")
     _refuse_unasked_remote_code(folder, config, spec.trust_remote_code)
-    use_safetensors = _weights_format(folder, spec.allow_pickle)
+    use_safetensors = _weights_format(folder, config, spec.allow_pickle)
     start = report.percent  # after a first-run conversion or a hash, this part starts later
     report("Loading weights", start)
     try:
@@ -248,7 +263,7 @@ def _load_folder(folder: Path, spec: ModelSpec, device: str, precision: str,
     except ModelLoadError:
         raise
     except Exception as exc:
-        raise ModelLoadError(f"cannot load the model in {folder}: {_one_line(exc)}") from exc
+        raise _load_error(folder, exc) from exc
     report("Loading tokenizer", start + (90.0 - start) * 0.6)
     try:
         if is_converted_folder(folder):
@@ -264,8 +279,9 @@ def _load_folder(folder: Path, spec: ModelSpec, device: str, precision: str,
     return model, tokenizer
 
 
-def _place(model: Any, device: str, precision: str,
-           report: Report) -> tuple[Any, str, str, str | None]:
+def _place(
+    model: Any, device: str, precision: str, report: Report
+) -> tuple[Any, str, str, str | None]:
     """Move the model to its device; on GPU out-of-memory fall back to the CPU and say why."""
     import torch
 
