@@ -84,6 +84,8 @@ def test_mixed_line_endings_take_the_most_frequent(tmp_path: Path) -> None:
     text, fmt = read_text_file(path)
     assert text == "a\nb\nc\nd"
     assert fmt.newline == "\r\n"
+    write_text_file(path, text + "\ne", fmt)
+    assert path.read_bytes() == b"a\r\nb\r\nc\nd\r\ne"  # each line's own, the new one CRLF
 
 
 def test_file_without_line_breaks_defaults_to_lf(tmp_path: Path) -> None:
@@ -122,8 +124,10 @@ def test_non_text_is_refused_with_a_clear_message(
 def test_utf16_without_bom_is_refused_not_misread(tmp_path: Path) -> None:
     path = tmp_path / "nobom16.txt"
     path.write_bytes("hello".encode("utf-16-le"))
-    with pytest.raises(NotTextError):
+    with pytest.raises(NotTextError) as caught:
         read_text_file(path)
+    assert caught.value.guess == "utf-16-le"
+    assert "binary" not in str(caught.value)
 
 
 def test_missing_file_raises_oserror(tmp_path: Path) -> None:
@@ -144,8 +148,11 @@ def test_a_disk_failure_is_a_save_error_and_the_old_file_stays(
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(os, "fsync", full_disk)
-    with pytest.raises(SaveError, match=r"Could not save .*draft\.txt: No space left on device"):
+    with pytest.raises(
+        SaveError, match=r"Could not save .*draft\.txt: the disk is full\."
+    ) as caught:
         write_text_file(existing_file, "A completely different text\n" * 100)
+    assert "Saving needs 3 KB free" in str(caught.value)
     only_original_left(existing_file)
 
 
