@@ -10,8 +10,9 @@ all off):
 - markup: in a context without markup, no token that writes a tag ("<", ">") or an entity
   ("&nbsp;") is ever picked; an empty or near-empty text gets a prose opening to continue
   instead of the web pages the model mostly read (``OPENING``);
-- no verbatim copies: transformers' NoRepeatNGramLogitsProcessor forbids the token that would
-  complete a span of ``no_copy_tokens`` tokens seen before (in the context or the continuation);
+- no verbatim copies: the token that would complete a span of ``no_copy_tokens`` tokens seen
+  before (in the context or the continuation) is forbidden (models.generation.no_copy, the rule
+  of transformers' NoRepeatNGramLogitsProcessor at a dictionary lookup a step);
 - distinct alternatives: alternative i may not open as alternatives 0..i-1 did, nor as a
   continuation already offered (``avoid``). An opening is the text up to the first character
   past the word the writer was typing, so alternatives may all complete "rattl" as "rattled"
@@ -25,13 +26,15 @@ token, that row's scores pass unchanged (``_Guarded``).
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import torch
-from transformers import LogitsProcessor, LogitsProcessorList, NoRepeatNGramLogitsProcessor
+from transformers import LogitsProcessor, LogitsProcessorList
 
 from penwright.models.generation.healing import HealingConstraint, heal
+from penwright.models.generation.no_copy import NgramIndex, NoCopy
 from penwright.models.generation.vocabulary import Vocabulary
 from penwright.models.params import GenerationParams
 from penwright.models.prose import CJK_CHARACTERS, count_words
@@ -91,6 +94,7 @@ class RequestRules:
     vocabulary: Vocabulary
     _starts: dict[int, str] = field(default_factory=dict)  # alternative -> its opening text
     _markup_ids: torch.Tensor | None = None
+    _ngram_index: NgramIndex | None = None
 
     def __post_init__(self) -> None:
         if self.params.prose and not has_markup(self.context):
@@ -104,10 +108,15 @@ class RequestRules:
         if self._markup_ids is not None:
             rules.append(_NoMarkup(self._markup_ids, self.vocabulary))
         if self.params.no_copy_tokens:
-            rules.append(NoRepeatNGramLogitsProcessor(self.params.no_copy_tokens))
+            rules.append(NoCopy(self._ngrams()))
         if self.params.distinct:
             rules.append(_DistinctStart(self, alternative, prompt_length))
         return LogitsProcessorList([_Guarded(rules)]) if rules else LogitsProcessorList()
+
+    def _ngrams(self) -> NgramIndex:
+        if self._ngram_index is None:
+            self._ngram_index = NgramIndex(self.prompt.ids, self.params.no_copy_tokens)
+        return self._ngram_index
 
     # -- distinct starts ----------------------------------------------------------------------
 
@@ -174,8 +183,26 @@ class _DistinctStart(LogitsProcessor):
 
 
 def _markup_ids(vocabulary: Vocabulary) -> torch.Tensor:
-    ids = vocabulary.ids_where(lambda text: _MARKUP_TOKEN.search(text) is not None)
-    return torch.tensor(ids, dtype=torch.long)
+    """Tokens that write "<" or ">": found once per vocabulary (a pass over 262k texts costs
+    tens of milliseconds, too much for every request's time to first token)."""
+    ids = _MARKUP_IDS.get(vocabulary)
+    if ids is None:
+        found = vocabulary.ids_where(lambda text: _MARKUP_TOKEN.search(text) is not None)
+        ids = _MARKUP_IDS[vocabulary] = torch.tensor(found, dtype=torch.long)
+    return ids
+
+
+def _entity_name_ids(vocabulary: Vocabulary) -> torch.Tensor:
+    """Tokens that could spell an entity's name after "&" (once per vocabulary)."""
+    ids = _ENTITY_NAME_IDS.get(vocabulary)
+    if ids is None:
+        found = vocabulary.ids_where(lambda text: _ENTITY_START.match(text) is not None)
+        ids = _ENTITY_NAME_IDS[vocabulary] = torch.tensor(found, dtype=torch.long)
+    return ids
+
+
+_MARKUP_IDS: weakref.WeakKeyDictionary[Vocabulary, torch.Tensor] = weakref.WeakKeyDictionary()
+_ENTITY_NAME_IDS: weakref.WeakKeyDictionary[Vocabulary, torch.Tensor] = weakref.WeakKeyDictionary()
 
 
 class _NoMarkup(LogitsProcessor):
@@ -184,21 +211,14 @@ class _NoMarkup(LogitsProcessor):
     def __init__(self, banned: torch.Tensor, vocabulary: Vocabulary) -> None:
         self._banned = banned
         self._vocabulary = vocabulary
-        self._entity_starts: torch.Tensor | None = None
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
         out = scores.index_fill(-1, self._banned.to(scores.device), -torch.inf)
         for row in range(scores.shape[0]):
             last = self._vocabulary.text(int(input_ids[row, -1])) or ""
             if last.endswith("&"):
-                out[row, self._entity_names().to(scores.device)] = -torch.inf
+                out[row, _entity_name_ids(self._vocabulary).to(scores.device)] = -torch.inf
         return out  # type: ignore[return-value]
-
-    def _entity_names(self) -> torch.Tensor:
-        if self._entity_starts is None:
-            ids = self._vocabulary.ids_where(lambda text: _ENTITY_START.match(text) is not None)
-            self._entity_starts = torch.tensor(ids, dtype=torch.long)
-        return self._entity_starts
 
 
 class _Guarded(LogitsProcessor):
