@@ -12,7 +12,7 @@ import json
 import logging
 import math
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
@@ -20,6 +20,7 @@ from typing import TypedDict
 
 from penwright.models.errors import ModelLoadError
 from penwright.models.loading.gguf_info import GgufHeader, read_gguf_header
+from penwright.models.loading.weights_files import weights_files
 from penwright.models.spec import AUTO_PRECISION, DEFAULT_MODEL
 
 logger = logging.getLogger(__name__)
@@ -78,10 +79,33 @@ def list_models(
     """Every model to offer: bundled default first, then the HF cache, then the user's paths."""
     entries: list[CatalogEntry] = []
     if include_bundled:
-        entries.append(bundled_entry())
+        entries.append(_described(bundled_entry, DEFAULT_MODEL, ModelKind.BUNDLED, DEFAULT_MODEL))
     entries.extend(hf_cache_entries(hub_cache))
-    entries.extend(describe_path(p) for p in user_paths)
+    entries.extend(
+        _described(lambda p=p: describe_path(p), p, _user_kind(p), p) for p in user_paths
+    )
     return entries
+
+
+def _user_kind(path: str) -> ModelKind:
+    return ModelKind.GGUF if path.lower().endswith(".gguf") else ModelKind.FOLDER
+
+
+def _described(
+    describe: Callable[[], CatalogEntry], source: str, kind: ModelKind, path: str
+) -> CatalogEntry:
+    """describe(), or a damaged entry with the reason when describing raised anything.
+
+    Why everything: a truncated safetensors raises SafetensorError, a crafted file whatever its
+    parser raises; one unreadable model must never keep the writer from the list (and so from
+    Preferences). The catalog reads headers only, so nothing caught here is half done.
+    """
+    try:
+        return describe()
+    except Exception as err:  # any failure makes one entry damaged, not the list
+        logger.warning("cannot describe the model %s", source, exc_info=True)
+        reason = " ".join(str(err).split()) or type(err).__name__
+        return _broken(source, kind, f"damaged: {reason[:300]}", path=path)
 
 
 def hf_hub_cache_dir() -> Path:
@@ -113,7 +137,14 @@ def hf_cache_entries(hub_cache: str | Path | None = None) -> list[CatalogEntry]:
         folder = Path(revision.snapshot_path)
         if not (folder / "config.json").is_file():
             continue  # tokenizer-only or dataset-like repos cannot be continued from
-        entry = _describe_folder(folder, source=repo.repo_id, kind=ModelKind.HF_CACHE)
+        entry = _described(
+            lambda folder=folder, repo_id=repo.repo_id: _describe_folder(
+                folder, source=repo_id, kind=ModelKind.HF_CACHE
+            ),
+            repo.repo_id,
+            ModelKind.HF_CACHE,
+            str(folder),
+        )
         entries.append(_replace_size(entry, repo.size_on_disk, name=repo.repo_id))
     return entries
 
@@ -206,21 +237,33 @@ def format_parameters(count: int | None) -> str:
 def _describe_folder(folder: Path, source: str, kind: ModelKind) -> CatalogEntry:
     size = _folder_size(folder)
     try:
-        config = _text_config(json.loads((folder / "config.json").read_text(encoding="utf-8")))
+        raw_config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        config = _text_config(raw_config)
     except (OSError, ValueError) as err:
         logger.warning("cannot read %s", folder / "config.json", exc_info=True)
-        return _broken(source, kind, f"{folder / 'config.json'} cannot be read: {err}", size)
+        return _broken(
+            source, kind, f"{folder / 'config.json'} cannot be read: {err}", size, path=str(folder)
+        )
     try:
-        parameters = _safetensors_parameters(folder)
-    except (OSError, ValueError) as err:
+        files = weights_files(folder, raw_config)
+    except ModelLoadError as err:
+        return _broken(source, kind, str(err), size, path=str(folder))
+    try:
+        parameters = _safetensors_parameters(folder, files.names) if files.is_safetensors else None
+    except Exception as err:  # SafetensorError, OSError...: a damaged file
         logger.warning("cannot read the weights in %s", folder, exc_info=True)
-        return _broken(source, kind, f"weights in {folder} cannot be read: {err}", size)
+        reason = " ".join(str(err).split()) or type(err).__name__
+        return _broken(
+            source,
+            kind,
+            f"damaged: the weights in {folder} cannot be read ({reason[:300]})",
+            size,
+            path=str(folder),
+        )
     heads = _int(config.get("num_attention_heads"))
     hidden = _int(config.get("hidden_size"))
     head_dim = _int(config.get("head_dim")) or (hidden // heads if hidden and heads else None)
     problem = None
-    if parameters is None and not any(folder.glob("*.bin")):
-        problem = f"{folder} holds no model weights (.safetensors or .bin)"
     return CatalogEntry(
         source=source,
         name=folder.name if kind is not ModelKind.HF_CACHE else source,
@@ -245,16 +288,13 @@ def _text_config(config: object) -> dict[str, object]:
     return {**config, **text} if isinstance(text, dict) else config
 
 
-def _safetensors_parameters(folder: Path) -> int | None:
-    """Total number of weights in the folder's safetensors files (headers only), or None."""
+def _safetensors_parameters(folder: Path, names: Iterable[str]) -> int:
+    """Total number of weights in the safetensors files the model loads (headers only)."""
     from safetensors import safe_open
 
-    files = sorted(folder.glob("*.safetensors"))
-    if not files:
-        return None
     total = 0
-    for file in files:
-        with safe_open(str(file), framework="numpy") as weights:
+    for name in names:
+        with safe_open(str(folder / name), framework="numpy") as weights:
             for name in weights.keys():  # noqa: SIM118 - safe_open is not a mapping
                 total += math.prod(weights.get_slice(name).get_shape())
     return total
@@ -329,10 +369,19 @@ def _gguf_attention(header: GgufHeader) -> _AttentionShape:
 # --- helpers ------------------------------------------------------------------------------
 
 
-def _broken(source: str, kind: ModelKind, problem: str, size: int = 0) -> CatalogEntry:
+def _broken(
+    source: str, kind: ModelKind, problem: str, size: int = 0, path: str | None = None
+) -> CatalogEntry:
+    """An entry that cannot be used; ``path`` is where it lies on disk (for Remove)."""
+    name = source if kind is ModelKind.HF_CACHE else Path(source).name or source
     return CatalogEntry(
-        source=source, name=Path(source).name or source, kind=kind, path=source,
-        size_bytes=size, licence="", problem=problem,
+        source=source,
+        name=name,
+        kind=kind,
+        path=path or source,
+        size_bytes=size,
+        licence="",
+        problem=problem,
     )
 
 

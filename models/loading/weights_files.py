@@ -11,6 +11,7 @@ then ``model.safetensors``, its shard index, ``pytorch_model.bin``, its shard in
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -108,9 +109,11 @@ def _shards(folder: Path, index_name: str) -> tuple[str, ...]:
 
 
 def _inside(folder: Path, name: str, source: str) -> None:
-    root = folder.resolve()
-    target = (folder / name).resolve()
-    if target != root and root not in target.parents:
+    # Lexical, like transformers' own check: the HF cache links every file to a blob elsewhere,
+    # so following links would call every downloaded model "outside".
+    root = os.path.abspath(folder)
+    target = os.path.abspath(os.path.join(folder, name))
+    if os.path.commonpath([root, target]) != root or target == root:
         raise ModelLoadError(f"{folder}: {source} names {name}, a file outside the model folder")
 
 

@@ -1,0 +1,130 @@
+"""A model that cannot be described is listed as damaged, with the reason; the rest are listed."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import shutil
+from pathlib import Path
+
+import pytest
+
+from penwright.models.catalog.listing import ModelKind, list_models
+from penwright.models.catalog.removal import delete_cached_model
+from penwright.models.errors import ModelLoadError
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 2-layer Llama with random weights saved as safetensors."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=128, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
+    )  # fmt: skip
+    folder = tmp_path_factory.mktemp("tiny-llama")
+    LlamaForCausalLM(config).save_pretrained(folder)
+    return folder
+
+
+def truncated_copy(source: Path, target: Path) -> Path:
+    shutil.copytree(source, target)
+    weights = target / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:1000])
+    return target
+
+
+def hf_cache_with(folder: Path, hub: Path, repo_id: str) -> Path:
+    """``folder`` laid out as huggingface_hub lays out a download (blobs + snapshot links)."""
+    repo = hub / f"models--{repo_id.replace('/', '--')}"
+    snapshot = repo / "snapshots" / "0123abcd"
+    (repo / "blobs").mkdir(parents=True)
+    snapshot.mkdir(parents=True)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("0123abcd")
+    for number, file in enumerate(sorted(folder.iterdir())):
+        blob = repo / "blobs" / f"blob{number}"
+        blob.write_bytes(file.read_bytes())
+        os.symlink(os.path.relpath(blob, snapshot), snapshot / file.name)
+    return repo
+
+
+def test_a_truncated_safetensors_in_a_user_folder_is_listed_as_damaged(
+    tiny_model: Path, tmp_path: Path
+) -> None:
+    damaged = truncated_copy(tiny_model, tmp_path / "damaged")
+    entries = list_models(
+        [str(damaged), str(tiny_model)], hub_cache=tmp_path / "no-cache", include_bundled=False
+    )
+    assert [e.source for e in entries] == [str(damaged), str(tiny_model)]
+    broken, good = entries
+    assert broken.kind is ModelKind.FOLDER
+    assert broken.problem is not None and "damaged" in broken.problem
+    assert str(damaged) in broken.problem and "deserializing header" in broken.problem
+    assert good.problem is None and good.parameters
+
+
+def test_a_truncated_safetensors_in_the_hf_cache_is_listed_as_damaged(
+    tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    damaged = truncated_copy(tiny_model, tmp_path / "damaged")
+    hf_cache_with(damaged, tmp_path / "hub", "tester/damaged")
+    hf_cache_with(tiny_model, tmp_path / "hub", "tester/good")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+
+    broken, good = list_models(include_bundled=False)
+
+    assert (broken.source, broken.kind) == ("tester/damaged", ModelKind.HF_CACHE)
+    assert broken.name == "tester/damaged"
+    assert broken.problem is not None and "damaged" in broken.problem
+    assert Path(broken.path).name == "0123abcd", "the snapshot folder, for Remove"
+    assert good.problem is None and good.source == "tester/good"
+
+
+def test_a_describer_that_raises_anything_makes_one_damaged_entry(
+    tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import penwright.models.catalog.listing as listing
+
+    def explode(folder: Path) -> str:
+        raise RuntimeError("unexpected")
+
+    monkeypatch.setattr(listing, "_folder_licence", explode)
+    [entry] = list_models([str(tiny_model)], hub_cache=tmp_path / "none", include_bundled=False)
+    assert entry.problem == "damaged: unexpected"
+
+
+def test_a_pickle_behind_a_safetensors_index_is_listed_without_reading_it(
+    tiny_model: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "evil"
+    folder.mkdir()
+    shutil.copy(tiny_model / "config.json", folder)
+    (folder / "dummy.safetensors").write_bytes(b"\0")
+    (folder / "evil.bin").write_bytes(pickle.dumps({"x": 1}))
+    index = {"weight_map": {"x": "evil.bin"}}
+    (folder / "model.safetensors.index.json").write_text(json.dumps(index), encoding="utf-8")
+    [entry] = list_models([str(folder)], hub_cache=tmp_path / "none", include_bundled=False)
+    assert entry.problem is None, "loadable with the pickle opt-in"
+    assert entry.parameters is None
+
+
+def test_a_damaged_cache_entry_can_be_deleted(
+    tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    damaged = truncated_copy(tiny_model, tmp_path / "damaged")
+    repo = hf_cache_with(damaged, tmp_path / "hub", "tester/damaged")
+    hf_cache_with(tiny_model, tmp_path / "hub", "tester/good")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+
+    freed = delete_cached_model("tester/damaged")
+
+    assert freed > 0
+    assert not repo.exists()
+    assert [e.source for e in list_models(include_bundled=False)] == ["tester/good"]
+    with pytest.raises(ModelLoadError, match="not in the Hugging Face cache"):
+        delete_cached_model("tester/damaged")
