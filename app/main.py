@@ -31,6 +31,7 @@ from penwright.app.inference.controller import (
     default_engine_factory,
 )
 from penwright.app.settings.apply import startup_model_spec
+from penwright.app.settings.plain_values import open_user_settings
 from penwright.app.settings.store import LoadResult, SettingsStore
 from penwright.app.tasks import run_until_quit
 from penwright.app.window.main_window import MainWindow
@@ -131,7 +132,7 @@ def main(argv: list[str] | None = None, hooks: StartupHooks | None = None) -> in
     app.setApplicationName(APP_NAME)
     QGuiApplication.setWindowIcon(QIcon(str(icon_path())))  # from the installed package
     QGuiApplication.setDesktopFileName(APP_ID)  # the desktop entry: taskbar icon, window grouping
-    parts = build(QSettings(), args, hooks)
+    parts = build(open_user_settings(), args, hooks)  # one INI file, read without unpickling
     hooks.built(parts)
     window = parts.window
     parts.journal.start()

@@ -33,7 +33,9 @@ from penwright.app.settings.store import (
     Theme,
     binding_conflict,
     conflict_message,
+    machine_cores,
     normalise_key,
+    typing_key_problem,
 )
 from penwright.models.errors import ParamsError
 from penwright.models.loading.device_probe import DeviceInfo
@@ -124,7 +126,7 @@ class DevicePage(SettingsPage):
         self.precision = QComboBox()
         for name in PRECISIONS:
             self.precision.addItem(_PRECISION_LABELS[name], name)
-        self.cpu_threads = _spin(0, 256, special="Automatic")
+        self.cpu_threads = _spin(0, machine_cores(), special="Automatic")
         self.context_tokens = _spin(*LIMITS["context_tokens"].whole_bounds(), step=256)
         self.context_tokens.setSuffix(" tokens")
         form = _form(self)
@@ -359,7 +361,8 @@ class EditorPage(SettingsPage):
 
 
 class KeysPage(SettingsPage):
-    """One key per action. A key another action already has is refused, with the reason shown."""
+    """One key per action. A key another action already has, or one needed for typing, is
+    refused, with the reason shown."""
 
     title = "Keys"
 
@@ -399,6 +402,11 @@ class KeysPage(SettingsPage):
         key = normalise_key(key)
         if not key:
             self.message.setText(f"\u201c{ACTION_LABELS[action]}\u201d needs a key.")
+            self._show(action)
+            return False
+        typing = typing_key_problem(key)
+        if typing is not None:
+            self.message.setText(typing + ".")
             self._show(action)
             return False
         holder = binding_conflict(self._accepted, action, key)

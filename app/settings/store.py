@@ -1,9 +1,11 @@
 """Every user setting as one typed, frozen value, and the one store that reads and writes them.
 
-Storage is QSettings. Whatever it holds was written by some version of us or by hand, so
-``SettingsStore.load`` checks every value: a missing key takes its default silently; a value of
-the wrong type or out of range takes its default and leaves a human-readable warning for the
-window to show. Nothing stored can crash the app.
+Storage is QSettings over an INI file. Whatever it holds was written by some version of us, by
+hand or by an attacker, so ``SettingsStore.load`` first removes every value QSettings would
+unpickle (``plain_values.defuse``), then checks every value as text: a missing key takes its
+default silently; a value of the wrong type, out of range or too long takes its default and
+leaves a human-readable warning for the window to show. Nothing stored can run code or crash the
+app, and text settings are bounded so a huge value cannot slow the start.
 
 ``SettingsStore.changed`` carries the new Settings after every save that changed something; the
 window, editor and inference worker apply it from there (Frescobaldi's settings_changed pattern).
@@ -14,16 +16,25 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtCore import QObject, QSettings, Qt, Signal
 from PySide6.QtGui import QKeySequence
 
+from penwright.app.documents.recent_files import RECENT_FILES_KEY, stored_recent_files_problem
 from penwright.app.editor.keymap import ACTION_LABELS, DEFAULT_BINDINGS, Action
+from penwright.app.settings.plain_values import (
+    REMOVED_REASON,
+    NotPlain,
+    defuse,
+    plain_value,
+    writable,
+)
 from penwright.models.errors import ParamsError
 from penwright.models.params import LIMITS, GenerationParams, Limit, StopMode
 from penwright.models.spec import DEVICES, PRECISIONS, ModelSpec
@@ -78,6 +89,25 @@ class LoadResult:
     warnings: tuple[str, ...]
 
 
+# --- bounds on text settings ---------------------------------------------------------------
+
+MAX_FONT_FAMILY_CHARS = 256
+MAX_PATH_CHARS = 4096  # a model source, a user model folder or file
+MAX_USER_MODELS = 100
+MAX_STOP_STRINGS = 32
+MAX_STOP_STRING_CHARS = 256
+MAX_KEY_CHARS = 64
+MAX_SHORT_CHARS = 256
+"""Numbers, choices and switches: anything longer is damage (and int() refuses 4,300 digits)."""
+
+
+def machine_cores() -> int:
+    """The CPU cores this process may run on (its affinity), at least 1."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
 # --- key bindings -------------------------------------------------------------------------
 
 
@@ -97,11 +127,68 @@ def binding_conflict(bindings: Mapping[Action, str], action: Action, key: str) -
     return None
 
 
-def conflict_message(key: str, holder: Action) -> str:
-    shown = QKeySequence(key, QKeySequence.SequenceFormat.PortableText).toString(
+def _native(key: str) -> str:
+    return QKeySequence(key, QKeySequence.SequenceFormat.PortableText).toString(
         QKeySequence.SequenceFormat.NativeText
     )
-    return f"{shown} is already bound to \u201c{ACTION_LABELS[holder]}\u201d"
+
+
+def conflict_message(key: str, holder: Action) -> str:
+    return f"{_native(key)} is already bound to \u201c{ACTION_LABELS[holder]}\u201d"
+
+
+_COMMAND_MODIFIERS = (
+    Qt.KeyboardModifier.ControlModifier
+    | Qt.KeyboardModifier.AltModifier
+    | Qt.KeyboardModifier.MetaModifier
+)
+_EDITING_KEYS: dict[Qt.Key, str] = {
+    Qt.Key.Key_Return: "starts a new line",
+    Qt.Key.Key_Enter: "starts a new line",
+    Qt.Key.Key_Backspace: "deletes text",
+    Qt.Key.Key_Delete: "deletes text",
+    **{
+        key: "moves the cursor"
+        for key in (
+            Qt.Key.Key_Left,
+            Qt.Key.Key_Right,
+            Qt.Key.Key_Up,
+            Qt.Key.Key_Down,
+            Qt.Key.Key_Home,
+            Qt.Key.Key_End,
+            Qt.Key.Key_PageUp,
+            Qt.Key.Key_PageDown,
+        )
+    },
+}
+_FIRST_SPECIAL_KEY = 0x01000000
+"""Qt's key codes below this are the characters the keys type (Key_Escape is the first other)."""
+
+
+def typing_key_problem(key: str) -> str | None:
+    """Why key cannot be a binding because the writer needs it for typing, or None when it can.
+
+    Without Ctrl, Alt or Meta, a character key (Shift or not), Return, Backspace, Delete and
+    the cursor keys belong to the text: bound to an action they would stop working in the editor.
+    """
+    sequence = QKeySequence(key, QKeySequence.SequenceFormat.PortableText)
+    if sequence.count() != 1:
+        return None
+    chord = sequence[0]  # type: ignore[index]  # (the stubs lack QKeySequence.__getitem__)
+    if chord.keyboardModifiers() & _COMMAND_MODIFIERS:
+        return None
+    code = chord.key()
+    if int(code.value) < _FIRST_SPECIAL_KEY:
+        typed = "a space" if code == Qt.Key.Key_Space else f"\u201c{chr(code.value).lower()}\u201d"
+        what = f"types {typed}"
+    elif code in _EDITING_KEYS:
+        what = _EDITING_KEYS[code]
+    else:
+        return None
+    return (
+        f"{_native(key)} {what} while writing; a binding needs Ctrl, Alt or Meta"
+        " (or a key such as Tab, Esc or F1 to F12)"
+    )
 
 
 # --- value checking -----------------------------------------------------------------------
@@ -128,11 +215,17 @@ class _Invalid(ValueError):
     """A stored value that cannot be used; the message says why, for the warning."""
 
 
+def _shown(raw: object) -> str:
+    """A stored value as a warning quotes it: its repr, cut short if long."""
+    text = repr(raw)
+    return text if len(text) <= 60 else f"{text[:57]}\u2026"
+
+
 def _as_int(low: float, high: float) -> Callable[[object], int]:
     def parse(raw: object) -> int:
         text = str(raw).strip()
         if isinstance(raw, bool) or not text.lstrip("+-").isdigit():
-            raise _Invalid(f"{raw!r} is not a whole number")
+            raise _Invalid(f"{_shown(raw)} is not a whole number")
         value = int(text)
         if not low <= value <= high:
             raise _Invalid(f"{value} is outside {Limit(low, high).span(_DASH)}")
@@ -146,7 +239,7 @@ def _as_float(low: float, high: float) -> Callable[[object], float]:
         try:
             value = float(str(raw).strip())
         except ValueError:
-            raise _Invalid(f"{raw!r} is not a number") from None
+            raise _Invalid(f"{_shown(raw)} is not a number") from None
         if math.isnan(value) or not low <= value <= high:
             raise _Invalid(f"{value:g} is outside {Limit(low, high).span(_DASH)}")
         return value
@@ -162,14 +255,14 @@ def _as_bool(raw: object) -> bool:
         return True
     if text in {"false", "0", "no", "off"}:
         return False
-    raise _Invalid(f"{raw!r} is not true or false")
+    raise _Invalid(f"{_shown(raw)} is not true or false")
 
 
 def _as_choice(choices: tuple[str, ...]) -> Callable[[object], str]:
     def parse(raw: object) -> str:
         text = str(raw).strip().lower()
         if text not in choices:
-            raise _Invalid(f"{raw!r} is not one of {', '.join(choices)}")
+            raise _Invalid(f"{_shown(raw)} is not one of {', '.join(choices)}")
         return text
 
     return parse
@@ -177,19 +270,34 @@ def _as_choice(choices: tuple[str, ...]) -> Callable[[object], str]:
 
 def _as_text(raw: object) -> str:
     if not isinstance(raw, str):
-        raise _Invalid(f"{raw!r} is not text")
+        raise _Invalid(f"{_shown(raw)} is not text")
     return raw
 
 
-def _as_text_list(raw: object) -> tuple[str, ...]:
+def _as_text_list(max_items: int, max_chars: int) -> Callable[[object], tuple[str, ...]]:
     # Lists are stored as JSON: QSettings' own ini lists turn a one-item list into a plain string.
-    try:
-        value = json.loads(str(raw))
-    except ValueError:
-        raise _Invalid(f"{raw!r} is not a JSON list of text") from None
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise _Invalid(f"{raw!r} is not a list of non-empty text")
-    return tuple(value)
+    def parse(raw: object) -> tuple[str, ...]:
+        try:
+            value = json.loads(str(raw))
+        except ValueError:
+            raise _Invalid(f"{_shown(raw)} is not a JSON list of text") from None
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise _Invalid(f"{_shown(raw)} is not a list of non-empty text")
+        if len(value) > max_items:
+            raise _Invalid(f"it lists {len(value):,} items, more than the {max_items:,} allowed")
+        longest = max(map(len, value), default=0)
+        if longest > max_chars:
+            raise _Invalid(
+                f"an item is {longest:,} characters long, more than the {max_chars:,} allowed"
+            )
+        return tuple(value)
+
+    return parse
+
+
+def _list_chars(max_items: int, max_chars: int) -> int:
+    """The longest JSON text a list within these bounds can take (\\uXXXX is 6 per character)."""
+    return max_items * (max_chars * 6 + 4) + 2
 
 
 def _as_seed(raw: object) -> int | None:
@@ -201,11 +309,25 @@ def _as_seed(raw: object) -> int | None:
 def _as_key(raw: object) -> str:
     text = normalise_key(str(raw))
     if not text or QKeySequence(text).count() != 1:
-        raise _Invalid(f"{raw!r} is not a single key combination")
+        raise _Invalid(f"{_shown(raw)} is not a single key combination")
+    problem = typing_key_problem(text)
+    if problem is not None:
+        raise _Invalid(problem)
     return text
 
 
 # Generation ranges are LIMITS, the ones GenerationParams.validate accepts.
+
+
+def _one_text(raw: str | tuple[str, ...] | NotPlain, max_chars: int) -> str:
+    """The stored text of a single-valued setting, refused when it is no text or too long."""
+    if isinstance(raw, NotPlain):
+        raise _Invalid(f"it is not text but a stored {raw.kind}")
+    if isinstance(raw, tuple):
+        raise _Invalid(f"it is a list of {len(raw)} items, not one value")
+    if len(raw) > max_chars:
+        raise _Invalid(f"it is {len(raw):,} characters long, more than the {max_chars:,} allowed")
+    return raw
 
 
 # --- the store ----------------------------------------------------------------------------
@@ -224,6 +346,7 @@ class SettingsStore(QObject):
         self._qs = qsettings
         self._current = Settings()
         self._warnings: list[str] = []
+        self._removed: set[str] = set()  # keys defuse took out of the file, not yet reported
 
     @property
     def current(self) -> Settings:
@@ -233,10 +356,17 @@ class SettingsStore(QObject):
     def load(self) -> LoadResult:
         """Read every setting; repair what is unusable (default + warning) and write it back."""
         self._warnings = []
+        defused = defuse(self._qs)  # before anything parses the file
+        self._removed = set(defused.removed)
+        if defused.failure is not None:
+            self._warnings.append(
+                f"Settings file: {defused.failure}; using the default settings, and changes"
+                " will not be saved."
+            )
         d = Settings()
         g, e = d.generation, d.editor
         model = ModelSpec(
-            source=self._read("model/source", d.model.source, _as_text),
+            source=self._read("model/source", d.model.source, _as_text, MAX_PATH_CHARS),
             device=self._read("model/device", d.model.device, _as_choice(DEVICES)),
             precision=self._read("model/precision", d.model.precision, _as_choice(PRECISIONS)),
             trust_remote_code=self._read(
@@ -249,7 +379,9 @@ class SettingsStore(QObject):
             model = replace(model, source=d.model.source)
         generation = self._read_generation(g)
         editor = EditorSettings(
-            font_family=self._read("editor/font_family", e.font_family, _as_text),
+            font_family=self._read(
+                "editor/font_family", e.font_family, _as_text, MAX_FONT_FAMILY_CHARS
+            ),
             font_size=self._read("editor/font_size", e.font_size, _as_int(6, 96)),
             theme=Theme(
                 self._read("editor/theme", e.theme.value, _as_choice(tuple(t.value for t in Theme)))
@@ -261,12 +393,21 @@ class SettingsStore(QObject):
         )
         settings = Settings(
             model=model,
-            user_models=self._read("model/user_models", d.user_models, _as_text_list),
-            cpu_threads=self._read("model/cpu_threads", d.cpu_threads, _as_int(0, 1024)),
+            user_models=self._read(
+                "model/user_models",
+                d.user_models,
+                _as_text_list(MAX_USER_MODELS, MAX_PATH_CHARS),
+                _list_chars(MAX_USER_MODELS, MAX_PATH_CHARS),
+            ),
+            cpu_threads=self._read_cpu_threads(d.cpu_threads),
             generation=generation,
             editor=editor,
             key_bindings=self._read_bindings(),
         )
+        self._check_recent_files()
+        for key in sorted(self._removed):  # keys of no setting here: still say what went
+            self._warnings.append(f"Setting {key}: {REMOVED_REASON}.")
+        self._removed.clear()
         if self._warnings:
             self._write(settings)  # so the same warning does not come back at every start
         self._current = settings
@@ -281,16 +422,54 @@ class SettingsStore(QObject):
 
     # --- reading ---------------------------------------------------------------------
 
-    def _read(self, key: str, default: T, parse: Callable[[object], T]) -> T:
-        raw = self._qs.value(key)
+    def _read(
+        self,
+        key: str,
+        default: T,
+        parse: Callable[[object], T],
+        max_chars: int = MAX_SHORT_CHARS,
+    ) -> T:
+        if key in self._removed:
+            self._removed.discard(key)
+            self._warn(key, REMOVED_REASON, default)
+            return default
+        raw = plain_value(self._qs, key)
         if raw is None:
             return default
         try:
-            return parse(raw)
+            return parse(_one_text(raw, max_chars))
         except _Invalid as why:
             logger.warning("setting %s is unusable (%s); using %r", key, why, default)
             self._warn(key, str(why), default)
             return default
+
+    def _read_cpu_threads(self, default: int) -> int:
+        """0 lets torch decide; more threads than cores slow decoding down (1024 gave 0.9 tok/s
+        where 2 gave 20.6), so a larger number becomes the number of cores, with a warning."""
+        threads = self._read("model/cpu_threads", default, _as_int(0, 1024))
+        cores = machine_cores()
+        if threads > cores:
+            self._warnings.append(
+                f"Setting model/cpu_threads: {threads} is more than the {cores} CPU cores of this"
+                f" machine; using {cores} instead."
+            )
+            return cores
+        return threads
+
+    def _check_recent_files(self) -> None:
+        """The recent-files list (kept by documents.recent_files) is checked here, where the
+        window hears about damage; a bad list is removed, so the menu starts empty."""
+        key = RECENT_FILES_KEY
+        if key in self._removed:
+            self._removed.discard(key)
+            self._warn(key, REMOVED_REASON, ())
+            return
+        problem = stored_recent_files_problem(plain_value(self._qs, key))
+        if problem is not None:
+            logger.warning("setting %s is unusable (%s); removed", key, problem)
+            self._warn(key, problem, ())
+            if writable(self._qs):
+                self._qs.remove(key)
 
     def _warn(self, key: str, why: str, default: object) -> None:
         shown = "blank" if default in ("", None) else default
@@ -314,7 +493,10 @@ class SettingsStore(QObject):
             self._read("generation/stop", g.stop.value, _as_choice(stop_modes))
         )
         values["stop_strings"] = self._read(
-            "generation/stop_strings", g.stop_strings, _as_text_list
+            "generation/stop_strings",
+            g.stop_strings,
+            _as_text_list(MAX_STOP_STRINGS, MAX_STOP_STRING_CHARS),
+            _list_chars(MAX_STOP_STRINGS, MAX_STOP_STRING_CHARS),
         )
         values["seed"] = self._read("generation/seed", g.seed, _as_seed)
         values["prose"] = self._read("generation/prose", g.prose, _as_bool)
@@ -329,7 +511,7 @@ class SettingsStore(QObject):
         bindings: dict[Action, str] = {}
         for action in Action:
             default = DEFAULT_BINDINGS[action]
-            key = self._read(f"keys/{action.value}", default, _as_key)
+            key = self._read(f"keys/{action.value}", default, _as_key, MAX_KEY_CHARS)
             holder = binding_conflict(bindings, action, key)
             if holder is not None:
                 self._warn(f"keys/{action.value}", conflict_message(key, holder), default)
@@ -346,6 +528,11 @@ class SettingsStore(QObject):
 
     def _write(self, s: Settings) -> None:
         qs = self._qs
+        if not writable(qs):
+            logger.warning(
+                "settings not saved: %s could not be cleaned of stored objects", qs.fileName()
+            )
+            return  # writing makes QSettings parse every value in the file, stored objects too
         for f in fields(ModelSpec):
             qs.setValue(f"model/{f.name}", getattr(s.model, f.name))
         qs.setValue("model/user_models", json.dumps(list(s.user_models)))

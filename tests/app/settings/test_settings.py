@@ -34,7 +34,7 @@ NON_DEFAULT = Settings(
         allow_pickle=True,
     ),
     user_models=("/models/tiny",),  # one item: QSettings' own lists would turn it into a string
-    cpu_threads=3,
+    cpu_threads=1,  # at most the cores of any machine: more is clamped
     generation=GenerationParams(
         temperature=0.0,
         top_k=0,

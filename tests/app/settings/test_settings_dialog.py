@@ -15,7 +15,13 @@ from pytestqt.qtbot import QtBot
 from penwright.app.editor.keymap import DEFAULT_BINDINGS, Action
 from penwright.app.settings.dialog import SettingsDialog
 from penwright.app.settings.model_page import ModelPage
-from penwright.app.settings.store import EditorSettings, Settings, SettingsStore, Theme
+from penwright.app.settings.store import (
+    EditorSettings,
+    Settings,
+    SettingsStore,
+    Theme,
+    machine_cores,
+)
 from penwright.app.tasks import detach_loop
 from penwright.models.catalog.listing import CatalogEntry, ModelKind
 from penwright.models.loading.device_probe import DeviceInfo
@@ -111,7 +117,7 @@ def _expected(font_family: str) -> Settings:
             allow_pickle=True,
         ),
         user_models=("/work/tiny",),
-        cpu_threads=2,
+        cpu_threads=1,  # Preferences offers at most the cores of the machine
         generation=GenerationParams(
             temperature=1.25,
             top_k=7,
@@ -157,7 +163,7 @@ def test_every_control_is_saved_to_qsettings(
     d.model_page.allow_pickle.setChecked(True)
     d.device_page.device.setCurrentIndex(d.device_page.device.findData("cuda"))
     d.device_page.precision.setCurrentIndex(d.device_page.precision.findData("bf16"))
-    d.device_page.cpu_threads.setValue(2)
+    d.device_page.cpu_threads.setValue(1)
     d.device_page.context_tokens.setValue(1024)
     g = d.generation_page
     g.temperature.setValue(1.25)
@@ -222,6 +228,47 @@ def test_a_key_another_action_has_is_refused_with_a_message(
     assert edit.keySequence() == QKeySequence("Ctrl+Down")  # the field shows the old key again
     open_dialog.apply()
     assert _reloaded(ini).key_bindings[Action.ACCEPT_SENTENCE] == "Ctrl+Down"
+
+
+@pytest.mark.parametrize(
+    ("key", "modifiers", "why"),
+    [
+        (Qt.Key.Key_A, Qt.KeyboardModifier.NoModifier, "A types \u201ca\u201d while writing"),
+        (Qt.Key.Key_A, Qt.KeyboardModifier.ShiftModifier, "types \u201ca\u201d while writing"),
+        (Qt.Key.Key_5, Qt.KeyboardModifier.NoModifier, "5 types \u201c5\u201d"),
+        (Qt.Key.Key_Space, Qt.KeyboardModifier.NoModifier, "types a space"),
+        (Qt.Key.Key_Return, Qt.KeyboardModifier.NoModifier, "starts a new line"),
+        (Qt.Key.Key_Backspace, Qt.KeyboardModifier.NoModifier, "deletes text"),
+        (Qt.Key.Key_Left, Qt.KeyboardModifier.NoModifier, "moves the cursor"),
+    ],
+)
+def test_a_key_needed_for_typing_is_refused_with_a_message(
+    open_dialog: SettingsDialog,
+    qtbot: QtBot,
+    ini: QSettings,
+    key: Qt.Key,
+    modifiers: Qt.KeyboardModifier,
+    why: str,
+) -> None:
+    keys = open_dialog.keys_page
+    open_dialog.page_list.setCurrentRow(open_dialog.pages.index(keys))
+    edit = keys.edits[Action.CONTINUE]
+    edit.setFocus()
+    with qtbot.waitSignal(edit.editingFinished, timeout=5000):
+        qtbot.keyClick(edit, key, modifiers)
+
+    assert why in keys.message.text()
+    assert "needs Ctrl, Alt or Meta" in keys.message.text()
+    assert edit.keySequence() == QKeySequence("Ctrl+Return")  # the field shows the old key again
+    open_dialog.apply()
+    assert _reloaded(ini).key_bindings[Action.CONTINUE] == "Ctrl+Return"
+
+
+def test_cpu_threads_offer_at_most_the_cores_of_the_machine(open_dialog: SettingsDialog) -> None:
+    spin = open_dialog.device_page.cpu_threads
+    assert spin.maximum() == machine_cores()
+    spin.setValue(machine_cores() + 100)
+    assert spin.value() == machine_cores()
 
 
 def test_a_free_key_typed_into_a_field_is_bound(
