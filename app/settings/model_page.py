@@ -9,11 +9,12 @@ emitted. Downloads run through HubDownload, off the GUI thread too.
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QTreeWidget,
@@ -40,10 +42,14 @@ from penwright.models.catalog.listing import (
     format_parameters,
     resolve_precision,
 )
+from penwright.models.catalog.removal import delete_cached_model
 from penwright.models.loading.device_probe import format_bytes
 
 CatalogLister = Callable[[Sequence[str]], list[CatalogEntry]]
 """Lists the models to offer, given the user-added paths (models.catalog.listing.list_models)."""
+
+CacheDeleter = Callable[[str], object]
+"""Deletes a model from the Hugging Face cache by id (models.catalog.removal)."""
 
 logger = logging.getLogger(__name__)
 
@@ -56,9 +62,20 @@ class ModelPage(SettingsPage):
     models_listed = Signal()
     """A listing has arrived and is shown (after load, refresh, adding a model, a download)."""
 
-    def __init__(self, catalog: CatalogLister, download: HubDownload | None = None) -> None:
+    removal_finished = Signal(str, str)
+    """(source, message) once a Hugging Face cache entry was deleted, or failed to be; the
+    listing that follows a deletion then emits models_listed."""
+
+    def __init__(
+        self,
+        catalog: CatalogLister,
+        download: HubDownload | None = None,
+        delete_cached: CacheDeleter = delete_cached_model,
+    ) -> None:
         super().__init__()
         self._catalog = catalog
+        self._delete_cached = delete_cached
+        self._removal = LatestTask()
         self._listing = LatestTask()
         self._wanted: str | None = None  # the source to select once the listing arrives
         self._entries: dict[str, CatalogEntry] = {}
@@ -165,8 +182,9 @@ class ModelPage(SettingsPage):
         """A listing is under way (models_listed follows)."""
         return self._listing.running
 
-    async def _show_listing(self, job: asyncio.Future[list[CatalogEntry]], select: str | None
-                            ) -> None:
+    async def _show_listing(
+        self, job: asyncio.Future[list[CatalogEntry]], select: str | None
+    ) -> None:
         try:
             entries = list(await job)
         except Exception as err:  # show what is known (the saved model) and say what went wrong
@@ -183,22 +201,30 @@ class ModelPage(SettingsPage):
     def _show_entries(self, entries: list[CatalogEntry], select: str | None) -> None:
         if select and select not in {e.source for e in entries}:
             # The saved model is not on this computer any more; keep it visible and explain.
-            entries.append(CatalogEntry(
-                source=select, name=select, kind=ModelKind.FOLDER, path=select, size_bytes=0,
-                problem=f"{select} was not found on this computer",
-            ))
+            entries.append(
+                CatalogEntry(
+                    source=select,
+                    name=select,
+                    kind=ModelKind.FOLDER,
+                    path=select,
+                    size_bytes=0,
+                    problem=f"{select} was not found on this computer",
+                )
+            )
         self._wanted = None
         self._entries = {e.source: e for e in entries}
         self.details.clear()
         self.models.clear()
         for entry in entries:
-            item = QTreeWidgetItem([
-                entry.name,
-                "" if entry.problem else format_parameters(entry.parameters),
-                format_bytes(entry.size_bytes) if entry.size_bytes else "",
-                f"{entry.context_length:,}" if entry.context_length else "",
-                entry.licence,
-            ])
+            item = QTreeWidgetItem(
+                [
+                    f"{entry.name} ({_state(entry)})" if entry.problem else entry.name,
+                    "" if entry.problem else format_parameters(entry.parameters),
+                    format_bytes(entry.size_bytes) if entry.size_bytes else "",
+                    f"{entry.context_length:,}" if entry.context_length else "",
+                    entry.licence,
+                ]
+            )
             item.setData(0, _SOURCE, entry.source)
             item.setToolTip(0, entry.problem or entry.path)
             for column in range(1, len(_COLUMNS) - 1):
@@ -235,6 +261,7 @@ class ModelPage(SettingsPage):
     def shutdown(self) -> None:
         """Stop a running download and wait for its thread; drop a listing (the dialog closes)."""
         self._listing.cancel()
+        self._removal.cancel()
         self._download.shutdown()
 
     # --- slots ------------------------------------------------------------------------
@@ -242,7 +269,9 @@ class ModelPage(SettingsPage):
     def _on_selection_changed(self) -> None:
         source = self.selected_source()
         entry = self._entries.get(source or "")
-        self.remove.setEnabled(source in self._user_models)
+        in_cache = entry is not None and entry.kind is ModelKind.HF_CACHE
+        self.remove.setEnabled(source in self._user_models or in_cache)
+        self.remove.setText("&Delete from disk\u2026" if in_cache else "&Remove from list")
         # trust_remote_code and allow_pickle are per model: choosing another one starts safe.
         changed = entry is not None and entry.source != self._last_selected
         if changed and self._last_selected is not None:
@@ -257,18 +286,28 @@ class ModelPage(SettingsPage):
             self.details.clear()
             return
         if entry.problem:
-            self.details.setText(f"<b>Cannot be used:</b> {entry.problem}")
+            remedy = (
+                "Delete it from the Hugging Face cache to download it again."
+                if entry.kind is ModelKind.HF_CACHE
+                else "Remove it from the list, or repair it and list the models again."
+                if entry.source in self._user_models
+                else ""
+            )
+            label = _state(entry).capitalize()
+            self.details.setText(f"<b>{label}:</b> {html.escape(entry.problem)}<br>{remedy}")
             return
         device, precision, context = self._target
         estimate = estimate_memory(entry, device, precision, context)
         needs = (
             f"about {format_bytes(estimate.total_bytes)} on {device.upper()}"
             f" at {resolve_precision(precision, device)} with {context:,} tokens of context"
-            if estimate else "unknown (no parameter count)"
+            if estimate
+            else "unknown (no parameter count)"
         )
         where = (
             "Bundled with Penwright; its terms are in Help > About"
-            if entry.kind is ModelKind.BUNDLED else entry.path
+            if entry.kind is ModelKind.BUNDLED
+            else entry.path
         )
         self.details.setText(f"{where}<br>Memory needed: {needs}")
 
@@ -284,9 +323,45 @@ class ModelPage(SettingsPage):
 
     def _on_remove(self) -> None:
         source = self.selected_source()
+        entry = self._entries.get(source or "")
         if source in self._user_models:
             self._user_models.remove(source)
+            self._forget_selection()
             self.refresh(select=None)
+        elif entry is not None and entry.kind is ModelKind.HF_CACHE and self._confirm_delete(entry):
+            self.remove.setEnabled(False)
+            self._removal.start(self._delete(entry))
+
+    def _forget_selection(self) -> None:
+        """Select nothing, so the listing that follows does not keep the removed entry as a
+        "not found" placeholder (refresh keeps the selected source listed)."""
+        self.models.setCurrentIndex(QModelIndex())
+
+    def _confirm_delete(self, entry: CatalogEntry) -> bool:
+        answer = QMessageBox.question(
+            self,
+            "Delete the downloaded model?",
+            f"Delete {entry.name} from the Hugging Face cache?\n\n{entry.path}\n\n"
+            "Its files are removed from this computer; it can be downloaded again.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    async def _delete(self, entry: CatalogEntry) -> None:
+        try:
+            await in_thread(self._delete_cached, entry.source)
+        except Exception as err:  # the files stay; say why and keep the page usable
+            logger.warning("deleting %s from the cache failed", entry.source, exc_info=True)
+            message = f"{entry.name} could not be deleted: {err}"
+            self.remove.setEnabled(True)
+        else:
+            message = f"Deleted {entry.name} from the Hugging Face cache."
+            if self.selected_source() == entry.source:
+                self._forget_selection()
+            self.refresh(select=None)
+        self._say(message)
+        self.removal_finished.emit(entry.source, message)
 
     def _on_download(self) -> None:
         repo_id = self.hub_id.text().strip()
@@ -327,3 +402,9 @@ class ModelPage(SettingsPage):
         self.download_status.setText(message)
         self.download_status.setVisible(bool(message))
 
+
+def _state(entry: CatalogEntry) -> str:
+    """How the list names an unusable entry: damaged (its files cannot be read) or not."""
+    problem = entry.problem or ""
+    damaged = problem.startswith("damaged") or "truncated" in problem
+    return "damaged" if damaged else "cannot be used"

@@ -15,6 +15,7 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import TypedDict
 
@@ -81,9 +82,7 @@ def list_models(
     if include_bundled:
         entries.append(_described(bundled_entry, DEFAULT_MODEL, ModelKind.BUNDLED, DEFAULT_MODEL))
     entries.extend(hf_cache_entries(hub_cache))
-    entries.extend(
-        _described(lambda p=p: describe_path(p), p, _user_kind(p), p) for p in user_paths
-    )
+    entries.extend(_described(partial(describe_path, p), p, _user_kind(p), p) for p in user_paths)
     return entries
 
 
@@ -138,9 +137,7 @@ def hf_cache_entries(hub_cache: str | Path | None = None) -> list[CatalogEntry]:
         if not (folder / "config.json").is_file():
             continue  # tokenizer-only or dataset-like repos cannot be continued from
         entry = _described(
-            lambda folder=folder, repo_id=repo.repo_id: _describe_folder(
-                folder, source=repo_id, kind=ModelKind.HF_CACHE
-            ),
+            partial(_describe_folder, folder, source=repo.repo_id, kind=ModelKind.HF_CACHE),
             repo.repo_id,
             ModelKind.HF_CACHE,
             str(folder),
