@@ -22,6 +22,8 @@ from penwright import __version__
 from penwright.app.documents.file_watch import FileWatcher
 from penwright.app.documents.journal import Journal
 from penwright.app.documents.journal_store import JournalStore
+from penwright.app.documents.log_buffer import BufferMeta
+from penwright.app.documents.quit_signals import QuitSignals
 from penwright.app.documents.recovery_dialog import RecoveryDialog
 from penwright.app.documents.session import DocumentSession
 from penwright.app.inference.controller import (
@@ -95,8 +97,7 @@ def build(
         engine_factory=engine_factory,
         settings=qsettings,
         bindings=stored.settings.key_bindings,
-        model_spec=model_spec
-        or startup_model_spec(stored.settings.model, args.model, args.device),
+        model_spec=model_spec or startup_model_spec(stored.settings.model, args.model, args.device),
         base_params=stored.settings.generation,
         store=store,
         device_probe=device_probe,
@@ -106,7 +107,19 @@ def build(
     session = DocumentSession(
         window, journal, FileWatcher(window), run_recovery_dialog=hooks.run_recovery_dialog
     )
+    watch_window_document(journal, window, session)
     return Penwright(window, store, stored, journal, session)
+
+
+def watch_window_document(journal: Journal, window: MainWindow, session: DocumentSession) -> None:
+    """The window's document is journalled as an edit log: its edits, never its whole text."""
+
+    def describe() -> BufferMeta:
+        path = window.file_path
+        title = path.name if path is not None else "Untitled"
+        return BufferMeta(path, title, window.file_format, window.editor.document().isModified())
+
+    journal.watch_document(window.editor.document(), lambda: session.buffer_id, describe)
 
 
 def open_files(window: MainWindow, files: list[str]) -> None:
@@ -137,6 +150,8 @@ def main(argv: list[str] | None = None, hooks: StartupHooks | None = None) -> in
     window = parts.window
     parts.journal.start()
     parts.journal.watch_application(app)  # type: ignore[arg-type]
+    # SIGTERM, SIGHUP, SIGQUIT, SIGINT: the journal is written first, its text kept for recovery.
+    signals = QuitSignals(app, lambda _number: parts.journal.flush_and_leave())
 
     window.show()  # before any model work: the writer can start at once
     window.settings_applier.report_warnings(parts.stored.warnings)
@@ -146,7 +161,15 @@ def main(argv: list[str] | None = None, hooks: StartupHooks | None = None) -> in
     # After a crash, offer what the journal kept (the model goes on loading meanwhile).
     parts.session.recover()
     hooks.started()
-    exit_code = run_until_quit(app)  # type: ignore[arg-type]
+    exit_code = 0
+    try:
+        exit_code = run_until_quit(app)  # type: ignore[arg-type]
+    except RuntimeError:  # the loop was stopped from under asyncio by a signal
+        if signals.received is None:
+            raise
+    signals.uninstall()
+    if signals.received is not None:
+        return 128 + signals.received  # the journal was written and is kept for recovery
     parts.journal.end_session()  # the writer saved or discarded everything: nothing to recover
     return exit_code
 

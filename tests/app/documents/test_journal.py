@@ -32,8 +32,10 @@ def _entry(
 
 
 def _simulate_crash(store: JournalStore) -> None:
-    """Make the store's session look like a dead process: same pid, different start time (this
-    is also what a pid reused by an unrelated process looks like)."""
+    """Make the store's session look like a dead process: its lock released (as the kernel does
+    when a process dies) and, for the pid check, same pid, different start time (this is also
+    what a pid reused by an unrelated process looks like)."""
+    store.close()
     marker = store.session_dir / "session.json"
     record = json.loads(marker.read_text())
     record["process_started"] = 12.0
@@ -163,7 +165,7 @@ def test_no_temporary_files_are_left_after_writes(tmp_path: Path) -> None:
     store = JournalStore(tmp_path)
     for n in range(3):
         store.write(_entry(text=f"version {n}"))
-    assert sorted(p.name for p in store.session_dir.iterdir()) == ["b1.entry", "session.json"]
+    assert sorted(p.name for p in store.session_dir.iterdir()) == ["alive.lock", "b1.entry", "session.json"]
 
 
 @pytest.mark.skipif(os.name != "posix", reason="directories are synced on POSIX only")
@@ -208,8 +210,8 @@ class FakeBuffer:
 
 
 def _journal_entry_text(store: JournalStore, buffer_id: str) -> str | None:
-    file = store.session_dir / f"{buffer_id}.entry"
-    return file.read_bytes().partition(b"\n")[2].decode() if file.exists() else None
+    entry = store.read_own(buffer_id)
+    return None if entry is None else entry.text
 
 
 @pytest.fixture

@@ -134,6 +134,7 @@ def _crash(data_dir: Path, *entries: JournalEntry) -> None:
     store = JournalStore(data_dir)
     for entry in entries:
         store.write(entry)
+    store.close()  # the kernel releases a dead process's lock
     marker = store.session_dir / "session.json"
     marker.write_text(json.dumps({**json.loads(marker.read_text()), "process_started": 1.0}))
 
