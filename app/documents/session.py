@@ -22,13 +22,13 @@ from PySide6.QtCore import QObject, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QWidget
 
-from penwright.app.documents.document_window import DocumentWindow
+from penwright.app.documents.document_window import BACKGROUND_ABOVE_BYTES, DocumentWindow
 from penwright.app.documents.file_watch import FileWatcher
 from penwright.app.documents.journal import BufferState, Journal
 from penwright.app.documents.journal_store import JournalEntry, new_buffer_id
 from penwright.app.documents.recovery_dialog import RecoveryDialog, RunDialog, offer_recovery
 from penwright.app.documents.unsaved_prompt import ExternalChangeChoice, ask_external_change
-from penwright.models.files.textfile import NotTextError, read_text_file
+from penwright.models.files.textfile import NotTextError, TextFormat, read_text_file
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +56,7 @@ class DocumentSession(QObject):
         self._buffer_id = ""
         self._watched: Path | None = None
         self._next_buffer_id: str | None = None  # set while a recovered entry is being shown
+        self._loading = False  # a large file is going in slice by slice: nothing to journal yet
         self.left_in_journal = 0  # recovered entries this window could not open (kept on disk)
 
         # Hidden until an autosave fails; a permanent widget, so "Saved" messages do not hide it.
@@ -69,6 +70,7 @@ class DocumentSession(QObject):
         journal.autosave_ok.connect(self._on_autosave_ok)
         watcher.changed_on_disk.connect(self._on_changed_on_disk)
         watcher.removed_from_disk.connect(self._on_removed_from_disk)
+        window.document_loading.connect(self._on_document_loading)
         window.document_replaced.connect(self._on_document_replaced)
         window.document_saved.connect(self._on_document_saved)
         window.editor.document().contentsChanged.connect(self._on_contents_changed)
@@ -148,7 +150,17 @@ class DocumentSession(QObject):
         )
 
     @Slot()
+    def _on_document_loading(self) -> None:
+        # The previous document was saved or discarded; the partial text coming in is the
+        # file's own, so it is neither journalled nor watched until it is all there.
+        self._loading = True
+        if self._buffer_id:
+            self._journal.untrack(self._buffer_id)
+            self._buffer_id = ""
+
+    @Slot()
     def _on_document_replaced(self) -> None:
+        self._loading = False
         # The previous document was saved or discarded by the writer before it was replaced.
         if self._buffer_id:
             self._journal.untrack(self._buffer_id)
@@ -167,7 +179,8 @@ class DocumentSession(QObject):
 
     @Slot()
     def _on_contents_changed(self) -> None:
-        self._journal.buffer_changed(self._buffer_id)
+        if not self._loading and self._buffer_id:
+            self._journal.buffer_changed(self._buffer_id)
 
     def _watch(self, path: Path | None) -> None:
         if path == self._watched:
@@ -193,8 +206,14 @@ class DocumentSession(QObject):
         modified = window.editor.document().isModified()
         choice = self._ask_external(window, Path(path).name, modified)
         if choice is ExternalChangeChoice.RELOAD:
+            if _is_large(path):
+                # Read in the background like an opening; until it has succeeded the editor's
+                # text differs from the file, so it stays marked unsaved.
+                window.editor.document().setModified(True)
+                window.open_file(path, ask=False, encoding=_reload_encoding(window.file_format))
+                return
             try:
-                text, fmt = read_text_file(path)
+                text, fmt = read_text_file(path, encoding=_reload_encoding(window.file_format))
             except (NotTextError, OSError) as exc:
                 logger.warning("cannot reload %s", path, exc_info=True)
                 window.editor.document().setModified(True)
@@ -229,3 +248,19 @@ class DocumentSession(QObject):
     def _on_autosave_ok(self) -> None:
         self.autosave_label.hide()
         self._window.statusBar().showMessage("Autosave works again", 4000)
+
+
+def _is_large(path: str) -> bool:
+    try:
+        return Path(path).stat().st_size > BACKGROUND_ABOVE_BYTES
+    except OSError:
+        return False  # the synchronous read below reports why it cannot be read
+
+
+def _reload_encoding(fmt: TextFormat) -> str | None:
+    """Reload in the encoding the writer chose with Open As (a file without a byte-order mark
+    would otherwise be refused again); a detected one is detected again."""
+    return None if fmt.encoding in _DETECTED_ENCODINGS and fmt.bom else fmt.encoding
+
+
+_DETECTED_ENCODINGS = ("utf-8", "utf-8-sig", "utf-16-le", "utf-16-be")

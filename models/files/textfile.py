@@ -268,8 +268,8 @@ def _checked_size(path: str | Path, status: os.stat_result) -> int:
 
 def _too_large(path: str | Path, size: int) -> NotTextError:
     return NotTextError(
-        f"{path} is {_megabytes(size)}; Penwright opens text files up to "
-        f"{_megabytes(MAX_TEXT_BYTES)}. It was not opened."
+        f"{path} is {describe_size(size)}; Penwright opens text files up to "
+        f"{describe_size(MAX_TEXT_BYTES)}. It was not opened."
     )
 
 
@@ -282,14 +282,15 @@ def _disk_full_message(path: str | Path, needed: int, exc: OSError) -> str:
     quota = exc.errno != errno.ENOSPC
     cause = "your disk quota is used up" if quota else "the disk is full"
     return (
-        f"Could not save {path}: {cause}. Saving needs {_megabytes(needed)} free on "
-        f"{folder}, and {_megabytes(free)} is free; free at least "
-        f"{_megabytes(max(needed - free, 1))} or save elsewhere with Save As. "
+        f"Could not save {path}: {cause}. Saving needs {describe_size(needed)} free on "
+        f"{folder}, and {describe_size(free)} is free; free at least "
+        f"{describe_size(max(needed - free, 1))} or save elsewhere with Save As. "
         "The file on disk is unchanged."
     )
 
 
-def _megabytes(size: int) -> str:
+def describe_size(size: int) -> str:
+    """A size as the writer reads it: "870 bytes", "13 KB", "1.8 MB", "1.2 GB"."""
     if size < 1024 * 1024:
         return f"{max(size, 1) / 1024:.0f} KB" if size >= 1024 else f"{size} bytes"
     if size < 1024**3:

@@ -384,7 +384,9 @@ def test_five_megabyte_file_stays_responsive_and_the_context_bounded(
     path = tmp_path / "big.txt"
     path.write_text(line * (5_000_000 // len(line)), encoding="utf-8")
     started = time.perf_counter()
-    assert rig.window.open_file(path)
+    with qtbot.waitSignal(rig.window.open_finished, timeout=WAIT_MS) as opened:
+        assert rig.window.open_file(path)  # 5 MB: read on a worker, shown in slices
+    assert opened.args == [True]
     open_s = time.perf_counter() - started
 
     editor = rig.window.editor
