@@ -159,6 +159,12 @@ def _parser() -> argparse.ArgumentParser:
         help="measure suggestion quality: plain sampling against the prose rules",
     )
     quality.add_argument("rest", nargs=argparse.REMAINDER, help="the benchmark's own options")
+
+    crash = sub.add_parser(
+        "crash-loss",
+        help="measure typing lost at SIGKILLs of the real app, and what an autosave costs",
+    )
+    crash.add_argument("rest", nargs=argparse.REMAINDER, help="the benchmark's own options")
     return parser
 
 
@@ -175,6 +181,10 @@ def main(argv: list[str] | None = None) -> int:
         from penwright.benchmarks.quality import main as quality_main  # the same reason
 
         return int(quality_main(argv[1:]) or 0)
+    if argv[:1] == ["crash-loss"]:
+        from penwright.benchmarks.crash_loss import main as crash_loss_main  # the same reason
+
+        return int(crash_loss_main(argv[1:]) or 0)
     args = _parser().parse_args(argv)
     if args.command == "continue":
         from penwright.cli.continue_command import run_continue

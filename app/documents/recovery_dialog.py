@@ -3,6 +3,11 @@
 Nothing is thrown away unless the writer asks for it (and confirms): "Decide Later" and closing
 the dialog keep every entry, and it is offered again at the next start. `offer_recovery` is the
 whole start-up step for the window: scan, ask, carry out the deletions, adopt what is recovered.
+
+Nor is anything on disk replaced behind the writer's back: when the file an entry belongs to
+changed after the entry was based on it (another program edited it after the crash), the
+dialog says so, and the text is recovered beside the file as "name (recovered).txt" or into a
+new untitled document, as the writer chooses; the file itself is left as it is.
 """
 
 from __future__ import annotations
@@ -10,6 +15,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
@@ -21,11 +28,13 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
+    QRadioButton,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
+from penwright.app.documents.file_identity import DiskChange
 from penwright.app.documents.journal import Journal
 from penwright.app.documents.journal_store import JournalEntry, RecoverableEntry, new_buffer_id
 
@@ -47,20 +56,44 @@ def confirm_delete_with_message_box(parent: QWidget, count: int) -> bool:
     return answer == QMessageBox.StandardButton.Yes
 
 
+class ChangedFileTarget(Enum):
+    """Where text goes whose file changed on disk since: never over the file itself."""
+
+    BESIDE = "beside"  # "name (recovered).txt" in the same folder
+    UNTITLED = "untitled"  # a new untitled document
+
+
 @dataclass
 class RecoveryDecision:
     """What the writer decided; entries in neither list stay in the journal for next time."""
 
     to_recover: list[RecoverableEntry] = field(default_factory=list)
     to_delete: list[RecoverableEntry] = field(default_factory=list)
+    changed_file_target: ChangedFileTarget = ChangedFileTarget.BESIDE
 
 
-def describe(entry: JournalEntry) -> str:
-    """One line naming the entry: title, where it will be restored to, when, how long."""
+def describe(entry: JournalEntry, change: DiskChange = DiskChange.UNKNOWN) -> str:
+    """One line naming the entry: title, where it will be restored to, when, how long, and
+    whether its file changed on disk since."""
     where = str(entry.path) if entry.path is not None else "untitled, never saved"
     when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(entry.saved_at))
     words = len(entry.text.split())
-    return f"{entry.title}  ({where}) — autosaved {when}, {words:,} words"
+    line = f"{entry.title}  ({where}) — autosaved {when}, {words:,} words"
+    if change is DiskChange.CHANGED:
+        line += " — ⚠ the file changed on disk since; it will not be replaced"
+    elif change is DiskChange.MISSING:
+        line += " — the file is no longer there"
+    return line
+
+
+def recovered_sibling(path: Path) -> Path:
+    """A free name beside path: "name (recovered).txt", then "name (recovered 2).txt"..."""
+    for number in range(1, 1000):
+        label = "recovered" if number == 1 else f"recovered {number}"
+        candidate = path.with_name(f"{path.stem} ({label}){path.suffix}")
+        if not candidate.exists():
+            return candidate
+    return path.with_name(f"{path.stem} (recovered {time.time_ns()}){path.suffix}")
 
 
 def preview_text(entry: JournalEntry) -> str:
@@ -94,7 +127,7 @@ class RecoveryDialog(QDialog):
         intro.setWordWrap(True)
         self.entry_list = QListWidget()
         for item in entries:
-            row = QListWidgetItem(describe(item.entry))
+            row = QListWidgetItem(describe(item.entry, item.disk_change))
             row.setData(Qt.ItemDataRole.UserRole, item)
             row.setFlags(row.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             row.setCheckState(Qt.CheckState.Checked)
@@ -110,6 +143,18 @@ class RecoveryDialog(QDialog):
         self.problems_label = QLabel("\n".join(problems))
         self.problems_label.setWordWrap(True)
         self.problems_label.setVisible(bool(problems))
+
+        changed = [i.entry.title for i in entries if i.disk_change is DiskChange.CHANGED]
+        self.changed_label = QLabel(
+            f"{', '.join(changed)}: another program changed the file after this text was "
+            "autosaved. Recovering keeps both; your file is not replaced. Recover the text:"
+        )
+        self.changed_label.setWordWrap(True)
+        self.beside_button = QRadioButton("&Beside the file, as “name (recovered)”")
+        self.untitled_button = QRadioButton("As a new &untitled document")
+        self.beside_button.setChecked(True)
+        for widget in (self.changed_label, self.beside_button, self.untitled_button):
+            widget.setVisible(bool(changed))
 
         buttons = QDialogButtonBox()
         self.recover_button = QPushButton("&Recover Ticked")
@@ -127,6 +172,9 @@ class RecoveryDialog(QDialog):
         layout.addWidget(intro)
         layout.addWidget(splitter, stretch=1)
         layout.addWidget(self.problems_label)
+        layout.addWidget(self.changed_label)
+        layout.addWidget(self.beside_button)
+        layout.addWidget(self.untitled_button)
         layout.addWidget(buttons)
         self.resize(760, 520)
 
@@ -159,6 +207,11 @@ class RecoveryDialog(QDialog):
     @Slot()
     def _on_recover(self) -> None:
         self.decision.to_recover = self.ticked()
+        self.decision.changed_file_target = (
+            ChangedFileTarget.UNTITLED
+            if self.untitled_button.isChecked()
+            else ChangedFileTarget.BESIDE
+        )
         self.accept()
 
     @Slot()
@@ -209,5 +262,23 @@ def offer_recovery(
         dialog.deleteLater()
     for item in decision.to_delete:
         journal.delete(item)
-    recovered = tuple(journal.adopt(item, new_buffer_id()) for item in decision.to_recover)
-    return RecoveryOutcome(recovered, scan.problems)
+    recovered: list[JournalEntry] = []
+    notes: list[str] = []
+    for item in decision.to_recover:
+        path = item.entry.path
+        if item.disk_change is not DiskChange.CHANGED or path is None:
+            recovered.append(journal.adopt(item, new_buffer_id()))
+            continue
+        if decision.changed_file_target is ChangedFileTarget.BESIDE:
+            sibling = recovered_sibling(path)
+            elsewhere: tuple[Path | None, str] = (sibling, sibling.name)
+            where = f"beside it as “{sibling.name}”"
+        else:
+            elsewhere = (None, f"{path.stem} (recovered)")
+            where = "as a new untitled document"
+        recovered.append(journal.adopt(item, new_buffer_id(), elsewhere=elsewhere))
+        notes.append(
+            f"“{path.name}” was changed by another program after the crash, so it was left "
+            f"as it is; the recovered text is open {where}."
+        )
+    return RecoveryOutcome(tuple(recovered), (*notes, *scan.problems))
