@@ -16,7 +16,8 @@ import logging
 import os
 import sys
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QLockFile, QSettings
@@ -30,6 +31,10 @@ _DESERIALIZED = ("@Variant(", "@DateTime(")
 
 _RAW_MARKERS = (b"Variant(", b"DateTime(")
 """The same markers in the undecoded line: belt and braces should decoding ever differ from Qt's."""
+
+_MAX_DECODED_BYTES = 256 * 1024
+"""A value with escapes or '@' longer than this is removed rather than decoded to be checked: no
+setting needs so much, and decoding megabytes of escapes would slow the start by seconds."""
 
 _CHECKED_PROPERTY = "penwright_plain_values_checked"
 """A dynamic property on a QSettings whose file defuse has cleaned (True) or could not (False)."""
@@ -46,9 +51,10 @@ class NotPlain:
 
 @dataclass(frozen=True)
 class Defused:
-    """What defuse found: the keys it removed, and why it could not clean the file (or None)."""
+    """What defuse found: the keys it removed with the reason for each, and why it could not
+    clean the file (or None)."""
 
-    removed: tuple[str, ...] = ()
+    removed: Mapping[str, str] = field(default_factory=dict)
     failure: str | None = None
 
 
@@ -80,12 +86,21 @@ def open_user_settings() -> QSettings:
     return QSettings(located.fileName(), QSettings.Format.IniFormat)
 
 
-def _dangerous(entry: IniEntry) -> bool:
-    if any(marker in entry.raw_value for marker in _RAW_MARKERS):
-        return True
-    if b"@" not in entry.raw_value and b"\\" not in entry.raw_value:
-        return False  # no '@' can come out of it: the common case, and a 2 MB value stays fast
-    return any(marker in text for text in entry.strings() for marker in _DESERIALIZED)
+def _removal_reason(entry: IniEntry) -> str | None:
+    """Why entry must leave the file before QSettings parses it, or None when it may stay."""
+    raw = entry.raw_value
+    if any(marker in raw for marker in _RAW_MARKERS):
+        return REMOVED_REASON
+    if b"@" not in raw and b"\\" not in raw:
+        return None  # no '@' can come out of it: the common case, and a 2 MB value stays fast
+    if len(raw) > _MAX_DECODED_BYTES:
+        return (
+            f"it is {len(raw):,} bytes long with escapes or '@' in it, too long to be checked"
+            " for stored objects; it was removed"
+        )
+    if any(marker in text for text in entry.strings() for marker in _DESERIALIZED):
+        return REMOVED_REASON
+    return None
 
 
 def defuse(qsettings: QSettings) -> Defused:
@@ -112,28 +127,29 @@ def defuse(qsettings: QSettings) -> Defused:
         if locked:
             lock.unlock()
     if removed:
-        logger.warning("removed stored objects from %s: %s", path, ", ".join(removed))
+        logger.warning("removed unsafe values from %s: %s", path, ", ".join(removed))
         # The file is shorter now, so QSettings sees it changed and reads it again.
         qsettings.sync()
     qsettings.setProperty(_CHECKED_PROPERTY, True)
     return Defused(removed=removed)
 
 
-def _clean(path: Path) -> tuple[str, ...]:
+def _clean(path: Path) -> dict[str, str]:
+    """Remove the unsafe entries from the file at path; their keys, each with the reason."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        return ()
-    bad = [entry for entry in read_entries(data) if _dangerous(entry)]
+        return {}
+    bad = [(entry, why) for entry in read_entries(data) if (why := _removal_reason(entry))]
     if not bad:
-        return ()
+        return {}
     kept, pos = bytearray(), 0
-    for entry in bad:
+    for entry, _why in bad:
         kept += data[pos : entry.start]
         pos = entry.end
     kept += data[pos:]
     _replace_file(path, bytes(kept))
-    return tuple(dict.fromkeys(entry.key for entry in bad))
+    return {entry.key: why for entry, why in bad}
 
 
 def _replace_file(path: Path, data: bytes) -> None:

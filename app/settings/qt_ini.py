@@ -18,8 +18,8 @@ import re
 from dataclasses import dataclass
 
 _SPACE = b" \t\n\r"
-_SPECIAL = re.compile(rb'[\n\r";=\\]')
-"""The characters readIniLine stops at: line ends, quotes, comments, '=' and escapes."""
+_SPECIAL = re.compile(rb'[\n\r";=]')
+"""The characters readIniLine acts on, unless escaped: line ends, quotes, comments and '='."""
 
 _BOM = b"\xef\xbb\xbf"
 
@@ -89,6 +89,8 @@ def _lines(data: bytes, pos: int) -> list[tuple[int, int, int]]:
         i = start
         while i < size:
             found = _SPECIAL.search(data, i)
+            while found is not None and _escaped(data, found.start()):
+                found = _SPECIAL.search(data, found.start() + 1)
             if found is None:
                 i = size
                 break
@@ -103,12 +105,6 @@ def _lines(data: bytes, pos: int) -> list[tuple[int, int, int]]:
                 elif not in_quotes:
                     i -= 1
                     break
-            elif ch == ord("\\"):
-                if i < size:
-                    escaped = data[i]
-                    i += 1
-                    if i < size and {escaped, data[i]} == {ord("\n"), ord("\r")}:
-                        i += 1  # \r\n and \n\r are one line end
             elif ch == ord('"'):
                 in_quotes = not in_quotes
             else:  # ';'
@@ -125,6 +121,23 @@ def _lines(data: bytes, pos: int) -> list[tuple[int, int, int]]:
         if i - start <= 0:
             return lines
         lines.append((start, i, equals))
+
+
+def _escaped(data: bytes, pos: int) -> bool:
+    """Whether readIniLine passes over data[pos] as escaped: a backslash escapes the next byte,
+    and a line end escaped that way takes its partner (\\r\\n or \\n\\r) along."""
+    if _odd_backslashes_before(data, pos):
+        return True
+    if pos < 1 or data[pos - 1 : pos + 1] not in (b"\r\n", b"\n\r"):
+        return False
+    return _odd_backslashes_before(data, pos - 1)
+
+
+def _odd_backslashes_before(data: bytes, pos: int) -> bool:
+    start = pos
+    while start > 0 and data[start - 1] == ord("\\"):
+        start -= 1
+    return (pos - start) % 2 == 1
 
 
 def _section_prefix(line: bytes) -> str:

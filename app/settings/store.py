@@ -29,7 +29,6 @@ from PySide6.QtGui import QKeySequence
 from penwright.app.documents.recent_files import RECENT_FILES_KEY, stored_recent_files_problem
 from penwright.app.editor.keymap import ACTION_LABELS, DEFAULT_BINDINGS, Action
 from penwright.app.settings.plain_values import (
-    REMOVED_REASON,
     NotPlain,
     defuse,
     plain_value,
@@ -346,7 +345,7 @@ class SettingsStore(QObject):
         self._qs = qsettings
         self._current = Settings()
         self._warnings: list[str] = []
-        self._removed: set[str] = set()  # keys defuse took out of the file, not yet reported
+        self._removed: dict[str, str] = {}  # keys defuse took out of the file, not yet reported
 
     @property
     def current(self) -> Settings:
@@ -357,7 +356,7 @@ class SettingsStore(QObject):
         """Read every setting; repair what is unusable (default + warning) and write it back."""
         self._warnings = []
         defused = defuse(self._qs)  # before anything parses the file
-        self._removed = set(defused.removed)
+        self._removed = dict(defused.removed)
         if defused.failure is not None:
             self._warnings.append(
                 f"Settings file: {defused.failure}; using the default settings, and changes"
@@ -405,8 +404,8 @@ class SettingsStore(QObject):
             key_bindings=self._read_bindings(),
         )
         self._check_recent_files()
-        for key in sorted(self._removed):  # keys of no setting here: still say what went
-            self._warnings.append(f"Setting {key}: {REMOVED_REASON}.")
+        for key, why in sorted(self._removed.items()):  # keys of no setting: say what went
+            self._warnings.append(f"Setting {key}: {why}.")
         self._removed.clear()
         if self._warnings:
             self._write(settings)  # so the same warning does not come back at every start
@@ -430,8 +429,7 @@ class SettingsStore(QObject):
         max_chars: int = MAX_SHORT_CHARS,
     ) -> T:
         if key in self._removed:
-            self._removed.discard(key)
-            self._warn(key, REMOVED_REASON, default)
+            self._warn(key, self._removed.pop(key), default)
             return default
         raw = plain_value(self._qs, key)
         if raw is None:
@@ -461,8 +459,7 @@ class SettingsStore(QObject):
         window hears about damage; a bad list is removed, so the menu starts empty."""
         key = RECENT_FILES_KEY
         if key in self._removed:
-            self._removed.discard(key)
-            self._warn(key, REMOVED_REASON, ())
+            self._warn(key, self._removed.pop(key), ())
             return
         problem = stored_recent_files_problem(plain_value(self._qs, key))
         if problem is not None:

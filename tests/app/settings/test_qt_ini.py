@@ -24,6 +24,8 @@ FILES = {
     "crlf and blanks": b"[w]\r\n\r\n  padded  =  value  \r\nempty=\r\n",
     "utf-8 and a bom": "\ufeff[u]\nname=日本 é\n".encode(),
     "a quote over lines": b'[m]\nmulti="line one\nline two"\nafter=ok\n',
+    "escaped specials": b'[s]\nq=say \\"hi\\" ; not a comment\nsemi=a\\;b\neq=a\\=b\nnext=1\n',
+    "backslashes before a line end": b"[b]\neven=a\\\\\nodd=b\\\\\\\nc\ncrlf=d\\\r\ne\r\nlast=1\n",
     "duplicate sections": b"[d]\na=1\n[other]\nb=2\n[d]\nc=3\n",
 }
 

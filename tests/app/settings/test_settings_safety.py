@@ -371,6 +371,20 @@ def test_a_two_megabyte_font_family_is_refused_at_start_up(
     assert settings_path.stat().st_size < 10_000  # repaired on disk: the next start is quick
 
 
+@pytest.mark.parametrize("value", [b"\\x1" * 700_000, b"@Serif" * 350_000])
+def test_megabytes_of_escapes_are_removed_unchecked_with_a_warning(
+    settings_path: Path, value: bytes
+) -> None:
+    """Decoding them to look for stored objects would take seconds; no setting needs so much."""
+    settings_path.write_bytes(_ini_line("editor/font_family", value))
+    result = SettingsStore(QSettings(str(settings_path), QSettings.Format.IniFormat)).load()
+    [warning] = result.warnings
+    assert warning.startswith(f"Setting editor/font_family: it is {len(value):,} bytes long")
+    assert "too long to be checked for stored objects; it was removed" in warning
+    assert result.settings.editor.font_family == ""
+    assert settings_path.stat().st_size < 10_000
+
+
 @pytest.mark.parametrize(
     ("key", "stored", "why"),
     [
