@@ -12,17 +12,19 @@ from __future__ import annotations
 import json
 import pickle
 import struct
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from app_fakes import EngineScript, FakeEngine
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QCoreApplication, QSettings, QStandardPaths, Qt
 from pytestqt.qtbot import QtBot
 
 from penwright.app.documents.recent_files import MAX_STORED_RECENT_FILES, RECENT_FILES_KEY
 from penwright.app.editor.keymap import DEFAULT_BINDINGS, Action
 from penwright.app.main import Penwright, StartupHooks, build, open_files, parse_arguments
+from penwright.app.settings.plain_values import open_user_settings
 from penwright.app.settings.store import (
     MAX_FONT_FAMILY_CHARS,
     MAX_PATH_CHARS,
@@ -465,3 +467,45 @@ def test_an_oversized_recent_files_list_is_refused_at_start_up(
     assert why in warning
     assert "using the default (none)" in warning
     assert app.window.recent_files() == []
+
+
+# --- the app's own settings file ------------------------------------------------------------
+
+
+@pytest.fixture
+def config_home(tmp_path: Path) -> Iterator[Path]:
+    """~/.config moved under tmp_path, with the app's names, as main sets them."""
+    home = tmp_path / "config"
+    old_names = QCoreApplication.organizationName(), QCoreApplication.applicationName()
+    default = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericConfigLocation)
+    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+        QSettings.setPath(fmt, QSettings.Scope.UserScope, str(home))
+    QCoreApplication.setOrganizationName("Penwright")
+    QCoreApplication.setApplicationName("Penwright")
+    yield home
+    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+        QSettings.setPath(fmt, QSettings.Scope.UserScope, default)
+    QCoreApplication.setOrganizationName(old_names[0])
+    QCoreApplication.setApplicationName(old_names[1])
+
+
+@pytest.mark.skipif(sys.platform in ("win32", "darwin"), reason="Linux keeps INI files natively")
+def test_the_app_reads_its_linux_settings_file_and_no_fallback(
+    config_home: Path, tmp_path: Path
+) -> None:
+    marker = tmp_path / "created-by-pickle"
+    # QSettings() would also read the organisation's file when the app's lacks a key.
+    (config_home / "Penwright").mkdir(parents=True)
+    (config_home / "Penwright.conf").write_bytes(
+        _ini_line("editor/font_family", _live_payload(marker))
+    )
+    (config_home / "Penwright" / "Penwright.conf").write_bytes(_ini_line("editor/font_size", b"14"))
+
+    qsettings = open_user_settings()
+
+    assert qsettings.fileName() == str(config_home / "Penwright" / "Penwright.conf")
+    assert qsettings.fileName() == QSettings().fileName()  # the file earlier versions wrote
+    result = SettingsStore(qsettings).load()
+    assert result.settings.editor.font_size == 14
+    assert result.settings.editor.font_family == ""
+    assert not marker.exists()
