@@ -96,6 +96,10 @@ class Journal(QObject):
         self._log_timer = self._single_shot_timer(log_delay_ms)
 
     @property
+    def store(self) -> JournalStore:
+        return self._store
+
+    @property
     def failing(self) -> bool:
         """True while the last write attempt failed."""
         return self._failing

@@ -187,6 +187,7 @@ class LogBuffer:
         self.known_text = ""
         self.pending.clear()  # the snapshot holds them
         header = self._header(meta, BASE_SNAPSHOT, self._based_on(meta), first)
+        self._store.begin_session()  # the folder the snapshot goes to (cheap when done)
         self._waiting_for_snapshot = True
         store, buffer_id = self._store, self.buffer_id
 
