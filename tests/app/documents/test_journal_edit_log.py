@@ -15,9 +15,6 @@ from PySide6.QtWidgets import QApplication, QPlainTextEdit
 from pytestqt.qtbot import QtBot
 
 from penwright.app.documents import log_buffer
-from penwright.app.documents.file_watch import FileWatcher
-from penwright.app.documents.journal import Journal
-from penwright.app.documents.session import DocumentSession
 from penwright.app.documents.edit_log import (
     Edit,
     ReplayError,
@@ -27,6 +24,9 @@ from penwright.app.documents.edit_log import (
     replay,
     utf16_length,
 )
+from penwright.app.documents.file_watch import FileWatcher
+from penwright.app.documents.journal import Journal
+from penwright.app.documents.session import DocumentSession
 from penwright.app.window.main_window import MainWindow
 
 ALPHABET = "ab \n漢é🙂"
