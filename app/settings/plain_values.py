@@ -148,7 +148,7 @@ def _clean(path: Path) -> dict[str, str]:
         kept += data[pos : entry.start]
         pos = entry.end
     kept += data[pos:]
-    _replace_file(path, bytes(kept))
+    _replace_file(path.resolve(), bytes(kept))  # a linked settings file stays linked
     return {entry.key: why for entry, why in bad}
 
 

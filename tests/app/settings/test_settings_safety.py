@@ -240,6 +240,35 @@ def test_a_disguised_stored_object_is_found_too(
     assert result.warnings[0].startswith("Setting editor/font_family: it held a stored object")
 
 
+@pytest.mark.parametrize(
+    ("stored", "kind"),
+    [(b"@ByteArray(Serif)", "QByteArray"), (b"@Rect(1 2 3 4)", "QRect"), (b"@Size(1 2)", "QSize")],
+)
+def test_other_typed_values_are_not_text_and_are_refused(
+    settings_path: Path, stored: bytes, kind: str
+) -> None:
+    settings_path.write_bytes(_ini_line("editor/font_family", stored))
+    result = SettingsStore(QSettings(str(settings_path), QSettings.Format.IniFormat)).load()
+    assert result.settings.editor.font_family == ""
+    assert result.warnings == (
+        f"Setting editor/font_family: it is not text but a stored {kind}; using the default"
+        " (blank) instead.",
+    )
+
+
+def test_a_linked_settings_file_is_cleaned_where_it_lies(
+    settings_path: Path, tmp_path: Path
+) -> None:
+    marker, target = tmp_path / "created-by-pickle", tmp_path / "dotfiles" / "penwright.ini"
+    target.parent.mkdir()
+    target.write_bytes(_ini_line("editor/font_family", _live_payload(marker)))
+    settings_path.symlink_to(target)
+    SettingsStore(QSettings(str(settings_path), QSettings.Format.IniFormat)).load()
+    assert settings_path.is_symlink()
+    assert b"Variant" not in target.read_bytes()
+    assert not marker.exists()
+
+
 def test_a_stored_object_under_a_key_of_no_setting_is_removed_and_named(
     settings_path: Path, tmp_path: Path
 ) -> None:
