@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None, hooks: StartupHooks | None = None) -> in
     parts.journal.start()
     parts.journal.watch_application(app)  # type: ignore[arg-type]
     # SIGTERM, SIGHUP, SIGQUIT, SIGINT: the journal is written first, its text kept for recovery.
-    signals = QuitSignals(app, lambda _number: parts.journal.flush_and_leave())
+    signals = QuitSignals(app, lambda _number: parts.journal.flush())
 
     window.show()  # before any model work: the writer can start at once
     window.settings_applier.report_warnings(parts.stored.warnings)
@@ -169,6 +169,9 @@ def main(argv: list[str] | None = None, hooks: StartupHooks | None = None) -> in
             raise
     signals.uninstall()
     if signals.received is not None:
+        parts.journal.flush_and_leave()  # again: what the last events before the exit changed
+        window.hide()
+        window.shutdown()  # the worker thread stops; no question asked, the journal has it all
         return 128 + signals.received  # the journal was written and is kept for recovery
     parts.journal.end_session()  # the writer saved or discarded everything: nothing to recover
     return exit_code
