@@ -30,10 +30,10 @@ from penwright.models.files.line_endings import (
     NEWLINES,
     LineEndings,
     count_newlines,
-    dominant_newline,
     record_line_endings,
     restore_line_endings,
 )
+from penwright.models.files.text_decoding import DecodedText, NulCharacterError, decode_in_pieces
 
 MAX_TEXT_BYTES = 1024**3  # a text document larger than 1 GiB is not something to edit here
 _READ_CHUNK_BYTES = 4 * 1024 * 1024  # progress and cancel are checked between chunks
@@ -155,7 +155,11 @@ def decode_text(
     if detected == "utf-8" and b"\x00" in body:
         raise _binary_or_guess(data, name)
     try:
-        text = body.decode(detected)
+        # NUL never appears in a text document. In UTF-16 the NUL *bytes* of ASCII are
+        # legitimate, so there the decoded character is looked for instead.
+        decoded = decode_in_pieces(body, detected)
+    except NulCharacterError:
+        raise _binary(name) from None
     except UnicodeDecodeError as exc:
         if detected != "utf-8":
             raise NotTextError(
@@ -163,13 +167,9 @@ def decode_text(
                 f"{exc.start}); it was not opened."
             ) from exc
         raise _not_utf8(data, name, exc.start) from exc
-    # NUL never appears in a text document. In UTF-16 the NUL *bytes* of ASCII are legitimate,
-    # so there look for the decoded character instead.
-    if "\x00" in text:
-        raise _binary(name)
     if detected == "utf-8" and data.startswith(codecs.BOM_UTF8):
         detected = "utf-8-sig"
-    return _normalised(text, detected, bom=True)
+    return _formatted(decoded, detected, bom=True)
 
 
 def encode_text(text: str, fmt: TextFormat = TextFormat()) -> bytes:
@@ -220,13 +220,9 @@ def _with_endings(text: str, fmt: TextFormat) -> str:
     return text.replace("\n", fmt.newline) if fmt.newline != "\n" else text
 
 
-def _normalised(text: str, encoding: str, *, bom: bool) -> tuple[str, TextFormat]:
-    counts = count_newlines(text)
+def _formatted(decoded: DecodedText, encoding: str, *, bom: bool) -> tuple[str, TextFormat]:
     bom = bom or encoding not in _BOM_OF_ENCODING  # only UTF-16 formats differ by their mark
-    fmt = TextFormat(encoding, dominant_newline(counts), bom, record_line_endings(text, counts))
-    if counts["\r\n"] or counts["\r"]:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return text, fmt
+    return decoded.text, TextFormat(encoding, decoded.newline, bom, decoded.line_endings)
 
 
 def _decode_as(data: bytes, name: str | Path, encoding: str) -> tuple[str, TextFormat]:
@@ -244,15 +240,15 @@ def _decode_as(data: bytes, name: str | Path, encoding: str) -> tuple[str, TextF
     if not has_bom:
         body = data
     try:
-        text = body.decode("utf-8" if codec == "utf-8-sig" else codec)
+        decoded = decode_in_pieces(body, "utf-8" if codec == "utf-8-sig" else codec)
+    except NulCharacterError:
+        raise _binary(name) from None
     except UnicodeDecodeError as exc:
         raise NotTextError(
             f"{name} is not {describe_encoding(codec)} text (undecodable byte at offset "
             f"{exc.start}); it was not opened."
         ) from exc
-    if "\x00" in text:
-        raise _binary(name)
-    return _normalised(text, codec, bom=has_bom)
+    return _formatted(decoded, codec, bom=has_bom)
 
 
 def _checked_size(path: str | Path, status: os.stat_result) -> int:
