@@ -419,7 +419,7 @@ class Engine:
         prompt = prepare_prompt(
             context, selected, params, self._vocabulary, lambda text: tokenizer(text)["input_ids"]
         )
-        return RequestRules(context, prompt, params, self._vocabulary)
+        return RequestRules(context, prompt, params, self._vocabulary, self._eos_ids)
 
     def _ranked(
         self, request: _Request, prompt: Prompt, continuations: list[_Continuation]

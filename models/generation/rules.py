@@ -13,6 +13,8 @@ all off):
 - no verbatim copies: the token that would complete a span of ``no_copy_tokens`` tokens seen
   before (in the context or the continuation) is forbidden (models.generation.no_copy, the rule
   of transformers' NoRepeatNGramLogitsProcessor at a dictionary lookup a step);
+- dialogue: while a quotation opened before the cursor is open, the text may not end (the
+  sentence stop waits for the closer too, models.generation.stops);
 - distinct alternatives: alternative i may not open as alternatives 0..i-1 did, nor as a
   continuation already offered (``avoid``). An opening is the text up to the first character
   past the word the writer was typing, so alternatives may all complete "rattl" as "rattled"
@@ -35,6 +37,7 @@ from transformers import LogitsProcessor, LogitsProcessorList
 
 from penwright.models.generation.healing import HealingConstraint, heal
 from penwright.models.generation.no_copy import NgramIndex, NoCopy
+from penwright.models.generation.quotes import open_quotes, quotes_after
 from penwright.models.generation.vocabulary import Vocabulary
 from penwright.models.params import GenerationParams
 from penwright.models.prose import CJK_CHARACTERS, count_words
@@ -92,6 +95,7 @@ class RequestRules:
     prompt: Prompt
     params: GenerationParams
     vocabulary: Vocabulary
+    eos_ids: frozenset[int] = frozenset()
     _starts: dict[int, str] = field(default_factory=dict)  # alternative -> its opening text
     _markup_ids: torch.Tensor | None = None
     _ngram_index: NgramIndex | None = None
@@ -111,6 +115,8 @@ class RequestRules:
             rules.append(NoCopy(self._ngrams()))
         if self.params.distinct:
             rules.append(_DistinctStart(self, alternative, prompt_length))
+        if self.params.dialogue and self.eos_ids and open_quotes(self.context):
+            rules.append(_NoEndInsideQuote(self, prompt_length))
         return LogitsProcessorList([_Guarded(rules)]) if rules else LogitsProcessorList()
 
     def _ngrams(self) -> NgramIndex:
@@ -127,8 +133,8 @@ class RequestRules:
         """Alternative ``alternative`` has generated ``token_ids``: once they reach past the
         word being completed, that opening is taken."""
         text = self.generated_text(token_ids)
-        if text is not None and self.opened(text):
-            self._starts.setdefault(alternative, text)
+        if text is not None and self.opened(self.key(text)):
+            self._starts.setdefault(alternative, self.key(text))
 
     def taken_openings(self, alternative: int) -> list[str]:
         """Openings alternative ``alternative`` may not repeat: those of the alternatives before
@@ -137,9 +143,16 @@ class RequestRules:
         return earlier + [self.prompt.healed + text for text in self.params.avoid if text]
 
     def generated_text(self, token_ids: Sequence[int]) -> str | None:
-        """The text of generated tokens, None if one has no text of its own (a byte piece)."""
-        texts = [self.vocabulary.text(token_id) for token_id in token_ids]
-        return None if None in texts else "".join(t or "" for t in texts)
+        """The text of generated tokens (byte pieces joined), None after a special token."""
+        return self.vocabulary.decode(token_ids)
+
+    def key(self, text: str) -> str:
+        """``text`` as openings are compared: blanks right after the healed letters do not
+        count, so "\n\nThe rain" opens as "The rain" does."""
+        healed = self.prompt.healed
+        if len(text) < len(healed):
+            return text
+        return healed + text[len(healed) :].lstrip()
 
     def opened(self, text: str) -> bool:
         """Whether ``text`` goes past the word the writer was typing (and healing completes):
@@ -166,20 +179,48 @@ class _DistinctStart(LogitsProcessor):
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
         rules = self._rules
         text = rules.generated_text(input_ids[0, self._prompt_length :].tolist())
-        if text is None or rules.opened(text):
+        if text is None:
             return scores
+        so_far = rules.key(text)
+        if rules.opened(so_far):
+            return scores
+        vocabulary = rules.vocabulary
+        nothing_yet = so_far == rules.prompt.healed  # only blanks, if anything, after it
         banned: set[int] = set()
         for opening in rules.taken_openings(self._alternative):
-            if not opening.startswith(text):
+            if not opening.startswith(so_far):
                 continue
-            rest = opening[len(text) : len(text) + _LONGEST_OPENING]
-            for token_id in rules.vocabulary.prefixes_of(rest, whole=True):
-                if rules.opened(text + (rules.vocabulary.text(token_id) or "")):
+            rest = opening[len(so_far) : len(so_far) + _LONGEST_OPENING]
+            candidates = vocabulary.prefixes_of(rest, whole=True)
+            if nothing_yet and len(text) >= len(rules.prompt.healed):
+                candidates += vocabulary.blank_led_prefixes_of(rest)
+            for token_id in candidates:
+                after = rules.key(text + (vocabulary.text(token_id) or ""))
+                if rules.opened(after) and opening.startswith(after):
                     banned.add(token_id)
         if not banned:
             return scores
         ids = torch.tensor(sorted(banned), dtype=torch.long, device=scores.device)
         return scores.index_fill(-1, ids, -torch.inf)  # type: ignore[return-value]
+
+
+class _NoEndInsideQuote(LogitsProcessor):
+    """While a quotation opened before the cursor is still open, the text may not end: the
+    model would leave the line of dialogue without its closing quote."""
+
+    def __init__(self, rules: RequestRules, prompt_length: int) -> None:
+        self._rules = rules
+        self._prompt_length = prompt_length
+        self._eos = torch.tensor(sorted(rules.eos_ids), dtype=torch.long)
+        self._open_before = open_quotes(rules.context)
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        text = self._rules.generated_text(input_ids[0, self._prompt_length :].tolist())
+        if text is None:
+            return scores
+        if not quotes_after(text[len(self._rules.prompt.healed) :], self._open_before):
+            return scores
+        return scores.index_fill(-1, self._eos.to(scores.device), -torch.inf)  # type: ignore[return-value]
 
 
 def _markup_ids(vocabulary: Vocabulary) -> torch.Tensor:

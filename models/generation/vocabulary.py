@@ -27,11 +27,20 @@ _BYTE_LEVEL_SPACE = "\u0120"  # Ġ, what GPT-2's byte-to-unicode table maps the 
 
 
 class Vocabulary:
-    """Token id -> the text it writes (None when it writes no whole characters)."""
+    """Token id -> the text it writes (None when it writes no whole characters), and the bytes
+    it writes (a lone byte of a longer character too)."""
 
-    def __init__(self, texts: Sequence[str | None], special_ids: Iterable[int] = ()) -> None:
+    def __init__(
+        self,
+        texts: Sequence[str | None],
+        special_ids: Iterable[int] = (),
+        byte_values: dict[int, int] | None = None,
+    ) -> None:
+        """``byte_values``: token id -> the byte it stands for, for byte tokens ("<0xE4>")."""
         self.texts = list(texts)
         self.special_ids = frozenset(special_ids)
+        self._byte_values = dict(byte_values or {})
+        self._by_stripped: dict[str, list[int]] | None = None
         # Ids sorted by their text: the tokens whose text starts with a prefix form one run.
         known = {i: text for i, text in enumerate(self.texts) if text}
         self._sorted_ids = sorted(known, key=known.__getitem__)
@@ -57,13 +66,33 @@ class Vocabulary:
         )
         convert = _byte_level_text if byte_level else _sentencepiece_text
         texts = [None if i in special or p is None else convert(p) for i, p in enumerate(pieces)]
-        return cls(texts, special)
+        byte_values = {
+            i: int(match.group(1), 16)
+            for i, p in enumerate(pieces)
+            if not byte_level and p and (match := _BYTE_TOKEN.fullmatch(p))
+        }
+        return cls(texts, special, byte_values)
 
     def __len__(self) -> int:
         return len(self.texts)
 
     def text(self, token_id: int) -> str | None:
         return self.texts[token_id] if 0 <= token_id < len(self.texts) else None
+
+    def decode(self, token_ids: Sequence[int]) -> str | None:
+        """The text of token_ids (an incomplete last character left out; special tokens write
+        nothing); None if one of them writes something unknown (a byte-level piece)."""
+        raw = bytearray()
+        for token_id in token_ids:
+            byte = self._byte_values.get(token_id)
+            if byte is not None:
+                raw.append(byte)
+                continue
+            text = self.text(token_id)
+            if text is None and token_id not in self.special_ids:
+                return None
+            raw += (text or "").encode("utf-8")
+        return raw.decode("utf-8", errors="ignore")
 
     def starting_with(self, prefix: str) -> list[int]:
         """Tokens whose text starts with ``prefix`` (``prefix`` itself included)."""
@@ -77,6 +106,18 @@ class Vocabulary:
         found: list[int] = []
         for size in range(1, len(text) + 1 if whole else len(text)):
             found.extend(self._by_text.get(text[:size], ()))
+        return found
+
+    def blank_led_prefixes_of(self, text: str) -> list[int]:
+        """Tokens that write blanks and then a non-empty prefix of ``text`` (" the", "\n\nThe")."""
+        if self._by_stripped is None:
+            self._by_stripped = {}
+            for token_id, token_text in enumerate(self.texts):
+                if token_text and token_text[0].isspace() and (rest := token_text.lstrip()):
+                    self._by_stripped.setdefault(rest, []).append(token_id)
+        found: list[int] = []
+        for size in range(1, len(text) + 1):
+            found.extend(self._by_stripped.get(text[:size], ()))
         return found
 
     def ids_where(self, predicate: Any) -> list[int]:

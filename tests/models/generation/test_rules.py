@@ -312,3 +312,45 @@ def test_without_text_after_alternatives_stream_in_their_own_order(engine: Engin
     first = next(iter(stream))
     assert first.text  # streamed at once, not after a ranking pass
     stream.close()  # type: ignore[attr-defined]
+
+
+def test_openings_ignore_the_blanks_before_them(default_tokenizer: Any) -> None:
+    # "\n\n书店…" and "书店…" are the same suggestion to a writer: the second may not follow.
+    vocabulary = Vocabulary.of(default_tokenizer)
+    context = "雨下了整整一夜。"
+    params = GenerationParams(temperature=0.0, n=2)
+    ids = default_tokenizer(context)["input_ids"]
+    prompt = prepare_prompt(
+        context, ids, params, vocabulary, lambda text: default_tokenizer(text)["input_ids"]
+    )
+    rules = RequestRules(context, prompt, params, vocabulary)
+    first = default_tokenizer("\n\n书店的牌匾", add_special_tokens=False)["input_ids"]
+    for end in range(1, len(first) + 1):
+        rules.record(0, first[:end])
+    (opening,) = rules.taken_openings(1)
+    assert opening.startswith("书") and not opening.startswith("\n")
+    processors = rules.processors(1)
+    prompt_ids = torch.tensor([prompt.ids])
+    (book,) = default_tokenizer("书", add_special_tokens=False)["input_ids"]
+    (blank,) = default_tokenizer("\n\n", add_special_tokens=False)["input_ids"]
+    assert torch.isneginf(processors(prompt_ids, torch.zeros(1, len(vocabulary)))[0, book])
+    after_blank = torch.cat([prompt_ids, torch.tensor([[blank]])], dim=1)
+    assert torch.isneginf(processors(after_blank, torch.zeros(1, len(vocabulary)))[0, book])
+
+
+def test_byte_pieces_count_as_the_text_they_spell(
+    vocabulary: Vocabulary, default_tokenizer: Any
+) -> None:
+    pieces = default_tokenizer.convert_tokens_to_ids(["<0xE3>", "<0x80>", "<0x80>"])
+    assert vocabulary.decode(pieces) == "\u3000"
+    assert vocabulary.decode(pieces[:2]) == ""  # an incomplete character is left out
+
+
+def test_the_text_does_not_end_inside_an_open_quotation(default_tokenizer: Any) -> None:
+    context = 'The old man looked up. "'
+    engine = _scripted_engine(default_tokenizer, context, "Fine.")  # then end of text
+    params = GenerationParams(temperature=0.0, max_new_tokens=6, stop=StopMode.NONE)
+    texts(engine, context, params.plain())
+    assert engine.last_stats.stop_reason == "eos"
+    texts(engine, context, params)
+    assert engine.last_stats.stop_reason == "length"  # it may not end before the quote closes
