@@ -105,6 +105,7 @@ class LogBuffer:
         self._records = 0
         self._bytes = 0
         self._sync_due = False
+        self._file_generation = -1  # the generation whose snapshot is the copy of the file
 
     # -- what the document did ---------------------------------------------------------------
 
@@ -116,6 +117,11 @@ class LogBuffer:
         elif meta.path is not None and not meta.modified and self.identity is not None:
             self.base = Base.FILE
             self.base_units = meta.units
+            # Copy the file now, while it is surely what the document was read from (or
+            # saved as): by the first keystroke's write the copy is usually on disk, so a crash
+            # followed by another program's edit of the file still leaves a base to replay on.
+            self._file_generation = self._allocate_generation()
+            self._copy_file_base(meta.path, self._file_generation)
         else:
             self.base = Base.UNKNOWN
 
@@ -154,6 +160,7 @@ class LogBuffer:
         self.header = None
         self._waiting_for_snapshot = False
         self._compacting = False
+        self._file_generation = -1
         self._store.remove(self.buffer_id)
 
     def close(self) -> None:
@@ -166,11 +173,14 @@ class LogBuffer:
     def _start_entry(self, meta: BufferMeta) -> None:
         """A new entry, or a fresh snapshot after an edit that could not be recorded."""
         self._close_log()
-        generation = self._allocate_generation()
+        base = Base.UNKNOWN if self.broken else self.base
+        if base is Base.FILE and self.header is None and self._file_generation >= 0:
+            generation = self._file_generation  # its snapshot is (being) copied from the file
+        else:
+            generation = self._allocate_generation()
         first = generation if self.header is None else self.header.first_generation
         self.generation = generation
         self._records = self._bytes = 0
-        base = Base.UNKNOWN if self.broken else self.base
         self.broken = False
         if base is Base.EMPTY or base is Base.FILE:
             self.pending = list(self.pending)
@@ -179,8 +189,6 @@ class LogBuffer:
             self.header = self._header(meta, kind, based_on, first)
             self._store.write_header(self.header)
             self._append()
-            if base is Base.FILE:
-                self._copy_file_base(meta, generation)
             return
         # A snapshot: the recovered text, or (the costly case) the whole document read now.
         text = self.known_text if base is Base.KNOWN else self._full_text()
@@ -277,11 +285,14 @@ class LogBuffer:
 
     # -- background work ---------------------------------------------------------------------
 
-    def _copy_file_base(self, meta: BufferMeta, generation: int) -> None:
-        """Snapshot `generation` from the file the entry is based on, so the edits can still
-        be replayed once another program changes it; and its hash, for recovery's check."""
-        path, identity, units = meta.path, self.identity, self.base_units
-        assert path is not None and identity is not None
+    def _copy_file_base(self, path: Path, generation: int) -> None:
+        """Snapshot `generation` from the file the document was read from (or saved as), so
+        its edits can still be replayed once another program changes the file; and its hash,
+        for recovery's "did the file change" check."""
+        identity, units = self.identity, self.base_units
+        assert identity is not None
+        store, buffer_id = self._store, self.buffer_id
+        store.begin_session()  # the folder the copy goes to (cheap when done)
 
         def copy() -> str:
             data = read_file_bytes(path)
@@ -291,18 +302,22 @@ class LogBuffer:
             text = as_plain_text(decode_text(data, path)[0])
             if utf16_length(text) != units:
                 raise ValueError(f"{path} does not read back as the document's text")
-            self._store.write_snapshot(self.buffer_id, generation, text)
+            store.write_snapshot(buffer_id, generation, text)
             return sha256_of(data)
 
         def done(sha: object, error: BaseException | None) -> None:
-            if self.header is None or generation < self.header.first_generation:
-                return
+            if generation != self._file_generation:
+                return  # the document was saved or replaced since: another copy is due
             if error is not None or not isinstance(sha, str):
                 logger.info("no copy of %s kept, taking a snapshot instead: %s", path, error)
-                self.broken = True  # next write: a snapshot from the document itself
+                self._file_generation = -1
+                if self.header is None:
+                    self.base = Base.UNKNOWN  # the first write takes the document's text
+                else:
+                    self.broken = True  # the next write: a snapshot from the document
                 return
             self.identity = replace(identity, sha256=sha)
-            if self.header.based_on == identity:
+            if self.header is not None and self.header.based_on == identity:
                 self.header = replace(self.header, based_on=self.identity)
                 try:
                     self._store.write_header(self.header)
