@@ -3,15 +3,18 @@
 Reading and decoding run on a worker thread (app.tasks.in_thread) and report progress to a
 dialog whose Cancel stops the read between chunks. The decoded text then goes into the editor
 in slices, one per turn of the event loop: setting 100 MB into a QPlainTextEdit at once holds
-the GUI thread for seconds, while each slice costs it tens of milliseconds and keeps the window
-painting (benchmarks/open_large_file.py measures both). Undo is off while the slices go in, so
-the writer cannot undo the opening piecemeal, and the editor is read-only until the end.
+the GUI thread for seconds (most of it the editor's word count of each new paragraph), while
+each slice is sized from the time the previous one took to cost it about SLICE_S, so the
+window keeps painting and taking input (benchmarks/open_large_file.py measures both). Undo is
+off while the slices go in, so the writer cannot undo the opening piecemeal, and the editor is
+read-only until the end.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -22,7 +25,9 @@ from penwright.app.tasks import event_loop, in_thread
 from penwright.models.files.textfile import TextFormat, read_text_file
 from penwright.resources import APP_NAME
 
-SLICE_CHARS = 1_000_000  # about 30-40 ms of the GUI thread each, measured on the dev machine
+SLICE_CHARS = 200_000  # the first slice; the next ones are sized to take about SLICE_S each
+SLICE_S = 0.03  # the GUI thread's time per slice: short enough that typing and painting go on
+_SLICE_LIMITS = (10_000, 1_000_000)
 _KB = 1024  # the dialog counts kilobytes: Qt's progress range is a 32-bit int
 
 
@@ -33,7 +38,9 @@ class OpenProgress:
         self.cancelled = threading.Event()
         dialog = self.dialog = QProgressDialog(f"Reading “{name}”…", "Cancel", 0, 1, parent)
         dialog.setWindowTitle(APP_NAME)
-        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        # Not modal: a modal QProgressDialog runs the event loop inside every setValue, which
+        # would re-enter the asyncio task that calls it. The editor is read-only instead.
+        dialog.setWindowModality(Qt.WindowModality.NonModal)
         dialog.setMinimumDuration(0)
         dialog.setAutoClose(False)
         dialog.setAutoReset(False)
@@ -103,11 +110,18 @@ async def insert_in_slices(
     try:
         editor.clear()
         cursor = QTextCursor(document)
-        for start in range(0, len(text), SLICE_CHARS):
+        start, size = 0, SLICE_CHARS
+        while start < len(text):
+            began = time.perf_counter()
             cursor.movePosition(QTextCursor.MoveOperation.End)
-            cursor.insertText(text[start : start + SLICE_CHARS])
+            cursor.insertText(text[start : start + size])
+            start += size
+            took = max(time.perf_counter() - began, 1e-4)
+            # At most twice the last size: one fast slice must not make the next one a stall.
+            wanted = min(size * SLICE_S / took, 2 * size)
+            size = int(min(max(wanted, _SLICE_LIMITS[0]), _SLICE_LIMITS[1]))
             if progress is not None:
-                progress.shown(start + SLICE_CHARS)
+                progress.shown(start)
             await asyncio.sleep(0)  # let Qt paint and handle input before the next slice
     finally:
         document.setUndoRedoEnabled(undo_was_enabled)
