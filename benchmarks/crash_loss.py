@@ -34,6 +34,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -150,7 +151,7 @@ class KillResult:
 
 
 class Child:
-    def __init__(self, script: dict[str, object], data_dir: Path, config_dir: Path) -> None:
+    def __init__(self, script: Mapping[str, object], data_dir: Path, config_dir: Path) -> None:
         env = {
             **os.environ,
             "QT_QPA_PLATFORM": "offscreen",

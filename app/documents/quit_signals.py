@@ -30,7 +30,7 @@ QUIT_SIGNALS = tuple(
 class QuitSignals(QObject):
     """Installed once, in the GUI thread, for the life of the app."""
 
-    def __init__(self, app: QCoreApplication, before_quit: Callable[[int], None]) -> None:
+    def __init__(self, app: QCoreApplication, before_quit: Callable[[int], object]) -> None:
         super().__init__(app)
         self._app = app
         self._before_quit = before_quit

@@ -12,6 +12,12 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
+from penwright.app.documents.file_identity import (
+    DiskChange,
+    FileIdentity,
+    sha256_of_file,
+    stat_identity,
+)
 from penwright.app.documents.journal import Journal
 from penwright.app.documents.journal_store import JournalEntry, JournalStore, RecoverableEntry
 from penwright.app.documents.recovery_dialog import (
@@ -20,6 +26,7 @@ from penwright.app.documents.recovery_dialog import (
     describe,
     offer_recovery,
     preview_text,
+    recovered_sibling,
 )
 from penwright.models.files.textfile import TextFormat
 
@@ -201,3 +208,72 @@ def test_deleting_everything_closes_the_dialog(qtbot: QtBot, tmp_path: Path) -> 
     assert dialog.result() == RecoveryDialog.DialogCode.Accepted
     assert len(dialog.decision.to_delete) == 2 and dialog.decision.to_recover == []
     assert dialog.preview.toPlainText() == ""
+
+
+# --- a file another program changed after the crash -------------------------------------------
+
+
+def _crash_on_a_file_that_then_changes(tmp_path: Path) -> Path:
+    document = tmp_path / "chapter.txt"
+    document.write_text("as opened\n", encoding="utf-8")
+    based_on = stat_identity(document)
+    assert based_on is not None
+    based_on = FileIdentity(based_on.size, based_on.mtime_ns, sha256_of_file(document))
+    entry = JournalEntry(
+        "c", document, "chapter.txt", "as opened\nplus unsaved typing", TextFormat(), 1.0, based_on
+    )
+    _crash(tmp_path / "data", entry)
+    document.write_text("another program's version\n", encoding="utf-8")
+    return document
+
+
+def test_a_changed_file_is_named_in_the_dialog_with_the_choice_where_to_recover(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    _crash_on_a_file_that_then_changes(tmp_path)
+    (item,) = JournalStore(tmp_path / "data").scan_recoverable().entries
+    assert item.disk_change is DiskChange.CHANGED
+    dialog = RecoveryDialog([item], confirm_delete=_never)
+    qtbot.addWidget(dialog)
+    assert "changed on disk" in dialog.entry_list.item(0).text()
+    assert not dialog.changed_label.isHidden() and dialog.beside_button.isChecked()
+    # an unchanged file does not get the question
+    plain = RecoveryDialog(_items(tmp_path), confirm_delete=_never)
+    qtbot.addWidget(plain)
+    assert plain.changed_label.isHidden() and plain.untitled_button.isHidden()
+
+
+def test_a_changed_file_is_recovered_beside_it_and_left_alone(tmp_path: Path) -> None:
+    document = _crash_on_a_file_that_then_changes(tmp_path)
+    (tmp_path / "chapter (recovered).txt").write_text("an earlier rescue", encoding="utf-8")
+    journal = Journal(JournalStore(tmp_path / "data"))
+
+    outcome = offer_recovery(journal, run_dialog=lambda d: d.recover_button.click())
+
+    (entry,) = outcome.recovered
+    assert entry.path == tmp_path / "chapter (recovered 2).txt"  # never over another file
+    assert entry.title == "chapter (recovered 2).txt"
+    assert entry.text == "as opened\nplus unsaved typing"
+    assert any("changed by another program" in note for note in outcome.problems)
+    assert document.read_text(encoding="utf-8") == "another program's version\n"
+
+
+def test_a_changed_file_can_be_recovered_as_an_untitled_document(tmp_path: Path) -> None:
+    _crash_on_a_file_that_then_changes(tmp_path)
+    journal = Journal(JournalStore(tmp_path / "data"))
+
+    def choose_untitled(dialog: RecoveryDialog) -> None:
+        dialog.untitled_button.setChecked(True)
+        dialog.recover_button.click()
+
+    (entry,) = offer_recovery(journal, run_dialog=choose_untitled).recovered
+    assert entry.path is None and entry.title == "chapter (recovered)"
+    assert entry.text == "as opened\nplus unsaved typing"
+
+
+def test_describe_says_when_the_file_changed_or_went_away(tmp_path: Path) -> None:
+    entry = _entry("b", "notes.txt", "text", tmp_path / "notes.txt")
+    assert "changed on disk" in describe(entry, DiskChange.CHANGED)
+    assert "no longer there" in describe(entry, DiskChange.MISSING)
+    assert "changed" not in describe(entry, DiskChange.UNCHANGED)
+    assert recovered_sibling(tmp_path / "notes.txt") == tmp_path / "notes (recovered).txt"
