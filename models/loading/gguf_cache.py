@@ -4,7 +4,10 @@ transformers dequantizes a GGUF into a full-precision model, which takes most of
 small CPU (the tokenizer conversion alone is a third of it). The converted model (safetensors,
 config, tokenizer) is kept under ``converted_models_dir()/<sha256 of the GGUF>`` and later loads
 read that folder in seconds. A conversion is written to a ``.partial`` staging folder and renamed
-into place only when complete, so a crash never leaves a half-written cache entry.
+into place only when complete, so a crash never leaves a half-written cache entry; the staging
+of a killed conversion is removed at the next load (models.loading.cache_lock). Each entry
+records its files' fingerprints when written and is verified before use
+(models.loading.cache_check): a damaged entry is removed and converted again.
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ import json
 import logging
 import shutil
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,8 @@ from typing import Any
 from penwright.models.errors import ModelLoadError
 from penwright.models.files.atomic import sync_directory, write_atomically
 from penwright.models.files.folders import cache_root, converted_models_dir
+from penwright.models.loading.cache_check import MANIFEST, manifest_problem, write_manifest
+from penwright.models.loading.cache_lock import converting, remove_leftovers
 from penwright.models.loading.gguf_info import read_gguf_header
 
 logger = logging.getLogger(__name__)
@@ -32,13 +36,16 @@ Report = Callable[[str, float], None]
 """Progress sink: (stage, percent 0-100)."""
 
 GGUF_MAGIC = b"GGUF"
-CONVERTED_FILES = ("config.json", "model.safetensors", "tokenizer.json")
-"""A cache entry is usable when it holds these (it is only ever renamed into place complete)."""
+CONVERTED_FILES = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json")
+"""A cache entry needs these, each matching the manifest written with it
+(models.loading.cache_check); it is only ever renamed into place complete."""
+
+STAGING_PATTERNS = (".*.partial", "*/.*.partial")
+"""Staging folders of this cache's conversions and of the int8 entries inside its entries."""
 
 HASH_INDEX = "gguf-sha256.json"
 """In cache_root(): remembered hashes of user GGUF files, keyed by path, size and mtime."""
 
-_STALE_STAGING_S = 24 * 3600  # staging folders older than this are leftovers of a killed run
 
 def _no_report(stage: str, percent: float) -> None:
     pass
@@ -78,8 +85,13 @@ def check_gguf_file(path: Path) -> None:
         )
 
 
-def sha256_of(path: Path, report: Report = _no_report, stage: str = "Checking model file",
-              start: float = 0.0, end: float = 100.0) -> str:
+def sha256_of(
+    path: Path,
+    report: Report = _no_report,
+    stage: str = "Checking model file",
+    start: float = 0.0,
+    end: float = 100.0,
+) -> str:
     """The file's sha256, reporting progress from ``start`` to ``end`` percent."""
     digest = hashlib.sha256()
     total = max(path.stat().st_size, 1)
@@ -99,8 +111,13 @@ def sha256_of(path: Path, report: Report = _no_report, stage: str = "Checking mo
     return digest.hexdigest()
 
 
-def remembered_sha256(path: Path, report: Report = _no_report, stage: str = "Checking model file",
-                      start: float = 0.0, end: float = 100.0) -> str:
+def remembered_sha256(
+    path: Path,
+    report: Report = _no_report,
+    stage: str = "Checking model file",
+    start: float = 0.0,
+    end: float = 100.0,
+) -> str:
     """sha256_of, remembered per (path, size, mtime) so a multi-GB GGUF is hashed only once."""
     try:
         stat = path.stat()
@@ -146,15 +163,89 @@ def converted_folder(sha256: str) -> Path:
 
 
 def cached_conversion(sha256: str) -> Path | None:
-    """The converted model folder for this GGUF sha256, or None when not converted yet."""
+    """The converted model folder for this GGUF sha256, or None when it must be converted.
+
+    The entry is verified first (models.loading.cache_check); a damaged one is logged with its
+    folder and removed, so the caller's conversion rebuilds it.
+    """
     folder = converted_folder(sha256)
-    if all((folder / name).is_file() for name in CONVERTED_FILES):
+    if not folder.exists():
+        return None
+    problem = entry_problem(folder)
+    if problem is None:
         return folder
+    logger.warning(
+        "the converted model cache entry %s is damaged: %s; converting again", folder, problem
+    )
+    discard_conversion(folder)
     return None
 
 
-def load_gguf_directly(gguf_path: Path, report: Report = _no_report,
-                       start: float = 0.0, end: float = 100.0) -> tuple[Any, Any]:
+def entry_problem(folder: Path) -> str | None:
+    """Why the cache entry ``folder`` cannot be used (None when it can).
+
+    An entry written before manifests existed is adopted when it holds together (its JSON
+    parses, its safetensors header covers the file exactly): converting the default model again
+    would cost every such install a minute.
+    """
+    for name in CONVERTED_FILES:
+        if not (folder / name).is_file():
+            return f"{name} is missing"
+    problem = manifest_problem(folder, CONVERTED_FILES)
+    if problem != "no manifest":
+        return problem
+    problem = _structure_problem(folder)
+    if problem is None:
+        try:
+            write_manifest(folder, _entry_files(folder))
+        except OSError:
+            logger.warning("cannot record the manifest of %s", folder, exc_info=True)
+    return problem
+
+
+def discard_conversion(folder: Path) -> None:
+    """Remove a damaged cache entry (renamed to staging first, so a half-done removal is a
+    leftover the next load cleans up, never a half entry)."""
+    doomed = folder.with_name(f".{folder.name[:16]}-damaged.partial")
+    try:
+        shutil.rmtree(doomed, ignore_errors=True)
+        folder.rename(doomed)
+    except OSError:
+        logger.warning("cannot move the damaged cache entry %s aside", folder, exc_info=True)
+        doomed = folder
+    shutil.rmtree(doomed, ignore_errors=True)
+
+
+def remove_leftover_staging() -> list[Path]:
+    """Remove the staging folders of killed conversions when no process is converting."""
+    return remove_leftovers(converted_models_dir(), STAGING_PATTERNS)
+
+
+def _entry_files(folder: Path) -> list[str]:
+    """The files a manifest covers: every file of the entry but the manifest (the int8 entry
+    has its own)."""
+    return sorted(p.name for p in folder.iterdir() if p.is_file() and p.name != MANIFEST)
+
+
+def _structure_problem(folder: Path) -> str | None:
+    from safetensors import safe_open
+
+    for path in sorted(folder.glob("*.json")):
+        try:
+            json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            return f"{path.name} is not readable JSON ({exc})"
+    try:
+        with safe_open(str(folder / "model.safetensors"), framework="pt"):
+            pass  # opening checks that the header's tensors cover the file exactly
+    except Exception as exc:  # SafetensorError, OSError: a truncated or overwritten file
+        return f"model.safetensors is damaged ({exc})"
+    return None
+
+
+def load_gguf_directly(
+    gguf_path: Path, report: Report = _no_report, start: float = 0.0, end: float = 100.0
+) -> tuple[Any, Any]:
     """Load (model, tokenizer) straight from a GGUF with transformers, in fp32 on the CPU.
 
     Slow (dequantizes every tensor, converts the tokenizer); used once per GGUF to fill the cache,
@@ -193,7 +284,19 @@ def convert_into_cache(
     root = converted_models_dir()
     try:
         root.mkdir(parents=True, exist_ok=True)
-        _remove_stale_staging(root)
+        remove_leftover_staging()
+    except OSError as exc:
+        raise ModelLoadError(f"cannot create the model cache folder {root}: {exc}") from exc
+    with converting(root):
+        return _convert_locked(sha256, obtain_gguf, report, start, end)
+
+
+def _convert_locked(
+    sha256: str, obtain_gguf: Callable[[Path], Path], report: Report, start: float, end: float
+) -> Path:
+    """convert_into_cache while holding the conversion lock (models.loading.cache_lock)."""
+    root = converted_models_dir()
+    try:
         staging = Path(tempfile.mkdtemp(prefix=f".{sha256[:16]}-", suffix=".partial", dir=root))
     except OSError as exc:
         raise ModelLoadError(f"cannot create the model cache folder {root}: {exc}") from exc
@@ -202,8 +305,9 @@ def convert_into_cache(
         gguf_path = obtain_gguf(staging)
         check_gguf_file(gguf_path)
         span = end - start
-        model, tokenizer = load_gguf_directly(gguf_path, report, start + 0.05 * span,
-                                              start + 0.9 * span)
+        model, tokenizer = load_gguf_directly(
+            gguf_path, report, start + 0.05 * span, start + 0.9 * span
+        )
         report("Saving converted model", start + 0.9 * span)
         _save_converted(model, tokenizer, staging)
         del model, tokenizer
@@ -223,7 +327,12 @@ def convert_into_cache(
 
 def is_converted_folder(folder: Path) -> bool:
     """Whether ``folder`` is an entry of this cache (so load_converted_tokenizer applies)."""
-    return folder.parent == converted_models_dir() and cached_conversion(folder.name) == folder
+    return folder.parent == converted_models_dir() and _is_complete(folder)
+
+
+def _is_complete(folder: Path) -> bool:
+    """Whether the entry has its files (cheap; cached_conversion verifies their contents)."""
+    return all((folder / name).is_file() for name in CONVERTED_FILES)
 
 
 def load_converted_tokenizer(folder: Path) -> Any:
@@ -267,26 +376,17 @@ def _save_converted(model: Any, tokenizer: Any, folder: Path) -> None:
     if model.generation_config is not None:
         model.generation_config.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
+    write_manifest(folder, _entry_files(folder))
 
 
 def _publish(staging: Path, target: Path) -> Path:
     """Rename the complete staging folder into place; if another process won, keep theirs."""
-    if target.exists() and cached_conversion(target.name) is None:
-        shutil.rmtree(target)  # damaged by hand (files deleted): replace it
+    if target.exists() and entry_problem(target) is not None:
+        shutil.rmtree(target)  # damaged: replace it
     try:
         staging.rename(target)
     except OSError:
-        if cached_conversion(target.name) is None:
+        if not target.exists() or entry_problem(target) is not None:
             raise
     sync_directory(target.parent)
     return target
-
-
-def _remove_stale_staging(root: Path) -> None:
-    now = time.time()
-    for leftover in root.glob(".*.partial"):
-        try:
-            if now - leftover.stat().st_mtime > _STALE_STAGING_S:
-                shutil.rmtree(leftover, ignore_errors=True)
-        except OSError:
-            logger.warning("cannot remove %s", leftover, exc_info=True)

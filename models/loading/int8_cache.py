@@ -14,7 +14,9 @@ state is assigned into them:
 The entry holds the state dict of ``quantize_int8_weight_only`` applied to the fp32 model (int8
 rows, per-row scales, norms in the compute dtype), each tied tensor stored once, and in its
 metadata the format version and which keys are tied. It is written to a ``.partial`` staging
-folder and renamed into place complete; a missing, damaged or older-format entry is rebuilt.
+folder and renamed into place complete, with a manifest of its fingerprint
+(models.loading.cache_check) checked before each read; a missing, damaged or older-format entry
+is rebuilt.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ import json
 import logging
 import shutil
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,8 @@ from safetensors.torch import save_file
 
 from penwright.models.errors import ModelLoadError
 from penwright.models.files.atomic import sync_directory
+from penwright.models.loading.cache_check import manifest_problem, write_manifest
+from penwright.models.loading.cache_lock import converting
 from penwright.models.loading.quantize import (
     ROWS_PER_BLOCK,
     empty_int8_model,
@@ -56,7 +59,6 @@ FORMAT_VERSION = "1"
 COMPUTE_DTYPE = torch.bfloat16
 _FORMAT_KEY = "penwright_int8_format"
 _TIED_KEY = "tied"
-_STALE_STAGING_S = 24 * 3600
 ALIGNMENT = 64
 
 
@@ -94,9 +96,7 @@ def load_int8_model(
     except _UnusableEntry:
         logger.info("no usable int8 cache entry in %s; quantizing", folder, exc_info=True)
         report("Quantizing to int8 (first run only)", start)
-        state = _quantize_checkpoint(
-            folder / SOURCE_WEIGHTS, model, float_tied, report, start, end
-        )
+        state = _quantize_checkpoint(folder / SOURCE_WEIGHTS, model, float_tied, report, start, end)
         tied = tied_state_keys(model)
         _write_entry(folder, state, tied)
     report("Loading weights", end)
@@ -144,7 +144,11 @@ def _assign(model: Any, state: dict[str, torch.Tensor], tied: dict[str, str]) ->
 
 
 def _quantize_checkpoint(
-    source: Path, model: Any, float_tied: dict[str, str], report: Report, start: float,
+    source: Path,
+    model: Any,
+    float_tied: dict[str, str],
+    report: Report,
+    start: float,
     end: float,
 ) -> dict[str, torch.Tensor]:
     """The int8 state dict for ``model`` (an empty int8 model) from the fp32 file ``source``.
@@ -221,6 +225,17 @@ def _read_entry(
 ) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
     if not path.is_file():
         raise _UnusableEntry
+    problem = manifest_problem(path.parent, [path.name])
+    if problem == "no manifest":  # written before manifests: trust it once it reads back
+        problem = None
+        adopt = True
+    else:
+        adopt = False
+    if problem is not None:
+        logger.warning(
+            "the int8 cache entry %s is damaged: %s; quantizing again", path.parent, problem
+        )
+        raise _UnusableEntry(problem)
     try:
         with safe_open(str(path), framework="pt") as f:
             metadata = f.metadata() or {}
@@ -233,7 +248,13 @@ def _read_entry(
     except _UnusableEntry:
         raise
     except Exception as exc:  # a truncated or overwritten file: SafetensorError, OSError, ...
+        logger.warning("the int8 cache entry %s is unreadable: %s", path.parent, exc)
         raise _UnusableEntry from exc
+    if adopt:
+        try:
+            write_manifest(path.parent, [path.name])
+        except OSError:
+            logger.warning("cannot record the manifest of %s", path.parent, exc_info=True)
     return state, tied
 
 
@@ -252,27 +273,21 @@ def _write_entry(folder: Path, state: dict[str, torch.Tensor], tied: dict[str, s
     target = folder / ENTRY_NAME
     staging: Path | None = None
     try:
-        _remove_stale_staging(folder)
-        staging = Path(tempfile.mkdtemp(prefix=f".{ENTRY_NAME}-", suffix=".partial", dir=folder))
-        metadata = {"format": "pt", _FORMAT_KEY: FORMAT_VERSION, _TIED_KEY: json.dumps(tied)}
-        save_file(state, str(staging / WEIGHTS_NAME), metadata=metadata)
-        if target.exists():
-            shutil.rmtree(target)  # unusable (we only write after failing to read it)
-        staging.rename(target)
-        sync_directory(folder)
+        # The lock of the whole conversion cache: the next load's cleanup leaves live staging.
+        with converting(folder.parent):
+            staging = Path(
+                tempfile.mkdtemp(prefix=f".{ENTRY_NAME}-", suffix=".partial", dir=folder)
+            )
+            metadata = {"format": "pt", _FORMAT_KEY: FORMAT_VERSION, _TIED_KEY: json.dumps(tied)}
+            save_file(state, str(staging / WEIGHTS_NAME), metadata=metadata)
+            write_manifest(staging, [WEIGHTS_NAME])
+            if target.exists():
+                shutil.rmtree(target)  # unusable (we only write after failing to read it)
+            staging.rename(target)
+            sync_directory(folder)
     except OSError:
         logger.warning("cannot keep the int8 weights in %s", folder, exc_info=True)
         pass  # read-only or full cache, or another process published first: use ours in memory
     finally:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
-
-
-def _remove_stale_staging(folder: Path) -> None:
-    now = time.time()
-    for leftover in folder.glob(f".{ENTRY_NAME}-*.partial"):
-        try:
-            if now - leftover.stat().st_mtime > _STALE_STAGING_S:
-                shutil.rmtree(leftover, ignore_errors=True)
-        except OSError:
-            logger.warning("cannot remove %s", leftover, exc_info=True)

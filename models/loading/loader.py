@@ -9,6 +9,7 @@ Every failure raises one ModelLoadError whose message names the problem and the 
 from __future__ import annotations
 
 import json
+import logging
 import pickle  # only for its exception type: nothing here unpickles
 import re
 from dataclasses import dataclass
@@ -27,10 +28,12 @@ from penwright.models.loading.gguf_cache import (
     cached_conversion,
     check_gguf_file,
     convert_into_cache,
+    discard_conversion,
     is_converted_folder,
     is_gguf,
     load_converted_tokenizer,
     remembered_sha256,
+    remove_leftover_staging,
 )
 from penwright.models.loading.int8_cache import load_int8_model
 from penwright.models.loading.quantize import int8_parameter_count, quantize_int8_weight_only
@@ -43,6 +46,8 @@ from penwright.models.spec import (
     ModelSpec,
     ProgressCallback,
 )
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_MODEL_NAME = "Gemma 3 270M"
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
@@ -70,16 +75,44 @@ def load_model(spec: ModelSpec, progress: ProgressCallback | None = None) -> Loa
     report = _Progress(progress)
     device = choose_device(spec.device)
     precision = choose_precision(device, spec.precision)
+    remove_leftover_staging()  # of a conversion killed earlier, when no other is running
     # Outside the pause: a first-run GGUF conversion makes garbage in reference cycles.
     folder, name = _resolve_folder(spec, report)
-    with collections_paused():
-        return _load_resolved(spec, folder, name, device, precision, report)
+    try:
+        with collections_paused():
+            return _load_resolved(spec, folder, name, device, precision, report)
+    except _EntryDoesNotLoad as error:
+        if Path(spec.source.strip()).expanduser() == folder:
+            raise  # the entry was named directly: nothing to convert it from
+        # The entry passed its fingerprint check yet does not load (damage between samples,
+        # a conversion from an older Penwright): convert it again, once.
+        logger.warning(
+            "the converted model in %s does not load (%s); converting it again", folder, error
+        )
+        discard_conversion(folder)
+    folder, name = _resolve_folder(spec, report)
+    try:
+        with collections_paused():
+            return _load_resolved(spec, folder, name, device, precision, report)
+    except ModelLoadError as error:
+        raise ModelLoadError(
+            f"{error} (after converting it again into the cache folder {folder})"
+        ) from error
+
+
+class _EntryDoesNotLoad(ModelLoadError):
+    """A converted-model cache entry failed to load: load_model converts it again, once."""
 
 
 def _load_resolved(
     spec: ModelSpec, folder: Path, name: str, device: str, precision: str, report: _Progress
 ) -> LoadedModel:
-    model, tokenizer = _load_folder(folder, spec, device, precision, report)
+    try:
+        model, tokenizer = _load_folder(folder, spec, device, precision, report)
+    except ModelLoadError as error:
+        if is_converted_folder(folder):
+            raise _EntryDoesNotLoad(str(error)) from error
+        raise
     model, device, precision, fallback_reason = _place(model, device, precision, report)
     info = ModelInfo(
         name=name,

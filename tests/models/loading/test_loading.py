@@ -18,6 +18,8 @@ import penwright.models.loading.gguf_cache as gguf_cache
 import penwright.models.loading.loader as loading
 from penwright.models.errors import ModelLoadError
 from penwright.models.files.folders import CACHE_DIR_ENV
+from penwright.models.loading.cache_check import MANIFEST, write_manifest
+from penwright.models.loading.cache_lock import LOCK_NAME
 from penwright.models.loading.devices import (
     CPU_AUTO_PRECISION,
     choose_device,
@@ -145,7 +147,10 @@ def test_bad_input_raises_one_clear_error_naming_the_path(
 
 
 def test_a_good_load_works_after_every_bad_input(
-    tmp_path: Path, tiny_folder: Path, tiny_gemma: LoadedModel, bundled_gguf: Path,
+    tmp_path: Path,
+    tiny_folder: Path,
+    tiny_gemma: LoadedModel,
+    bundled_gguf: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from huggingface_hub import constants
@@ -300,6 +305,7 @@ def test_a_damaged_cache_entry_is_replaced(tmp_path: Path, monkeypatch: pytest.M
     staging = tmp_path / "staging"
     for name in gguf_cache.CONVERTED_FILES:
         _write_text(staging, name, "new")
+    write_manifest(staging, gguf_cache.CONVERTED_FILES)  # what _save_converted records
     assert gguf_cache._publish(staging, damaged) == damaged
     assert gguf_cache.cached_conversion("ab" * 32) == damaged
     assert (damaged / "model.safetensors").read_text(encoding="utf-8") == "new"
@@ -366,7 +372,9 @@ def test_first_load_converts_once_and_equals_the_direct_gguf_load(
     percents = [r.percent for r in reports]
     assert percents == sorted(percents) and percents[-1] == 100.0
     entry = tmp_path / "converted" / bundled.EXPECTED_SHA256
-    assert [p.name for p in (tmp_path / "converted").iterdir()] == [entry.name]
+    listed = [p.name for p in (tmp_path / "converted").iterdir() if p.name != LOCK_NAME]
+    assert listed == [entry.name], "no staging left behind"
+    assert (entry / MANIFEST).is_file(), "the fingerprints the next load checks"
     assert not list(entry.glob("*.gguf")), "the assembled GGUF is not kept"
     assert set(gguf_cache.CONVERTED_FILES) <= {p.name for p in entry.iterdir()}
     assert "quantization_config" not in (entry / "config.json").read_text(encoding="utf-8")
@@ -418,7 +426,8 @@ def test_a_failed_conversion_leaves_no_half_cache(
         load_model(ModelSpec(device="cpu"))
     if expected is ModelLoadError:
         assert str(tmp_path / "converted") in str(caught.value)
-    assert list((tmp_path / "converted").iterdir()) == [], "no entry, no staging leftovers"
+    left = [p.name for p in (tmp_path / "converted").iterdir() if p.name != LOCK_NAME]
+    assert left == [], "no entry, no staging leftovers (the lock file stays, empty)"
     assert gguf_cache.cached_conversion(bundled.EXPECTED_SHA256) is None
 
 
