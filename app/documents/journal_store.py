@@ -38,6 +38,7 @@ import os
 import re
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -187,6 +188,33 @@ class JournalStore:
         """Store (or replace) the metadata of an edit-log entry; small, so atomic and cheap."""
         self.begin_session()
         write_atomically(self._entry_file(header.buffer_id), _encode_header(header))
+
+    def write_header_quickly(self, header: LogEntryHeader) -> Callable[[], None]:
+        """write_header without waiting for the disk on this thread: the header replaces the
+        old one by a rename at once (a SIGKILL sees the old or the new), and the returned
+        function, run on a background thread, makes it survive a power cut too."""
+        self.begin_session()
+        target = self._entry_file(header.buffer_id)
+        temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
+        try:
+            with open(temporary, "xb") as file:
+                file.write(_encode_header(header))
+            os.replace(temporary, target)
+        except OSError:
+            with contextlib.suppress(OSError):
+                temporary.unlink()
+            raise
+
+        def make_durable() -> None:
+            with contextlib.suppress(OSError):
+                descriptor = os.open(target, os.O_RDONLY)
+                try:
+                    os.fsync(descriptor)
+                finally:
+                    os.close(descriptor)
+            sync_directory(target.parent)
+
+        return make_durable
 
     def read_own(self, buffer_id: str) -> JournalEntry | None:
         """This session's entry for buffer_id as recovery would read it (None: no entry)."""

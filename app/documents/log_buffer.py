@@ -187,7 +187,7 @@ class LogBuffer:
             kind = BASE_EMPTY if base is Base.EMPTY else BASE_FILE
             based_on = self.identity if meta.path is not None else None
             self.header = self._header(meta, kind, based_on, first)
-            self._store.write_header(self.header)
+            self._write_header(self.header)
             self._append()
             return
         # A snapshot: the recovered text, or (the costly case) the whole document read now.
@@ -209,7 +209,7 @@ class LogBuffer:
                 return
             try:
                 self.header = header
-                self._store.write_header(header)
+                self._write_header(header)
                 self._store.drop_generations_below(buffer_id, generation)
                 self._append()
             except OSError as exc:
@@ -217,6 +217,10 @@ class LogBuffer:
                 self._on_failure(exc)
 
         self._writer.submit(lambda: store.write_snapshot(buffer_id, generation, text), done)
+
+    def _write_header(self, header: LogEntryHeader) -> None:
+        """The header on disk now (a rename; SIGKILL-safe), made durable in the background."""
+        self._writer.submit(self._store.write_header_quickly(header))
 
     def _based_on(self, meta: BufferMeta) -> FileIdentity | None:
         return self.identity if meta.path is not None else None
@@ -237,7 +241,7 @@ class LogBuffer:
             self.header = replace(
                 self.header, path=meta.path, title=meta.title, fmt=meta.fmt, based_on=based_on
             )
-            self._store.write_header(self.header)
+            self._write_header(self.header)
 
     def _append(self) -> None:
         if not self.pending:
@@ -320,7 +324,7 @@ class LogBuffer:
             if self.header is not None and self.header.based_on == identity:
                 self.header = replace(self.header, based_on=self.identity)
                 try:
-                    self._store.write_header(self.header)
+                    self._write_header(self.header)
                 except OSError as exc:
                     self._on_failure(exc)
 
