@@ -41,7 +41,13 @@ def converting(root: Path) -> Iterator[None]:
     if fcntl is None:
         yield
         return
-    with _open_lock(root) as lock:
+    try:
+        lock = _open_lock(root)
+    except OSError:  # a read-only cache: the writing that follows reports the real problem
+        logger.warning("cannot open the conversion lock in %s", root, exc_info=True)
+        yield
+        return
+    with lock:
         fcntl.flock(lock, fcntl.LOCK_SH)  # waits only while a cleanup runs (milliseconds)
         try:
             yield

@@ -250,3 +250,10 @@ def test_a_truncated_default_entry_is_converted_again_on_load(
     ).stat().st_size
     expected = logits_of(default_model.model, default_model.tokenizer)
     torch.testing.assert_close(logits_of(loaded.model, loaded.tokenizer), expected)
+
+
+def test_an_unopenable_lock_does_not_stop_a_conversion(tmp_path: Path) -> None:
+    (tmp_path / ".converting.lock").mkdir()  # opening it as a file fails
+    with converting(tmp_path):
+        (tmp_path / "written").touch()
+    assert (tmp_path / "written").is_file()
