@@ -216,6 +216,7 @@ class Engine:
 
         loaded = load_model(spec, progress)
         warm_up(loaded.model)
+        Vocabulary.of(loaded.tokenizer)  # for the prose rules, now rather than at the first request
         self.attach(
             loaded.model, loaded.tokenizer, loaded.info, static_cache=static_cache,
             progress=progress,

@@ -13,6 +13,7 @@ whose text is not a whole character (half of a UTF-8 sequence) or that is specia
 from __future__ import annotations
 
 import bisect
+import heapq
 import re
 import weakref
 from collections.abc import Iterable, Sequence
@@ -43,7 +44,7 @@ class Vocabulary:
         self._by_stripped: dict[str, list[int]] | None = None
         # Ids sorted by their text: the tokens whose text starts with a prefix form one run.
         known = {i: text for i, text in enumerate(self.texts) if text}
-        self._sorted_ids = sorted(known, key=known.__getitem__)
+        self._sorted_ids = _sorted_without_stalling(known)
         self._keys = [known[i] for i in self._sorted_ids]
         self._by_text: dict[str, list[int]] = {}
         for token_id, text in known.items():
@@ -123,6 +124,16 @@ class Vocabulary:
     def ids_where(self, predicate: Any) -> list[int]:
         """Tokens whose text satisfies ``predicate(text)``."""
         return [i for i, text in enumerate(self.texts) if text and predicate(text)]
+
+
+def _sorted_without_stalling(texts: dict[int, str]) -> list[int]:
+    """The ids sorted by their text. One sorted() of 262k strings holds the GIL for ~0.1 s (a
+    stall of the GUI thread while a model loads); sorting slices and merging them in Python
+    lets other threads in between."""
+    ids = list(texts)
+    step = 16_384
+    runs = [sorted(ids[i : i + step], key=texts.__getitem__) for i in range(0, len(ids), step)]
+    return list(heapq.merge(*runs, key=texts.__getitem__))
 
 
 def _sentencepiece_text(piece: str) -> str | None:
