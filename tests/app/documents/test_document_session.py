@@ -19,6 +19,8 @@ from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from penwright.app.documents import document_window as document_window_module
+from penwright.app.documents import file_loading as file_loading_module
+from penwright.app.documents import session as session_module
 from penwright.app.documents.file_watch import FileWatcher
 from penwright.app.documents.journal import Journal
 from penwright.app.documents.journal_store import JournalEntry, JournalStore
@@ -432,3 +434,60 @@ def test_context_is_read_from_the_tail_only_and_keeps_emoji_and_newlines(
     editor.moveCursor(QTextCursor.MoveOperation.Left)  # inside the document, not at its end
     assert editor.text_before_cursor().endswith("\nline tw")
     assert len(editor.text_before_cursor()) >= MAX_CONTEXT_CHARS
+
+
+@pytest.fixture
+def large_from_100_kb(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files over 100 KB take the background path (read on a worker, shown in slices)."""
+    monkeypatch.setattr(document_window_module, "BACKGROUND_ABOVE_BYTES", 100_000)
+    monkeypatch.setattr(session_module, "BACKGROUND_ABOVE_BYTES", 100_000)
+    monkeypatch.setattr(file_loading_module, "SLICE_CHARS", 20_000)
+
+
+@pytest.mark.usefixtures("large_from_100_kb")
+def test_a_large_file_going_in_is_not_journalled_and_the_old_buffer_is_dropped(
+    qtbot: QtBot, rig: Rig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    type_into(qtbot, rig.window, "unsaved words")
+    assert rig.journal.flush()
+    assert list(rig.journalled().values()) == ["unsaved words"]
+    answer_unsaved(monkeypatch, UnsavedChoice.DISCARD)
+    path = tmp_path / "big.txt"
+    text = "A long line of a large file.\n" * 10_000
+    path.write_text(text, encoding="utf-8")
+    journalled_while_loading: list[dict[str, str]] = []
+
+    def flush_midway() -> None:  # the partial text must not reach the journal
+        rig.journal.flush()
+        journalled_while_loading.append(rig.journalled())
+
+    rig.window.document_loading.connect(flush_midway)
+    with qtbot.waitSignal(rig.window.open_finished, timeout=WAIT_MS):
+        assert rig.window.open_file(path)
+    assert journalled_while_loading == [{}]  # the discarded text went, nothing partial came
+    assert rig.journal.flush()
+    assert rig.journalled() == {}  # opened and unchanged: nothing to journal
+    type_into(qtbot, rig.window, "!")
+    assert rig.journal.flush()
+    assert list(rig.journalled().values()) == [text + "!"]
+
+
+@pytest.mark.usefixtures("large_from_100_kb")
+def test_reloading_a_large_file_after_an_outside_change_goes_through_the_background(
+    qtbot: QtBot, rig: Rig, tmp_path: Path
+) -> None:
+    path = tmp_path / "big.txt"
+    path.write_text("first version\n" * 10_000, encoding="utf-8")
+    with qtbot.waitSignal(rig.window.open_finished, timeout=WAIT_MS):
+        assert rig.window.open_file(path)
+    # The window's own session (built with it) would ask its modal question too: only the
+    # rig's session watches here. A reload takes a while, long enough for both to notice.
+    for other in rig.window.findChildren(DocumentSession):
+        if other is not rig.session:
+            other._watcher.unwatch(path.resolve())
+    with qtbot.waitSignal(rig.window.open_finished, timeout=WAIT_MS) as reloaded:
+        path.write_text("changed elsewhere\n" * 10_000, encoding="utf-8")
+    assert reloaded.args == [True]
+    assert rig.asked.external == [("big.txt", False)]
+    assert rig.window.editor.toPlainText() == "changed elsewhere\n" * 10_000
+    assert not rig.window.editor.document().isModified()
