@@ -13,8 +13,9 @@ all off):
 - no verbatim copies: the token that would complete a span of ``no_copy_tokens`` tokens seen
   before (in the context or the continuation) is forbidden (models.generation.no_copy, the rule
   of transformers' NoRepeatNGramLogitsProcessor at a dictionary lookup a step);
-- dialogue: while a quotation opened before the cursor is open, the text may not end (the
-  sentence stop waits for the closer too, models.generation.stops);
+- dialogue: while a quotation is open in the paragraph, the text may neither end nor break
+  the paragraph (the sentence stop waits for the closer too, models.generation.stops);
+- blank runs (with prose): at most one blank line in a row, and no long runs of blanks;
 - distinct alternatives: alternative i may not open as alternatives 0..i-1 did, nor as a
   continuation already offered (``avoid``). An opening is the text up to the first character
   past the word the writer was typing, so alternatives may all complete "rattl" as "rattled"
@@ -115,8 +116,10 @@ class RequestRules:
             rules.append(NoCopy(self._ngrams()))
         if self.params.distinct:
             rules.append(_DistinctStart(self, alternative, prompt_length))
-        if self.params.dialogue and self.eos_ids and open_quotes(self.context):
-            rules.append(_NoEndInsideQuote(self, prompt_length))
+        if self.params.dialogue:
+            rules.append(_DialogueEnds(self, prompt_length))
+        if self.params.prose:
+            rules.append(_NoBlankRuns(self, prompt_length))
         return LogitsProcessorList([_Guarded(rules)]) if rules else LogitsProcessorList()
 
     def _ngrams(self) -> NgramIndex:
@@ -204,9 +207,10 @@ class _DistinctStart(LogitsProcessor):
         return scores.index_fill(-1, ids, -torch.inf)  # type: ignore[return-value]
 
 
-class _NoEndInsideQuote(LogitsProcessor):
-    """While a quotation opened before the cursor is still open, the text may not end: the
-    model would leave the line of dialogue without its closing quote."""
+class _DialogueEnds(LogitsProcessor):
+    """While a quotation is open in the paragraph (opened before the cursor or in the
+    continuation), the text may not end and the paragraph may not break before its closing
+    quote: the model would leave the line of dialogue open ("I don't remember.)."""
 
     def __init__(self, rules: RequestRules, prompt_length: int) -> None:
         self._rules = rules
@@ -218,32 +222,81 @@ class _NoEndInsideQuote(LogitsProcessor):
         text = self._rules.generated_text(input_ids[0, self._prompt_length :].tolist())
         if text is None:
             return scores
-        if not quotes_after(text[len(self._rules.prompt.healed) :], self._open_before):
+        still_open = quotes_after(text[len(self._rules.prompt.healed) :], self._open_before)
+        if not still_open:
             return scores
-        return scores.index_fill(-1, self._eos.to(scores.device), -torch.inf)  # type: ignore[return-value]
+        closer = still_open[-1]
+        breaking = token_set(
+            self._rules.vocabulary,
+            f"breaks before {closer}",
+            lambda token: "\n" in token and closer not in token.split("\n", 1)[0],
+        )
+        out = scores.index_fill(-1, breaking.to(scores.device), -torch.inf)
+        if len(self._eos):
+            out = out.index_fill(-1, self._eos.to(scores.device), -torch.inf)
+        return out  # type: ignore[return-value]
+
+
+_BLANK = " \t\u3000\r"
+_LONGEST_BLANK_RUN = 8  # characters of blanks and line breaks in a row, at most
+
+
+class _NoBlankRuns(LogitsProcessor):
+    """Prose has at most one blank line in a row: no more line breaks once the text ends in a
+    blank line, and no more blanks once it ends in a run of them (the model otherwise fills a
+    short text with ideographic spaces and empty lines)."""
+
+    def __init__(self, rules: RequestRules, prompt_length: int) -> None:
+        self._rules = rules
+        self._prompt_length = prompt_length
+        self._tail = _trailing_blanks(rules.context[-64:])
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        text = self._rules.generated_text(input_ids[0, self._prompt_length :].tolist())
+        if text is None:
+            return scores
+        generated = text[len(self._rules.prompt.healed) :]
+        tail = _trailing_blanks(generated) if generated.strip() else self._tail + generated
+        vocabulary = self._rules.vocabulary
+        if len(tail) >= _LONGEST_BLANK_RUN:
+            banned = token_set(vocabulary, "blank", lambda token: not token.strip())
+        elif tail.count("\n") >= 2:
+            banned = token_set(
+                vocabulary, "leading line break", lambda token: "\n" in _leading_blanks(token)
+            )
+        else:
+            return scores
+        return scores.index_fill(-1, banned.to(scores.device), -torch.inf)  # type: ignore[return-value]
+
+
+def _trailing_blanks(text: str) -> str:
+    return text[len(text.rstrip(_BLANK + "\n")) :]
+
+
+def _leading_blanks(text: str) -> str:
+    return text[: len(text) - len(text.lstrip(_BLANK + "\n"))]
+
+
+def token_set(vocabulary: Vocabulary, name: str, wanted: Callable[[str], bool]) -> torch.Tensor:
+    """The ids of the tokens whose text is ``wanted``, found once per vocabulary and name (a
+    pass over 262k texts costs tens of milliseconds, too much for every request)."""
+    sets = _TOKEN_SETS.setdefault(vocabulary, {})
+    if name not in sets:
+        sets[name] = torch.tensor(vocabulary.ids_where(wanted), dtype=torch.long)
+    return sets[name]
+
+
+_TOKEN_SETS: weakref.WeakKeyDictionary[Vocabulary, dict[str, torch.Tensor]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _markup_ids(vocabulary: Vocabulary) -> torch.Tensor:
-    """Tokens that write "<" or ">": found once per vocabulary (a pass over 262k texts costs
-    tens of milliseconds, too much for every request's time to first token)."""
-    ids = _MARKUP_IDS.get(vocabulary)
-    if ids is None:
-        found = vocabulary.ids_where(lambda text: _MARKUP_TOKEN.search(text) is not None)
-        ids = _MARKUP_IDS[vocabulary] = torch.tensor(found, dtype=torch.long)
-    return ids
+    return token_set(vocabulary, "markup", lambda text: _MARKUP_TOKEN.search(text) is not None)
 
 
 def _entity_name_ids(vocabulary: Vocabulary) -> torch.Tensor:
-    """Tokens that could spell an entity's name after "&" (once per vocabulary)."""
-    ids = _ENTITY_NAME_IDS.get(vocabulary)
-    if ids is None:
-        found = vocabulary.ids_where(lambda text: _ENTITY_START.match(text) is not None)
-        ids = _ENTITY_NAME_IDS[vocabulary] = torch.tensor(found, dtype=torch.long)
-    return ids
-
-
-_MARKUP_IDS: weakref.WeakKeyDictionary[Vocabulary, torch.Tensor] = weakref.WeakKeyDictionary()
-_ENTITY_NAME_IDS: weakref.WeakKeyDictionary[Vocabulary, torch.Tensor] = weakref.WeakKeyDictionary()
+    return token_set(vocabulary, "entity", lambda text: _ENTITY_START.match(text) is not None)
 
 
 class _NoMarkup(LogitsProcessor):

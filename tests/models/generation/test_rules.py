@@ -354,3 +354,22 @@ def test_the_text_does_not_end_inside_an_open_quotation(default_tokenizer: Any) 
     assert engine.last_stats.stop_reason == "eos"
     texts(engine, context, params)
     assert engine.last_stats.stop_reason == "length"  # it may not end before the quote closes
+
+
+def test_a_line_of_dialogue_does_not_break_before_its_closing_quote(
+    default_tokenizer: Any,
+) -> None:
+    context = 'The old man looked up. "'
+    engine = _scripted_engine(default_tokenizer, context, "I forget.\nNext day")
+    params = GenerationParams(temperature=0.0, max_new_tokens=5, stop=StopMode.NONE)
+    assert "\n" in texts(engine, context, params.plain())[0]
+    assert "\n" not in texts(engine, context, params)[0]
+
+
+def test_prose_has_at_most_one_blank_line_in_a_row(default_tokenizer: Any) -> None:
+    context = "The Lighthouse\n\n"
+    engine = _scripted_engine(default_tokenizer, context, "\n\n\n\u3000\u3000\n\u3000\u3000\n")
+    params = GenerationParams(temperature=0.0, max_new_tokens=6, stop=StopMode.NONE)
+    assert texts(engine, context, params.plain())[0].startswith("\n")
+    shown = texts(engine, context, params).get(0, "")
+    assert "\n" not in shown and len(shown) < 8
