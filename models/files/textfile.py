@@ -175,8 +175,12 @@ def decode_text(
 def encode_text(text: str, fmt: TextFormat = TextFormat()) -> bytes:
     """The bytes of ``text`` (with "\\n" newlines) stored in ``fmt``; raises ValueError saying
     why it cannot be (unknown encoding or line ending, a character the encoding lacks)."""
+    return _encoded(_with_endings(text, fmt), fmt)
+
+
+def _encoded(with_endings: str, fmt: TextFormat) -> bytes:
     try:
-        body = _with_endings(text, fmt).encode(fmt.encoding)
+        body = with_endings.encode(fmt.encoding)
     except LookupError:
         raise ValueError(f"unknown encoding {fmt.encoding!r}") from None
     except UnicodeEncodeError as exc:
@@ -185,7 +189,7 @@ def encode_text(text: str, fmt: TextFormat = TextFormat()) -> bytes:
             f"cannot be written as {fmt.encoding}"
         ) from None
     bom = _BOM_OF_ENCODING.get(fmt.encoding, b"") if fmt.bom else b""
-    return bom + body
+    return bom + body if bom else body  # no copy of a large body without a mark
 
 
 def write_text_file(path: str | Path, text: str, fmt: TextFormat = TextFormat()) -> TextFormat:
@@ -196,7 +200,7 @@ def write_text_file(path: str | Path, text: str, fmt: TextFormat = TextFormat())
     """
     try:
         with_endings = _with_endings(text, fmt)
-        data = encode_text(text, fmt)
+        data = _encoded(with_endings, fmt)
     except ValueError as exc:
         raise SaveError(f"Could not save {path}: {exc}.") from exc
     try:
