@@ -13,6 +13,7 @@ last whole record, an exact earlier state, never a mix. No Qt here.
 
 from __future__ import annotations
 
+import codecs
 import struct
 import zlib
 from collections.abc import Iterable, Iterator
@@ -22,6 +23,10 @@ _MAGIC = 0xE1
 # magic, position, removed, payload bytes, crc32 of (the fields before it + payload)
 _HEADER = struct.Struct("<BQQII")
 _UNITS = 2  # bytes per UTF-16 code unit
+# Characters per encode or decode call on large texts: replay and compaction run on a worker
+# thread, and one C call over 100 MB would hold the GIL (and so freeze the GUI thread) for a
+# tenth of a second or more; between chunks the interpreter lets the GUI thread run.
+CHUNK_CHARS = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,10 @@ _PLAIN = str.maketrans(
 
 def as_plain_text(text: str) -> str:
     """The text as QTextDocument.toPlainText would give it back (same length in units)."""
+    # translate walks every character in one C call that holds the GIL; most texts have none
+    # of these, and looking for each is a fast search.
+    if not any(character in text for character in "\u2029\u2028\ufdd0\ufdd1\u00a0"):
+        return text
     return text.translate(_PLAIN)
 
 
@@ -54,8 +63,15 @@ def utf16_bytes(text: str) -> bytes:
     return text.encode("utf-16-le", "surrogatepass")
 
 
+def utf16_chunks(text: str) -> list[bytes]:
+    """utf16_bytes in pieces of at most CHUNK_CHARS characters (a code point is never split)."""
+    return [utf16_bytes(text[i : i + CHUNK_CHARS]) for i in range(0, len(text), CHUNK_CHARS)]
+
+
 def utf16_length(text: str) -> int:
-    return len(utf16_bytes(text)) // _UNITS
+    if len(text) <= CHUNK_CHARS:
+        return len(utf16_bytes(text)) // _UNITS
+    return sum(len(chunk) for chunk in utf16_chunks(text)) // _UNITS
 
 
 def encode_edits(edits: Iterable[Edit]) -> bytes:
@@ -108,9 +124,10 @@ class PieceTable:
     inserted payloads, joined once at the end. Replaying N records costs O(N^2) in the number
     of pieces plus one copy of the text, instead of one copy of the text per record."""
 
-    def __init__(self, base: bytes) -> None:
-        self._pieces: list[tuple[bytes, int, int]] = [(base, 0, len(base))] if base else []
-        self.length = len(base) // _UNITS  # in units
+    def __init__(self, base: bytes | list[bytes]) -> None:
+        chunks = [base] if isinstance(base, bytes) else base
+        self._pieces: list[tuple[bytes, int, int]] = [(c, 0, len(c)) for c in chunks if c]
+        self.length = sum(len(c) for c in chunks) // _UNITS  # in units
 
     def apply(self, position: int, removed: int, payload: bytes) -> None:
         if position < 0 or removed < 0 or position + removed > self.length or len(payload) % 2:
@@ -145,22 +162,39 @@ class PieceTable:
         self._pieces = kept
         self.length += len(payload) // _UNITS - removed
 
+    def chunks(self) -> Iterator[str]:
+        """The text in pieces of at most CHUNK_CHARS, never joined (a snapshot is written from
+        them: one 100 MB string would cost a long GIL-holding copy)."""
+        # An emoji's two units may lie in two pieces; the incremental decoder keeps them whole.
+        decoder = codecs.getincrementaldecoder("utf-16-le")("surrogatepass")
+        step = CHUNK_CHARS * _UNITS
+        for source, lo, hi in self._pieces:
+            view = memoryview(source)[lo:hi]
+            for i in range(0, len(view), step):
+                yield decoder.decode(view[i : i + step])
+        yield decoder.decode(b"", final=True)
+
     def text(self) -> str:
-        joined = b"".join(source[lo:hi] for source, lo, hi in self._pieces)
-        return joined.decode("utf-16-le", "surrogatepass")
+        return "".join(self.chunks())
 
 
 def replay(base: str, logs: Iterable[bytes]) -> tuple[str, bool]:
     """The base with every whole record of `logs` applied, in order; and whether every log was
     whole. A damaged log stops the replay: records after it were made on a state it lost."""
-    table = PieceTable(utf16_bytes(base))
+    table, whole = replay_onto(utf16_chunks(base), logs)
+    return table.text(), whole
+
+
+def replay_onto(base: list[bytes], logs: Iterable[bytes]) -> tuple[PieceTable, bool]:
+    """replay on a base given as UTF-16-LE chunks, leaving the result as a PieceTable."""
+    table = PieceTable(base)
     for data in logs:
         decoded = decode_log(data)
         for position, removed, payload in decoded.records:
             table.apply(position, removed, payload)
         if not decoded.complete:
-            return table.text(), False
-    return table.text(), True
+            return table, False
+    return table, True
 
 
 def coalesce(edits: Iterable[Edit]) -> Iterator[Edit]:

@@ -189,6 +189,11 @@ class Journal(QObject):
         self._pending.add(buffer_id)
         self._write_pending({buffer_id})
 
+    @property
+    def busy(self) -> bool:
+        """True while background writes (snapshots, compaction, syncs) are under way."""
+        return self._writer.busy
+
     def drain(self) -> None:
         """Wait until every background write (snapshots, compaction) is done."""
         self._writer.drain()

@@ -31,6 +31,7 @@ file it was based on (size, mtime_ns, sha256), and a scan says whether that file
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import json
 import logging
@@ -38,13 +39,22 @@ import os
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
 
-from penwright.app.documents.edit_log import ReplayError, as_plain_text, replay, utf16_length
+from penwright.app.documents.edit_log import (
+    CHUNK_CHARS,
+    PieceTable,
+    ReplayError,
+    as_plain_text,
+    replay_onto,
+    utf16_bytes,
+    utf16_chunks,
+    utf16_length,
+)
 from penwright.app.documents.file_identity import (
     DiskChange,
     FileIdentity,
@@ -229,8 +239,33 @@ class JournalStore:
 
     def write_snapshot(self, buffer_id: str, generation: int, text: str) -> None:
         """The whole text as the base of log `generation`; any thread (it touches no state)."""
-        data = text.encode("utf-8", "surrogatepass")
-        write_atomically(self.snapshot_file(buffer_id, generation), data)
+        pieces = (text[i : i + CHUNK_CHARS] for i in range(0, len(text), CHUNK_CHARS))
+        self._write_snapshot_pieces(buffer_id, generation, pieces)
+
+    def compact(self, header: LogEntryHeader, old: int, new: int) -> None:
+        """Snapshot `new` = snapshot (or base) plus the logs up to and including `old`, built
+        and written piece by piece. Any thread."""
+        table = _log_entry_table(self.session_dir, header, up_to=old)[0]
+        self._write_snapshot_pieces(header.buffer_id, new, table.chunks())
+
+    def _write_snapshot_pieces(
+        self, buffer_id: str, generation: int, pieces: Iterable[str]
+    ) -> None:
+        # Encoded and written in chunks, so a worker thread never holds the GIL for long.
+        target = self.snapshot_file(buffer_id, generation)
+        temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
+        try:
+            with open(temporary, "xb") as file:
+                for piece in pieces:
+                    file.write(piece.encode("utf-8", "surrogatepass"))
+                file.flush()
+                os.fsync(file.fileno())  # the rename must not reach the disk before the data
+            os.replace(temporary, target)
+        except OSError:
+            with contextlib.suppress(OSError):
+                temporary.unlink()
+            raise
+        sync_directory(target.parent)
 
     def open_log(self, buffer_id: str, generation: int) -> int:
         """A descriptor appending to log `generation` (created empty if new)."""
@@ -244,11 +279,6 @@ class JournalStore:
             if _generation_of(file) < generation:
                 with contextlib.suppress(FileNotFoundError):
                     file.unlink()
-
-    def text_of_generation(self, header: LogEntryHeader, generation: int) -> str:
-        """Snapshot (or base) plus logs, up to and including log `generation`: what compaction
-        turns into snapshot generation + 1. Any thread."""
-        return _log_entry_text(self.session_dir, header, up_to=generation)[0]
 
     def end_session(self) -> None:
         """Clean exit: remove this session's entries, then its marker, then the directory.
@@ -449,6 +479,13 @@ def _log_entry_text(
 ) -> tuple[str, float]:
     """The text of an edit-log entry (and the newest mtime among its files): the newest
     snapshot, or the base, plus the whole records of the logs from its generation on."""
+    table, mtime = _log_entry_table(session_dir, header, up_to)
+    return table.text(), mtime
+
+
+def _log_entry_table(
+    session_dir: Path, header: LogEntryHeader, up_to: int | None = None
+) -> tuple[PieceTable, float]:
     files = [
         f
         for f in _companions(session_dir, header.buffer_id)
@@ -461,11 +498,11 @@ def _log_entry_text(
     mtimes = [0.0]
     if snapshots:
         start = max(snapshots)
-        base = snapshots[start].read_bytes().decode("utf-8", "surrogatepass")
+        base = _read_snapshot_utf16(snapshots[start])
         mtimes.append(snapshots[start].stat().st_mtime)
     else:
         start = header.first_generation
-        base = _base_text(header)
+        base = utf16_chunks(_base_text(header))
     chunks: list[bytes] = []
     generation = start
     while generation in logs and (up_to is None or generation <= up_to):
@@ -473,10 +510,26 @@ def _log_entry_text(
         mtimes.append(logs[generation].stat().st_mtime)
         generation += 1
     try:
-        text, _whole = replay(base, chunks)  # a cut tail is what a crash leaves: a prefix
+        table, _whole = replay_onto(base, chunks)  # a cut tail is what a crash leaves: a prefix
     except ReplayError as exc:
         raise ValueError(f"the edit log does not fit its base: {exc}") from exc
-    return text, max(mtimes)
+    return table, max(mtimes)
+
+
+def _read_snapshot_utf16(file: Path) -> list[bytes]:
+    """A snapshot's text as UTF-16-LE chunks, decoded piece by piece (see write_snapshot)."""
+    decoder = codecs.getincrementaldecoder("utf-8")("surrogatepass")
+    parts: list[bytes] = []
+    with open(file, "rb") as stream:
+        while chunk := stream.read(CHUNK_CHARS):
+            parts.append(utf16_bytes(decoder.decode(chunk)))
+    parts.append(utf16_bytes(decoder.decode(b"", final=True)))
+    return parts
+
+
+def _read_snapshot(file: Path) -> str:
+    """A snapshot's text."""
+    return PieceTable(_read_snapshot_utf16(file)).text()
 
 
 def _base_text(header: LogEntryHeader) -> str:

@@ -343,7 +343,7 @@ class LogBuffer:
         store, buffer_id, header = self._store, self.buffer_id, self.header
 
         def compact() -> None:
-            store.write_snapshot(buffer_id, new, store.text_of_generation(header, old))
+            store.compact(header, old, new)
 
         def done(_result: object, error: BaseException | None) -> None:
             if not self._compacting or self.header is None:

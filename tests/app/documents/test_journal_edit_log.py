@@ -14,7 +14,7 @@ from PySide6.QtGui import QKeyEvent, QTextCursor
 from PySide6.QtWidgets import QApplication, QPlainTextEdit
 from pytestqt.qtbot import QtBot
 
-from penwright.app.documents import log_buffer
+from penwright.app.documents import edit_log, journal_store, log_buffer
 from penwright.app.documents.edit_log import (
     Edit,
     ReplayError,
@@ -26,6 +26,7 @@ from penwright.app.documents.edit_log import (
 )
 from penwright.app.documents.file_watch import FileWatcher
 from penwright.app.documents.journal import Journal
+from penwright.app.documents.journal_store import JournalStore
 from penwright.app.documents.session import DocumentSession
 from penwright.app.window.main_window import MainWindow
 
@@ -64,6 +65,24 @@ def test_replay_matches_applying_each_edit() -> None:
     text, whole = replay(base, [encode_edits(edits[:150]), encode_edits(edits[150:])])
     assert whole
     assert text == states[-1]
+
+
+def test_replay_in_small_chunks_keeps_emoji_whole(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Large texts are encoded and decoded in chunks (the GIL is given back between them);
+    # chunks of 3 characters put piece and chunk boundaries between an emoji's two units.
+    monkeypatch.setattr(edit_log, "CHUNK_CHARS", 3)
+    monkeypatch.setattr(journal_store, "CHUNK_CHARS", 3)
+    rng = random.Random(11)
+    base = "🙂a🙂bc漢🙂🙂d" * 5
+    edits, states = _random_edits(rng, base, 200)
+    assert replay(base, [encode_edits(edits)]) == (states[-1], True)
+    assert utf16_length(base) == len(base.encode("utf-16-le")) // 2
+    store = JournalStore(tmp_path)
+    store.begin_session()
+    store.write_snapshot("b1", 1, states[-1])
+    assert journal_store._read_snapshot(store.snapshot_file("b1", 1)) == states[-1]
 
 
 def test_a_cut_log_replays_to_an_exact_earlier_state() -> None:
