@@ -81,7 +81,7 @@ class Journal(QObject):
         self._store = store
         self._providers: dict[str, BufferStateProvider] = {}
         self._logs: dict[str, LogBuffer] = {}
-        self._adopted: dict[str, str] = {}  # buffer id -> recovered text, until tracked
+        self._adopted: dict[str, JournalEntry] = {}  # recovered, until tracked
         self._writer = BackgroundWriter(self)
         self._recorder: EditRecorder | None = None
         self._current_buffer: Callable[[], str] = str
@@ -150,7 +150,11 @@ class Journal(QObject):
         )
         meta = self._meta()
         if buffer_id in self._adopted:
-            log.set_known_base(self._adopted.pop(buffer_id))
+            adopted = self._adopted.pop(buffer_id)
+            # The file it was based on stays the reference: a second crash must still notice
+            # another program's edit made before the first one.
+            log.identity = adopted.based_on
+            log.set_known_base(adopted.text)
         else:
             # The file as it is now is what the document was just read from (or saved to).
             opened = meta.path is not None and not meta.modified
@@ -252,7 +256,7 @@ class Journal(QObject):
                 return item.entry
             path, title = elsewhere
             return replaced(item.entry, path=path, title=title, based_on=None)
-        self._adopted[buffer_id] = adopted.text
+        self._adopted[buffer_id] = adopted
         return adopted
 
     def delete(self, item: RecoverableEntry) -> bool:

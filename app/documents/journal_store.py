@@ -385,6 +385,8 @@ class JournalStore:
         try:
             self._damaged_dir.mkdir(parents=True, exist_ok=True)
             os.replace(file, target)
+            for companion in _companions(file.parent, file.stem):  # its text, for a rescue
+                os.replace(companion, self._damaged_dir / f"{file.parent.name}-{companion.name}")
         except OSError:
             logger.warning("cannot set aside %s", file, exc_info=True)
             return f"A recovery journal entry is damaged and was skipped ({file}): {reason}"

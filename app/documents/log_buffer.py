@@ -191,9 +191,12 @@ class LogBuffer:
             self._append()
             return
         # A snapshot: the recovered text, or (the costly case) the whole document read now.
-        text = self.known_text if base is Base.KNOWN else self._full_text()
+        if base is Base.KNOWN:
+            text = self.known_text  # as it was when tracked: the edits since follow it
+        else:
+            text = self._full_text()
+            self.pending.clear()  # the snapshot holds them
         self.known_text = ""
-        self.pending.clear()  # the snapshot holds them
         header = self._header(meta, BASE_SNAPSHOT, self._based_on(meta), first)
         self._store.begin_session()  # the folder the snapshot goes to (cheap when done)
         self._waiting_for_snapshot = True

@@ -21,11 +21,17 @@ from pathlib import Path
 import pytest
 from app_fakes import EngineScript, FakeEngine
 from PySide6.QtCore import QSettings
+from PySide6.QtGui import QTextCursor
 from pytestqt.qtbot import QtBot
 
+from penwright.app.documents.file_identity import FileIdentity, sha256_of_file, stat_identity
+from penwright.app.documents.journal import Journal
+from penwright.app.documents.journal_store import JournalEntry, JournalStore
 from penwright.app.documents.recovery_dialog import RecoveryDialog
+from penwright.app.documents.session import DocumentSession
 from penwright.app.main import StartupHooks, build, parse_arguments
 from penwright.app.window.main_window import MainWindow
+from penwright.models.files.textfile import TextFormat
 
 ROOT = Path(__file__).resolve().parents[3]
 DRIVER = ROOT / "tests" / "app" / "driver.py"
@@ -174,3 +180,31 @@ def test_an_unchanged_file_is_recovered_to_its_own_name(
 
     assert "changed on disk" not in hooks.rows[0] and not hooks.changed_note_shown
     assert window.file_path == document.resolve()
+
+
+def test_a_recovered_document_stays_based_on_the_file_as_it_was_opened(
+    tmp_path: Path, relaunch: Callable[[Path, AnswerRecovery], MainWindow]
+) -> None:
+    document = tmp_path / "chapter.txt"
+    document.write_text(ORIGINAL, encoding="utf-8")
+    seen = stat_identity(document)
+    assert seen is not None
+    based_on = FileIdentity(seen.size, seen.mtime_ns, sha256_of_file(document))
+    crashed = JournalStore(tmp_path / "data", session_id="crashed")
+    crashed.write(
+        JournalEntry("c", document, "chapter.txt", ORIGINAL + "typed", TextFormat(), 1.0, based_on)
+    )
+    crashed.close()  # the kernel's part of a crash
+
+    window = relaunch(tmp_path / "data", AnswerRecovery())
+    window.editor.moveCursor(QTextCursor.MoveOperation.End)
+    window.editor.insertPlainText(" and more")
+    journal, session = window.findChild(Journal), window.findChild(DocumentSession)
+    assert journal is not None and session is not None
+    journal.flush()
+    journal.drain()
+
+    entry = journal.store.read_own(session.buffer_id)
+    assert entry is not None and entry.text == ORIGINAL + "typed and more"
+    # a second crash, then another program's edit, must still be noticed
+    assert entry.based_on == based_on
