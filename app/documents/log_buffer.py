@@ -299,7 +299,13 @@ class LogBuffer:
         identity, units = self.identity, self.base_units
         assert identity is not None
         store, buffer_id = self._store, self.buffer_id
-        store.begin_session()  # the folder the copy goes to (cheap when done)
+        try:
+            store.begin_session()  # the folder the copy goes to (cheap when done)
+        except OSError as exc:  # an unwritable data folder: reported, and editing goes on
+            self._file_generation = -1
+            self.base = Base.UNKNOWN
+            self._on_failure(exc)
+            return
 
         def copy() -> str:
             data = read_file_bytes(path)

@@ -245,3 +245,18 @@ def test_compaction_keeps_the_text_and_drops_old_generations(
     generation = int(snapshots[0].split(".")[1])
     assert generation > 1
     assert all(int(n.split(".")[1]) >= generation for n in names if n.endswith((".log", ".snap")))
+
+
+def test_an_unusable_data_folder_is_reported_and_editing_goes_on(
+    qtbot: QtBot, make_quiet_window: Callable[[], MainWindow], tmp_path: Path
+) -> None:
+    (tmp_path / "data").write_text("a file where the data folder should be")  # even root fails
+    document = tmp_path / "chapter.txt"
+    document.write_text("opened\n", encoding="utf-8")
+    window = make_quiet_window()
+    journal, _ = _parts(window)
+    with qtbot.waitSignal(journal.autosave_failed, timeout=5000):
+        assert window.open_file(document, ask=False)  # the copy of the file cannot be made
+    qtbot.keyClicks(window.editor, "still typing")
+    assert journal.flush() is False and journal.failing
+    assert window.editor.toPlainText() == "still typingopened\n"
