@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QCoreApplication, QSettings
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
@@ -153,6 +153,28 @@ def main(argv: list[str] | None = None, hooks: StartupHooks | None = None) -> in
     # SIGTERM, SIGHUP, SIGQUIT, SIGINT: the journal is written first, its text kept for recovery.
     signals = QuitSignals(app, lambda _number: parts.journal.flush())
 
+    try:
+        exit_code = _run(app, parts, args, hooks, signals)
+    finally:
+        signals.uninstall()  # the default handlers again, for whoever runs after us (tests)
+    if signals.received is not None:
+        parts.journal.flush_and_leave()  # again: what the last events before the exit changed
+        window.hide()
+        window.shutdown()  # the worker thread stops; no question asked, the journal has it all
+        return 128 + signals.received  # the journal was written and is kept for recovery
+    parts.journal.end_session()  # the writer saved or discarded everything: nothing to recover
+    return exit_code
+
+
+def _run(
+    app: QCoreApplication,
+    parts: Penwright,
+    args: argparse.Namespace,
+    hooks: StartupHooks,
+    signals: QuitSignals,
+) -> int:
+    """Show the window, open files, offer recovery, and run until the app quits."""
+    window = parts.window
     window.show()  # before any model work: the writer can start at once
     window.settings_applier.report_warnings(parts.stored.warnings)
     open_files(window, args.files)
@@ -161,20 +183,12 @@ def main(argv: list[str] | None = None, hooks: StartupHooks | None = None) -> in
     # After a crash, offer what the journal kept (the model goes on loading meanwhile).
     parts.session.recover()
     hooks.started()
-    exit_code = 0
     try:
-        exit_code = run_until_quit(app)  # type: ignore[arg-type]
+        return run_until_quit(app)  # type: ignore[arg-type]
     except RuntimeError:  # the loop was stopped from under asyncio by a signal
         if signals.received is None:
             raise
-    signals.uninstall()
-    if signals.received is not None:
-        parts.journal.flush_and_leave()  # again: what the last events before the exit changed
-        window.hide()
-        window.shutdown()  # the worker thread stops; no question asked, the journal has it all
-        return 128 + signals.received  # the journal was written and is kept for recovery
-    parts.journal.end_session()  # the writer saved or discarded everything: nothing to recover
-    return exit_code
+        return 128 + signals.received
 
 
 if __name__ == "__main__":
