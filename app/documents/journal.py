@@ -1,4 +1,5 @@
-"""Autosave journal: every buffer with unsaved changes is on disk within 2 s of a keystroke.
+"""Autosave journal: every buffer with unsaved changes is on disk soon after each keystroke
+(the window's document within 250 ms, any other buffer within 2 s).
 
 The window tells the journal which buffers exist (`track`) and when one changes
 (`buffer_changed`); the journal asks the buffer for its state only when it writes, so typing
