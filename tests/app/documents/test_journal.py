@@ -165,7 +165,11 @@ def test_no_temporary_files_are_left_after_writes(tmp_path: Path) -> None:
     store = JournalStore(tmp_path)
     for n in range(3):
         store.write(_entry(text=f"version {n}"))
-    assert sorted(p.name for p in store.session_dir.iterdir()) == ["alive.lock", "b1.entry", "session.json"]
+    assert sorted(p.name for p in store.session_dir.iterdir()) == [
+        "alive.lock",
+        "b1.entry",
+        "session.json",
+    ]
 
 
 @pytest.mark.skipif(os.name != "posix", reason="directories are synced on POSIX only")
