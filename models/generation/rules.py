@@ -181,7 +181,8 @@ class _DistinctStart(LogitsProcessor):
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
         rules = self._rules
-        text = rules.generated_text(input_ids[0, self._prompt_length :].tolist())
+        generated = input_ids[0, self._prompt_length :].tolist()
+        text = rules.generated_text(generated)
         if text is None:
             return scores
         so_far = rules.key(text)
@@ -201,6 +202,13 @@ class _DistinctStart(LogitsProcessor):
                 after = rules.key(text + (vocabulary.text(token_id) or ""))
                 if rules.opened(after) and opening.startswith(after):
                     banned.add(token_id)
+            # A character can also be spelt in byte pieces: forbid the first byte of the next
+            # character of the opening, unless a character is already half spelt.
+            byte = vocabulary.byte_token(rest[:1].encode("utf-8")[0]) if rest else None
+            if byte is not None and not vocabulary.ends_inside_a_character(generated):
+                after = rules.key(text + rest[0])
+                if rules.opened(after) and opening.startswith(after):
+                    banned.add(byte)
         if not banned:
             return scores
         ids = torch.tensor(sorted(banned), dtype=torch.long, device=scores.device)

@@ -42,6 +42,7 @@ class Vocabulary:
         self.special_ids = frozenset(special_ids)
         self._byte_values = dict(byte_values or {})
         self._by_stripped: dict[str, list[int]] | None = None
+        self._byte_tokens: dict[int, int] | None = None
         # Ids sorted by their text: the tokens whose text starts with a prefix form one run.
         known = {i: text for i, text in enumerate(self.texts) if text}
         self._sorted_ids = _sorted_without_stalling(known)
@@ -79,6 +80,24 @@ class Vocabulary:
 
     def text(self, token_id: int) -> str | None:
         return self.texts[token_id] if 0 <= token_id < len(self.texts) else None
+
+    def byte_token(self, value: int) -> int | None:
+        """The token that stands for the byte ``value`` alone (SentencePiece's "<0xE4>")."""
+        if self._byte_tokens is None:
+            self._byte_tokens = {byte: token for token, byte in self._byte_values.items()}
+        return self._byte_tokens.get(value)
+
+    def ends_inside_a_character(self, token_ids: Sequence[int]) -> bool:
+        """Whether the bytes of token_ids stop partway through a character."""
+        tail = bytearray()
+        for token_id in token_ids[-4:]:
+            byte = self._byte_values.get(token_id)
+            tail = tail + bytes([byte]) if byte is not None else bytearray()
+        try:
+            bytes(tail).decode("utf-8")
+        except UnicodeDecodeError:
+            return True
+        return False
 
     def decode(self, token_ids: Sequence[int]) -> str | None:
         """The text of token_ids (an incomplete last character left out; special tokens write

@@ -373,3 +373,23 @@ def test_prose_has_at_most_one_blank_line_in_a_row(default_tokenizer: Any) -> No
     assert texts(engine, context, params.plain())[0].startswith("\n")
     shown = texts(engine, context, params).get(0, "")
     assert "\n" not in shown and len(shown) < 8
+
+
+def test_an_opening_spelt_in_byte_pieces_is_not_spelt_again(default_tokenizer: Any) -> None:
+    vocabulary = Vocabulary.of(default_tokenizer)
+    context = "秋天的信\n"
+    params = GenerationParams(temperature=0.0, n=2)
+    ids = default_tokenizer(context)["input_ids"]
+    prompt = prepare_prompt(
+        context, ids, params, vocabulary, lambda text: default_tokenizer(text)["input_ids"]
+    )
+    rules = RequestRules(context, prompt, params, vocabulary)
+    pieces = default_tokenizer.convert_tokens_to_ids(["<0xE3>", "<0x81>", "<0x80>"])  # U+3040
+    for end in range(1, 4):
+        rules.record(0, pieces[:end])
+    assert rules.taken_openings(1) == ["\u3040"]
+    banned = rules.processors(1)(torch.tensor([prompt.ids]), torch.zeros(1, len(vocabulary)))
+    assert torch.isneginf(banned[0, pieces[0]])
+    midway = torch.tensor([[*prompt.ids, pieces[0]]])  # half a character: its bytes go on
+    going_on = rules.processors(2)(midway, torch.zeros(1, len(vocabulary)))
+    assert not torch.isneginf(going_on[0, pieces[1]])
