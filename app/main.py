@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,9 @@ from penwright.models.spec import DEVICES, ModelSpec
 from penwright.resources import APP_ID, APP_NAME, icon_path
 
 logger = logging.getLogger(__name__)
+
+SIGNAL_SHUTDOWN_MS = 3000
+"""How long a quit forced by a signal waits for the model threads before leaving without them."""
 
 
 class StartupHooks:
@@ -160,7 +164,13 @@ def main(argv: list[str] | None = None, hooks: StartupHooks | None = None) -> in
     if signals.received is not None:
         parts.journal.flush_and_leave()  # again: what the last events before the exit changed
         window.hide()
-        window.shutdown()  # the worker thread stops; no question asked, the journal has it all
+        # The worker thread stops; no question asked, the journal has it all. A first-run
+        # conversion may not notice for many seconds: then leave without it (exiting the
+        # interpreter with a QThread still running would abort).
+        if not window.shutdown(timeout_ms=SIGNAL_SHUTDOWN_MS):
+            logger.warning("the model loader was still busy; leaving without it")
+            logging.shutdown()
+            os._exit(128 + signals.received)
         return 128 + signals.received  # the journal was written and is kept for recovery
     parts.journal.end_session()  # the writer saved or discarded everything: nothing to recover
     return exit_code

@@ -379,14 +379,23 @@ class InferenceController(QObject):
     def current_id(self) -> int | None:
         return self._current.request_id if self._current is not None else None
 
-    def shutdown(self) -> None:
-        """Cancel, stop the worker thread and wait for it. Safe to call twice."""
+    def shutdown(self, timeout_ms: int | None = None) -> bool:
+        """Cancel, stop the worker and loader threads and wait for them (at most
+        ``timeout_ms`` if given). Returns whether they stopped. Safe to call twice.
+
+        A load stops at its next progress report, but a first-run conversion can go seconds
+        without one: a quit forced by a signal waits a bounded time and then leaves anyway."""
         self._shutting_down.set()
         self.stop()
         for thread in (self._thread, self._loader_thread):
             thread.quit()
+        stopped = True
         for thread in (self._thread, self._loader_thread):
-            thread.wait()
+            if timeout_ms is None:
+                thread.wait()
+            else:
+                stopped = thread.wait(timeout_ms) and stopped
+        return stopped
 
     # -- results from the worker (GUI thread) -------------------------------------------------
 

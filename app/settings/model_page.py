@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
@@ -155,9 +156,13 @@ class ModelPage(SettingsPage):
         self.refresh(select=settings.model.source)
 
     def apply_to(self, settings: Settings) -> Settings:
+        chosen = self.selected_source()
+        entry = self._entries.get(chosen or "")
+        if entry is not None and entry.problem and chosen != settings.model.source:
+            chosen = None  # a damaged or missing entry is shown, never chosen: keep the model
         model = replace(
             settings.model,
-            source=self.selected_source() or settings.model.source,
+            source=chosen or settings.model.source,
             trust_remote_code=self.trust_remote_code.isChecked(),
             allow_pickle=self.allow_pickle.isChecked(),
         )
@@ -289,12 +294,14 @@ class ModelPage(SettingsPage):
             remedy = (
                 "Delete it from the Hugging Face cache to download it again."
                 if entry.kind is ModelKind.HF_CACHE
-                else "Remove it from the list, or repair it and list the models again."
+                else "Remove it from the list, or repair it and open Preferences again."
                 if entry.source in self._user_models
                 else ""
             )
             label = _state(entry).capitalize()
-            self.details.setText(f"<b>{label}:</b> {html.escape(entry.problem)}<br>{remedy}")
+            # The reason often starts with the state itself ("damaged: the weights in ...").
+            reason = re.sub(rf"^{re.escape(_state(entry))}:\s*", "", entry.problem)
+            self.details.setText(f"<b>{label}:</b> {html.escape(reason)}<br>{remedy}")
             return
         device, precision, context = self._target
         estimate = estimate_memory(entry, device, precision, context)

@@ -150,11 +150,12 @@ class MainWindow(DocumentWindow):
 
     # -- closing ------------------------------------------------------------------------------
 
-    def shutdown(self) -> None:
-        """Cancel any generation and stop the worker thread (waits for it)."""
+    def shutdown(self, timeout_ms: int | None = None) -> bool:
+        """Cancel any generation and stop the worker thread (waits for it, at most timeout_ms
+        if given); False if it was still busy then (a model conversion going on)."""
         self.suggestions.shutdown()
         self.dialogs.close_all()  # Preferences may be downloading a model: stop it first
-        self.controller.shutdown()
+        return self.controller.shutdown(timeout_ms)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self.ask_to_discard_changes():

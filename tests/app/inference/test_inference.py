@@ -148,3 +148,16 @@ def test_load_failure_is_reported_and_retried_on_next_request(
     finally:
         controller.shutdown()
     assert script.loads == 2
+
+
+def test_shutdown_with_a_timeout_leaves_a_load_that_does_not_report(qtbot: QtBot) -> None:
+    # A first-run conversion can go seconds without a progress report: a forced quit must not
+    # wait for it forever.
+    gate = threading.Event()
+    script = EngineScript(load_gate=gate)
+    controller = InferenceController(lambda: FakeEngine(script))
+    controller.load_model(ModelSpec())
+    qtbot.waitUntil(lambda: script.loads == 1, timeout=WAIT_MS)
+    assert controller.shutdown(timeout_ms=100) is False
+    gate.set()  # the load returns; now the threads stop
+    assert controller.shutdown() is True

@@ -115,6 +115,26 @@ def test_preferences_opens_with_damaged_models_and_shows_why(
     dialog.reject()
 
 
+def test_ok_with_a_damaged_entry_selected_keeps_the_model(
+    qtbot: QtBot,
+    make_window: Callable[..., MainWindow],
+    settings: QSettings,
+    damaged: tuple[Path, Path],
+) -> None:
+    folder, _ = damaged
+    with_user_model(settings, folder)
+    window = make_window(load=False)
+    window.dialogs.open_preferences()
+    dialog = window.dialogs.preferences
+    assert dialog is not None
+    page = dialog.model_page
+    listed(qtbot, page)
+    select(page, str(folder))
+    assert not page.details.text().startswith("<b>Damaged:</b> damaged")  # said once
+    dialog.accept()
+    assert SettingsStore(settings).load().settings.model.source == "default"
+
+
 def test_remove_takes_a_damaged_user_folder_off_the_list_and_keeps_its_files(
     qtbot: QtBot,
     make_window: Callable[..., MainWindow],
