@@ -150,7 +150,15 @@ class RecoveryDialog(QDialog):
             "autosaved. Recovering keeps both; your file is not replaced. Recover the text:"
         )
         self.changed_label.setWordWrap(True)
-        self.beside_button = QRadioButton("&Beside the file, as “name (recovered)”")
+        changed_paths = [
+            i.entry.path for i in entries if i.disk_change is DiskChange.CHANGED and i.entry.path
+        ]
+        beside = (
+            f"“{recovered_sibling(changed_paths[0]).name}”"
+            if len(changed_paths) == 1
+            else "“name (recovered)”"
+        )
+        self.beside_button = QRadioButton(f"&Beside the file, as {beside}")
         self.untitled_button = QRadioButton("As a new &untitled document")
         self.beside_button.setChecked(True)
         for widget in (self.changed_label, self.beside_button, self.untitled_button):

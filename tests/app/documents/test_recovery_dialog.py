@@ -237,6 +237,7 @@ def test_a_changed_file_is_named_in_the_dialog_with_the_choice_where_to_recover(
     qtbot.addWidget(dialog)
     assert "changed on disk" in dialog.entry_list.item(0).text()
     assert not dialog.changed_label.isHidden() and dialog.beside_button.isChecked()
+    assert "“chapter (recovered).txt”" in dialog.beside_button.text()  # the name it will get
     # an unchanged file does not get the question
     plain = RecoveryDialog(_items(tmp_path), confirm_delete=_never)
     qtbot.addWidget(plain)
