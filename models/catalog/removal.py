@@ -24,15 +24,18 @@ def delete_cached_model(repo_id: str, hub_cache: str | Path | None = None) -> in
         info = scan_cache_dir(cache)
     except (CacheNotFound, OSError) as err:
         raise ModelLoadError(f"cannot read the Hugging Face cache {cache}: {err}") from err
-    revisions = [
-        revision.commit_hash
-        for repo in info.repos
-        if repo.repo_type == "model" and repo.repo_id == repo_id
-        for revision in repo.revisions
-    ]
+    repos = [repo for repo in info.repos if repo.repo_type == "model" and repo.repo_id == repo_id]
+    revisions = [revision.commit_hash for repo in repos for revision in repo.revisions]
     if not revisions:
         raise ModelLoadError(f"{repo_id} is not in the Hugging Face cache {cache}")
     strategy = info.delete_revisions(*revisions)
+    # delete_revisions goes by commit hash, in every repository: never touch another model.
+    folder = repos[0].repo_path.resolve()
+    touched = [*strategy.repos, *strategy.snapshots, *strategy.blobs, *strategy.refs]
+    if any(not Path(path).resolve().is_relative_to(folder) for path in touched):
+        raise ModelLoadError(
+            f"cannot delete {repo_id} alone from {cache}: another model shares its revision"
+        )
     try:
         strategy.execute()
     except OSError as err:

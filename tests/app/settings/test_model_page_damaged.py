@@ -3,6 +3,7 @@ and a Remove button (a user folder leaves the list; a cache entry is deleted aft
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from collections.abc import Callable
@@ -47,11 +48,13 @@ def truncated_copy(source: Path, target: Path) -> Path:
 
 def in_hf_cache(folder: Path, hub: Path, repo_id: str) -> Path:
     repo = hub / f"models--{repo_id.replace('/', '--')}"
-    snapshot = repo / "snapshots" / "0123abcd"
+    # A commit hash of its own: huggingface_hub deletes revisions by hash, in every repository.
+    commit = hashlib.sha1(repo_id.encode()).hexdigest()
+    snapshot = repo / "snapshots" / commit
     (repo / "blobs").mkdir(parents=True)
     snapshot.mkdir(parents=True)
     (repo / "refs").mkdir()
-    (repo / "refs" / "main").write_text("0123abcd")
+    (repo / "refs" / "main").write_text(commit)
     for number, file in enumerate(sorted(folder.iterdir())):
         blob = repo / "blobs" / f"blob{number}"
         blob.write_bytes(file.read_bytes())

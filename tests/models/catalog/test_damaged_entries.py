@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import pickle
@@ -41,11 +42,13 @@ def truncated_copy(source: Path, target: Path) -> Path:
 def hf_cache_with(folder: Path, hub: Path, repo_id: str) -> Path:
     """``folder`` laid out as huggingface_hub lays out a download (blobs + snapshot links)."""
     repo = hub / f"models--{repo_id.replace('/', '--')}"
-    snapshot = repo / "snapshots" / "0123abcd"
+    # A commit hash of its own: huggingface_hub deletes revisions by hash, in every repository.
+    commit = hashlib.sha1(repo_id.encode()).hexdigest()
+    snapshot = repo / "snapshots" / commit
     (repo / "blobs").mkdir(parents=True)
     snapshot.mkdir(parents=True)
     (repo / "refs").mkdir()
-    (repo / "refs" / "main").write_text("0123abcd")
+    (repo / "refs" / "main").write_text(commit)
     for number, file in enumerate(sorted(folder.iterdir())):
         blob = repo / "blobs" / f"blob{number}"
         blob.write_bytes(file.read_bytes())
@@ -81,7 +84,7 @@ def test_a_truncated_safetensors_in_the_hf_cache_is_listed_as_damaged(
     assert (broken.source, broken.kind) == ("tester/damaged", ModelKind.HF_CACHE)
     assert broken.name == "tester/damaged"
     assert broken.problem is not None and "damaged" in broken.problem
-    assert Path(broken.path).name == "0123abcd", "the snapshot folder, for Remove"
+    assert Path(broken.path).parent.name == "snapshots", "the snapshot folder, for Remove"
     assert good.problem is None and good.source == "tester/good"
 
 
@@ -128,3 +131,19 @@ def test_a_damaged_cache_entry_can_be_deleted(
     assert [e.source for e in list_models(include_bundled=False)] == ["tester/good"]
     with pytest.raises(ModelLoadError, match="not in the Hugging Face cache"):
         delete_cached_model("tester/damaged")
+
+
+def test_a_model_sharing_its_revision_with_another_is_not_deleted_with_it(
+    tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = hf_cache_with(tiny_model, tmp_path / "hub", "tester/first")
+    second = hf_cache_with(tiny_model, tmp_path / "hub", "tester/second")
+    shared = next((first / "snapshots").iterdir()).name
+    (second / "snapshots" / next((second / "snapshots").iterdir()).name).rename(
+        second / "snapshots" / shared
+    )
+    (second / "refs" / "main").write_text(shared)
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    with pytest.raises(ModelLoadError, match="shares its revision"):
+        delete_cached_model("tester/first")
+    assert first.exists() and second.exists()
