@@ -14,9 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QInputMethodEvent, QKeyEvent, QKeySequence, QTextCursor
-from PySide6.QtWidgets import QPlainTextEdit, QWidget
+from PySide6.QtCore import QEvent, QPoint, Qt, Signal
+from PySide6.QtGui import (
+    QContextMenuEvent,
+    QInputMethodEvent,
+    QKeyEvent,
+    QKeySequence,
+    QTextCursor,
+)
+from PySide6.QtWidgets import QMenu, QPlainTextEdit, QWidget
 
 from penwright.app.editor.ghost_drawing import GhostPainter
 from penwright.app.editor.ghost_text import GhostText
@@ -350,6 +356,39 @@ class Editor(QPlainTextEdit):
         ghost.anchor = self.textCursor().position()
         self._after_taking(ghost)
         return True
+
+    # -- the context menu ---------------------------------------------------------------------
+
+    def context_menu(self, position: QPoint) -> QMenu:
+        """Qt's standard menu plus "Continue here" and, while a suggestion shows, its actions.
+        position is in viewport coordinates, as a context menu event gives it."""
+        menu = self.createStandardContextMenu(position)
+        menu.addSeparator()
+        # The keys show after a tab, as a shortcut would; real shortcuts on these entries would
+        # fire while the menu is open (Esc would dismiss the suggestion as it closes the menu).
+        here = menu.addAction(f"Continue &here\t{self.key_text(Action.CONTINUE)}")
+        here.triggered.connect(lambda: self.continue_at(position))
+        if self._ghost is not None and self._ghost.visible:
+            for action, text in (
+                (Action.ACCEPT_ALL, "&Accept"),
+                (Action.ACCEPT_WORD, "Accept &word"),
+            ):
+                entry = menu.addAction(f"{text}\t{self.key_text(action)}")
+                entry.triggered.connect(lambda _=False, a=action: self.accept(a))
+            dismiss = menu.addAction(f"&Dismiss\t{self.key_text(Action.DISMISS)}")
+            dismiss.triggered.connect(lambda: self.dismiss_suggestion())
+        return menu
+
+    def continue_at(self, position: QPoint) -> None:
+        """Move the caret to position (viewport coordinates) and ask for a suggestion there."""
+        self.setTextCursor(self.cursorForPosition(position))  # dismisses one shown elsewhere
+        if not self.composing:
+            self.continue_requested.emit()
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        menu = self.context_menu(event.pos())
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(event.globalPos())
 
     # -- input methods ------------------------------------------------------------------------
 

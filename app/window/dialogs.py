@@ -52,7 +52,7 @@ class WindowDialogs(QObject):
         self.about: AboutDialog | None = None
         window.controller.suggestion_finished.connect(self._on_suggestion_finished)
 
-        edit_menu = window.menuBar().addMenu("&Edit")
+        edit_menu = self.edit_menu = window.menuBar().addMenu("&Edit")
         self.preferences_action = edit_menu.addAction("&Preferences…")
         self.preferences_action.setShortcut(QKeySequence(PREFERENCES_KEY))
         self.preferences_action.triggered.connect(self.open_preferences)

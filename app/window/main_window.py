@@ -31,6 +31,7 @@ from penwright.app.inference.suggestions import Suggestions
 from penwright.app.settings.apply import SettingsApplier
 from penwright.app.settings.store import SettingsStore
 from penwright.app.window.dialogs import WindowDialogs
+from penwright.app.window.edit_menu import EditMenu
 from penwright.app.window.status_panel import StatusPanel
 from penwright.app.window.toolbar import WritingToolbar
 from penwright.models.params import GenerationParams
@@ -81,6 +82,8 @@ class MainWindow(DocumentWindow):
         self.settings_store = store
         self.settings_applier = SettingsApplier(self, store)
         self.dialogs = WindowDialogs(self, store)
+        # The editing entries go before Preferences; the Find bar goes above the text.
+        self.edit_menu = EditMenu(self, self.editor, self.dialogs.edit_menu)
 
     # -- construction -------------------------------------------------------------------------
 
