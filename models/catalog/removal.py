@@ -6,6 +6,7 @@ with their snapshots and the repository folder disappears once no revision is le
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from penwright.models.catalog.listing import hf_hub_cache_dir
@@ -29,13 +30,17 @@ def delete_cached_model(repo_id: str, hub_cache: str | Path | None = None) -> in
     if not revisions:
         raise ModelLoadError(f"{repo_id} is not in the Hugging Face cache {cache}")
     strategy = info.delete_revisions(*revisions)
-    # delete_revisions goes by commit hash, in every repository: never touch another model.
+    # delete_revisions matches each commit hash in whichever repository it meets first: when
+    # another model has the same revision, it could delete that one instead. The repository's
+    # folder holds only this model's files, so remove the folder itself then.
     folder = repos[0].repo_path.resolve()
     touched = [*strategy.repos, *strategy.snapshots, *strategy.blobs, *strategy.refs]
     if any(not Path(path).resolve().is_relative_to(folder) for path in touched):
-        raise ModelLoadError(
-            f"cannot delete {repo_id} alone from {cache}: another model shares its revision"
-        )
+        try:
+            shutil.rmtree(folder)
+        except OSError as err:
+            raise ModelLoadError(f"cannot delete {repo_id} from {cache}: {err}") from err
+        return sum(repo.size_on_disk for repo in repos)
     try:
         strategy.execute()
     except OSError as err:
