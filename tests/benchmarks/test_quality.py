@@ -148,7 +148,7 @@ def test_a_short_real_run_prints_every_metric_for_plain_and_pipeline(tmp_path: P
     assert not any(s["error"] for s in samples)
     sampled = [s for s in samples if s["temperature"] > 0]
     assert all(len(s["texts"]) >= 1 for s in sampled)
-    assert all(s["decode_tokens_per_s"] >= 0 for s in sampled)
+    assert all(isinstance(s["decode_tokens_per_s"], float) for s in sampled)  # recorded
     assert data["sampled"]["plain"]["requests"] == data["sampled"]["pipeline"]["requests"] == 3
     # The first three prompts of the spread begin with a mid-word one: broken words are scored.
     assert data["sampled"]["plain"]["broken_words"]["total"] >= 1

@@ -3,14 +3,12 @@ and a Remove button (a user folder leaves the list; a cache entry is deleted aft
 
 from __future__ import annotations
 
-import hashlib
-import os
-import shutil
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from damaged_models import hf_cache_with, save_tiny_llama, truncated_copy
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
@@ -26,47 +24,14 @@ WAIT_MS = 10_000
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=128, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
-    )  # fmt: skip
-    folder = tmp_path_factory.mktemp("tiny-llama")
-    LlamaForCausalLM(config).save_pretrained(folder)
-    return folder
-
-
-def truncated_copy(source: Path, target: Path) -> Path:
-    shutil.copytree(source, target)
-    weights = target / "model.safetensors"
-    weights.write_bytes(weights.read_bytes()[:1000])
-    return target
-
-
-def in_hf_cache(folder: Path, hub: Path, repo_id: str) -> Path:
-    repo = hub / f"models--{repo_id.replace('/', '--')}"
-    # A commit hash of its own: huggingface_hub deletes revisions by hash, in every repository.
-    commit = hashlib.sha1(repo_id.encode()).hexdigest()
-    snapshot = repo / "snapshots" / commit
-    (repo / "blobs").mkdir(parents=True)
-    snapshot.mkdir(parents=True)
-    (repo / "refs").mkdir()
-    (repo / "refs" / "main").write_text(commit)
-    for number, file in enumerate(sorted(folder.iterdir())):
-        blob = repo / "blobs" / f"blob{number}"
-        blob.write_bytes(file.read_bytes())
-        os.symlink(os.path.relpath(blob, snapshot), snapshot / file.name)
-    return repo
+    return save_tiny_llama(tmp_path_factory.mktemp("tiny-llama"))
 
 
 @pytest.fixture
 def damaged(tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
     """(a user folder with a truncated safetensors, the HF cache repo of another such copy)."""
     folder = truncated_copy(tiny_model, tmp_path / "damaged-folder")
-    repo = in_hf_cache(truncated_copy(tiny_model, tmp_path / "copy"), tmp_path / "hub", "t/bad")
+    repo = hf_cache_with(truncated_copy(tiny_model, tmp_path / "copy"), tmp_path / "hub", "t/bad")
     monkeypatch.delenv("HF_HOME", raising=False)
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
     return folder, repo

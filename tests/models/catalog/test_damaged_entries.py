@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import pickle
 import shutil
 from pathlib import Path
 
 import pytest
+from damaged_models import hf_cache_with, save_tiny_llama, truncated_copy
 
 from penwright.models.catalog.listing import ModelKind, list_models
 from penwright.models.catalog.removal import delete_cached_model
@@ -18,42 +17,7 @@ from penwright.models.errors import ModelLoadError
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 2-layer Llama with random weights saved as safetensors."""
-    import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=128, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
-    )  # fmt: skip
-    folder = tmp_path_factory.mktemp("tiny-llama")
-    LlamaForCausalLM(config).save_pretrained(folder)
-    return folder
-
-
-def truncated_copy(source: Path, target: Path) -> Path:
-    shutil.copytree(source, target)
-    weights = target / "model.safetensors"
-    weights.write_bytes(weights.read_bytes()[:1000])
-    return target
-
-
-def hf_cache_with(folder: Path, hub: Path, repo_id: str) -> Path:
-    """``folder`` laid out as huggingface_hub lays out a download (blobs + snapshot links)."""
-    repo = hub / f"models--{repo_id.replace('/', '--')}"
-    # A commit hash of its own: huggingface_hub deletes revisions by hash, in every repository.
-    commit = hashlib.sha1(repo_id.encode()).hexdigest()
-    snapshot = repo / "snapshots" / commit
-    (repo / "blobs").mkdir(parents=True)
-    snapshot.mkdir(parents=True)
-    (repo / "refs").mkdir()
-    (repo / "refs" / "main").write_text(commit)
-    for number, file in enumerate(sorted(folder.iterdir())):
-        blob = repo / "blobs" / f"blob{number}"
-        blob.write_bytes(file.read_bytes())
-        os.symlink(os.path.relpath(blob, snapshot), snapshot / file.name)
-    return repo
+    return save_tiny_llama(tmp_path_factory.mktemp("tiny-llama"))
 
 
 def test_a_truncated_safetensors_in_a_user_folder_is_listed_as_damaged(
