@@ -20,8 +20,12 @@ from collections.abc import Iterable, Sequence
 from functools import cache
 from typing import Any
 
+from penwright.models.loading.responsive import collections_paused
+
 _BUILT: weakref.WeakKeyDictionary[Any, Vocabulary] = weakref.WeakKeyDictionary()
 
+_PIECES_PER_CALL = 16_384
+"""Ids per convert_ids_to_tokens call while building: each call holds the GIL (a few ms)."""
 _BYTE_TOKEN = re.compile(r"<0x([0-9A-Fa-f]{2})>")
 _SENTENCEPIECE_SPACE = "\u2581"  # ▁
 _BYTE_LEVEL_SPACE = "\u0120"  # Ġ, what GPT-2's byte-to-unicode table maps the space to
@@ -56,12 +60,23 @@ class Vocabulary:
         """The vocabulary of ``tokenizer``, built once per tokenizer object (~0.5 s for 262k)."""
         known = _BUILT.get(tokenizer)
         if known is None:
-            known = _BUILT[tokenizer] = cls._build(tokenizer)
+            # Without the pause, collections of the young objects the build makes held the GIL
+            # for 100-260 ms at a time; the vocabulary lives as long as its tokenizer anyway.
+            with collections_paused():
+                known = _BUILT[tokenizer] = cls._build(tokenizer)
         return known
 
     @classmethod
     def _build(cls, tokenizer: Any) -> Vocabulary:
-        pieces = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
+        # In slices: one call for all 262k ids held the GIL for 0.25 s in the Rust tokenizer.
+        size = len(tokenizer)
+        pieces: list[str | None] = []
+        for start in range(0, size, _PIECES_PER_CALL):
+            pieces.extend(
+                tokenizer.convert_ids_to_tokens(
+                    list(range(start, min(start + _PIECES_PER_CALL, size)))
+                )
+            )
         special = set(getattr(tokenizer, "all_special_ids", ()))
         byte_level = sum(1 for p in pieces[:5000] if p and p.startswith(_BYTE_LEVEL_SPACE)) > sum(
             1 for p in pieces[:5000] if p and p.startswith(_SENTENCEPIECE_SPACE)

@@ -97,3 +97,27 @@ def manifest_problem(folder: Path, required: Iterable[str]) -> str | None:
 def _size(recorded: object) -> str:
     size = recorded.get("size") if isinstance(recorded, dict) else None
     return f"{size:,}" if isinstance(size, int) else "size"
+
+
+def manifest_lists(folder: Path, name: str) -> bool:
+    """Whether ``folder``'s manifest lists the file ``name`` (so verifying it covers that file)."""
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    files = manifest.get("files") if isinstance(manifest, dict) else None
+    return isinstance(files, dict) and name in files
+
+
+def add_to_manifest(folder: Path, name: str) -> None:
+    """Record the fingerprint of the new file ``name`` in ``folder``'s existing manifest, leaving
+    the other files' recorded fingerprints as they are (ValueError without a usable manifest)."""
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ValueError(f"{folder} has no readable manifest ({exc})") from exc
+    files = manifest.get("files") if isinstance(manifest, dict) else None
+    if not isinstance(files, dict) or manifest.get("format") != FORMAT:
+        raise ValueError(f"the manifest of {folder} is not one this version writes")
+    files[name] = fingerprint(folder / name)
+    write_atomically(folder / MANIFEST, json.dumps(manifest, indent=1).encode("utf-8"))

