@@ -58,7 +58,7 @@ class LoadedModel:
     """A model ready for inference (eval mode, on its device) with its tokenizer."""
 
     model: Any  # a transformers PreTrainedModel (causal LM)
-    tokenizer: Any  # a transformers PreTrainedTokenizerBase
+    tokenizer: Any  # transformers tokenizer, or a SentencePieceTokenizer (same surface)
     info: ModelInfo
 
 
