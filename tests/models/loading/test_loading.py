@@ -18,7 +18,7 @@ import penwright.models.loading.gguf_cache as gguf_cache
 import penwright.models.loading.loader as loading
 from penwright.models.errors import ModelLoadError
 from penwright.models.files.folders import CACHE_DIR_ENV
-from penwright.models.loading.cache_check import MANIFEST, write_manifest
+from penwright.models.loading.cache_check import MANIFEST, manifest_lists, write_manifest
 from penwright.models.loading.cache_lock import LOCK_NAME
 from penwright.models.loading.devices import (
     CPU_AUTO_PRECISION,
@@ -28,6 +28,7 @@ from penwright.models.loading.devices import (
 )
 from penwright.models.loading.loader import LoadedModel, load_model
 from penwright.models.loading.quantize import Int8Linear, quantize_int8_weight_only
+from penwright.models.loading.sentencepiece_model import SENTENCEPIECE_FILE
 from penwright.models.spec import LoadProgress, ModelSpec
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -377,6 +378,8 @@ def test_first_load_converts_once_and_equals_the_direct_gguf_load(
     assert (entry / MANIFEST).is_file(), "the fingerprints the next load checks"
     assert not list(entry.glob("*.gguf")), "the assembled GGUF is not kept"
     assert set(gguf_cache.CONVERTED_FILES) <= {p.name for p in entry.iterdir()}
+    assert manifest_lists(entry, SENTENCEPIECE_FILE), "written at conversion, fingerprinted"
+    assert type(loaded.tokenizer).__name__ == "SentencePieceTokenizer"
     assert "quantization_config" not in (entry / "config.json").read_text(encoding="utf-8")
     assert loaded.info.path == str(entry)
 
@@ -387,25 +390,32 @@ def test_first_load_converts_once_and_equals_the_direct_gguf_load(
 
 
 def test_converted_tokenizer_matches_the_auto_tokenizer(default_model: LoadedModel) -> None:
+    """Both tokenizers of a converted entry: the SentencePiece one load_model uses, and the
+    transformers one (entries without tokenizer.model; fuller equality checks in
+    test_sentencepiece_tokenizer.py)."""
     from transformers import AutoTokenizer
 
-    fast = default_model.tokenizer  # load_model used load_converted_tokenizer
+    from penwright.models.loading.sentencepiece_tokenizer import SentencePieceTokenizer
+
     reference = AutoTokenizer.from_pretrained(default_model.info.path)
-    assert type(fast) is type(reference)
-    assert fast.added_tokens_decoder == reference.added_tokens_decoder
-    assert fast.all_special_ids == reference.all_special_ids
-    assert (fast.bos_token_id, fast.eos_token_id, fast.pad_token_id) == (2, 1, 0)
+    assert isinstance(default_model.tokenizer, SentencePieceTokenizer)
+    transformers_fast = gguf_cache.transformers_tokenizer(Path(default_model.info.path))
+    assert type(transformers_fast) is type(reference)
+    assert transformers_fast.added_tokens_decoder == reference.added_tokens_decoder
     assert (reference.bos_token_id, reference.eos_token_id, reference.pad_token_id) == (2, 1, 0)
     texts = [PROBE, "  two leading spaces\n\nA paragraph.", "emoji 😀 and <eos> inline", "\t x  y "]
-    for text in texts:
-        ids = reference(text).input_ids
-        assert fast(text).input_ids == ids
-        for skip in (False, True):
-            assert fast.decode(ids, skip_special_tokens=skip) == reference.decode(
-                ids, skip_special_tokens=skip
-            )
     sample = list(range(0, len(reference), 997))
-    assert fast.convert_ids_to_tokens(sample) == reference.convert_ids_to_tokens(sample)
+    for fast in (default_model.tokenizer, transformers_fast):
+        assert fast.all_special_ids == reference.all_special_ids
+        assert (fast.bos_token_id, fast.eos_token_id, fast.pad_token_id) == (2, 1, 0)
+        for text in texts:
+            ids = reference(text).input_ids
+            assert fast(text).input_ids == ids
+            for skip in (False, True):
+                assert fast.decode(ids, skip_special_tokens=skip) == reference.decode(
+                    ids, skip_special_tokens=skip
+                )
+        assert fast.convert_ids_to_tokens(sample) == reference.convert_ids_to_tokens(sample)
 
 
 @pytest.mark.parametrize("failure", [OSError(28, "No space left on device"), KeyboardInterrupt()])
