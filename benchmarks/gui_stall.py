@@ -23,7 +23,12 @@ imports 171-396 ms -> 18-39 ms (172 ms when models.generation.engine imports tor
 app's
 engine factory does), loading weights 206-416 ms -> 15-49 ms, tokenizer 1.04-2.24 s (three
 gaps of 0.3-2.2 s: from_file, then a deep copy) -> 0.98-1.1 s (one: ``Tokenizer.from_file``,
-see penwright.models.loading.gguf_cache), requests 84-252 ms -> 14-20 ms.
+see penwright.models.loading.gguf_cache) -> 17-24 ms with the SentencePiece tokenizer (its
+model loads with the GIL released: penwright.models.loading.sentencepiece_tokenizer; before it,
+1.14 s in the same run conditions), requests 84-252 ms -> 14-20 ms. "load: Ready" (warm-up and
+the prose rules' Vocabulary, read in slices with collections paused) 18-48 ms. With the other
+engineers' benchmarks running (load average 2-4 on the 2 cores) single gaps of 50-80 ms still
+appear in the imports and weight loading, at different places from run to run.
 """
 
 from __future__ import annotations
