@@ -477,8 +477,11 @@ def _source_gguf(sha256: str) -> Iterator[Path | None]:
         yield Path(bundled.assemble(Path(tmp) / bundled.MODEL_NAME))
 
 
-def _save_converted(model: Any, tokenizer: Any, folder: Path, gguf_path: Path) -> None:
-    """Save what from_pretrained(folder) needs, and tokenizer.model where the GGUF allows.
+def _save_converted(
+    model: Any, tokenizer: Any, folder: Path, gguf_path: Path | None = None
+) -> None:
+    """Save what from_pretrained(folder) needs, and tokenizer.model where the GGUF (when given)
+    allows.
     transformers refuses save_pretrained on a GGUF-loaded model, so the weights and config are
     written here."""
     from safetensors.torch import save_model
@@ -494,7 +497,8 @@ def _save_converted(model: Any, tokenizer: Any, folder: Path, gguf_path: Path) -
     if model.generation_config is not None:
         model.generation_config.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
-    _write_checked_sentencepiece(gguf_path, folder, tokenizer)
+    if gguf_path is not None:
+        _write_checked_sentencepiece(gguf_path, folder, tokenizer)
     write_manifest(folder, _entry_files(folder))
 
 
