@@ -328,7 +328,9 @@ def _convert_locked(
             gguf_path, report, start + 0.05 * span, start + 0.9 * span
         )
         report("Saving converted model", start + 0.9 * span)
-        _save_converted(model, tokenizer, staging, gguf_path)
+        _save_converted(model, tokenizer, staging)
+        if _write_checked_sentencepiece(gguf_path, staging, tokenizer):
+            add_to_manifest(staging, SENTENCEPIECE_FILE)
         del model, tokenizer
         if gguf_path.parent == staging:
             gguf_path.unlink()
@@ -409,7 +411,7 @@ def _write_checked_sentencepiece(gguf_path: Path, folder: Path, reference: Any) 
 
     try:
         target = write_sentencepiece_model(gguf_path, folder)
-    except ValueError as exc:
+    except (ModelLoadError, ValueError) as exc:
         logger.info("no SentencePiece tokenizer for %s: %s", gguf_path.name, exc)
         return False
     try:
@@ -477,11 +479,8 @@ def _source_gguf(sha256: str) -> Iterator[Path | None]:
         yield Path(bundled.assemble(Path(tmp) / bundled.MODEL_NAME))
 
 
-def _save_converted(
-    model: Any, tokenizer: Any, folder: Path, gguf_path: Path | None = None
-) -> None:
-    """Save what from_pretrained(folder) needs, and tokenizer.model where the GGUF (when given)
-    allows.
+def _save_converted(model: Any, tokenizer: Any, folder: Path) -> None:
+    """Save what from_pretrained(folder) needs.
     transformers refuses save_pretrained on a GGUF-loaded model, so the weights and config are
     written here."""
     from safetensors.torch import save_model
@@ -497,8 +496,6 @@ def _save_converted(
     if model.generation_config is not None:
         model.generation_config.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
-    if gguf_path is not None:
-        _write_checked_sentencepiece(gguf_path, folder, tokenizer)
     write_manifest(folder, _entry_files(folder))
 
 
