@@ -3,10 +3,11 @@
 Why windows: a text longer than the context the model is run with is scored in overlapping
 windows of ``window`` tokens that advance by ``stride``; every token is scored exactly once, and
 (after the first window) with at least ``window - stride`` tokens of context, the usual strided
-evaluation. Why chunks: the logits of one position are a 262,144-wide row for Gemma 3 (1 MB in
-fp32), so a window is fed ``chunk`` tokens at a time through a KV cache and only the logits of
-the chunk in hand exist at once. Works on whatever the loader produced (fp32, bf16, int8 or any
-other weight form), since it only calls the model's forward.
+evaluation (which tokens: perplexity_windows). Why chunks: the logits of one position are a
+262,144-wide row for Gemma 3 (1 MB in fp32), so a window is fed ``chunk`` tokens at a time
+through a KV cache and only the logits of the chunk in hand exist at once. Works on whatever the
+loader produced (fp32, bf16, int8 or any other weight form), since it only calls the model's
+forward.
 """
 
 from __future__ import annotations
@@ -20,9 +21,14 @@ import torch
 from transformers import DynamicCache
 
 from penwright.models.generation.forward import cache_argument
+from penwright.models.generation.perplexity_windows import (
+    DEFAULT_STRIDE,
+    DEFAULT_WINDOW,
+    scored_spans,
+)
 
-DEFAULT_WINDOW = 512
-DEFAULT_STRIDE = 256
+__all__ = ["DEFAULT_CHUNK", "Perplexity", "evaluate_perplexity", "scored_spans"]
+
 DEFAULT_CHUNK = 128
 
 
@@ -36,25 +42,6 @@ class Perplexity:
     @property
     def perplexity(self) -> float:
         return math.exp(self.mean_nll)
-
-
-def scored_spans(
-    length: int, window: int = DEFAULT_WINDOW, stride: int = DEFAULT_STRIDE
-) -> list[tuple[int, int, int]]:
-    """(begin, first_scored, end) per window over ``length`` tokens: the window feeds tokens
-    [begin, end) and scores positions [first_scored, end), each predicted from the positions
-    before it. Position 0 has no context and is never scored."""
-    if not 0 < stride <= window:
-        raise ValueError(f"need 0 < stride <= window, got stride {stride}, window {window}")
-    spans: list[tuple[int, int, int]] = []
-    scored_until = 1
-    begin = 0
-    while scored_until < length:
-        end = min(begin + window, length)
-        spans.append((begin, scored_until, end))
-        scored_until = end
-        begin += stride
-    return spans
 
 
 def evaluate_perplexity(
@@ -89,15 +76,19 @@ def _window_nll(model: Any, ids: torch.Tensor, first_scored: int, chunk: int) ->
     with torch.inference_mode():
         for start in range(0, ids.numel() - 1, chunk):
             stop = min(start + chunk, ids.numel() - 1)  # the last token predicts nothing here
+            # Logits only for the positions that predict a scored token (the window's first
+            # tokens are context): the vocabulary projection is most of the cost.
+            wanted = stop - max(start, first_scored - 1)
             out = model(
-                input_ids=ids[None, start:stop], use_cache=True, **{cache_argument(model): kv}
+                input_ids=ids[None, start:stop],
+                use_cache=True,
+                logits_to_keep=max(wanted, 1),
+                **{cache_argument(model): kv},
             )
-            targets = ids[start + 1 : stop + 1]
-            logits = out.logits[0].float()
-            keep = torch.arange(start + 1, stop + 1, device=ids.device) >= first_scored
-            if keep.any():
-                nll = torch.nn.functional.cross_entropy(logits, targets, reduction="none")
-                total += float(nll[keep].sum())
+            if wanted > 0:
+                logits = out.logits[0, -wanted:].float()
+                targets = ids[stop - wanted + 1 : stop + 1]
+                total += float(torch.nn.functional.cross_entropy(logits, targets, reduction="sum"))
     return total
 
 
