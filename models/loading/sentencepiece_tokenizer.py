@@ -94,7 +94,24 @@ class SentencePieceTokenizer:
         special = {k: v for k, v in settings.items() if k in _SPECIAL_NAMES and isinstance(v, str)}
         # Unpaused, collections of the 262k pieces' containers held the GIL for up to 190 ms.
         with collections_paused():
-            return cls(model_file, special, str(folder))
+            tokenizer = cls(model_file, special, str(folder))
+        problem = tokenizer._shape_problem(_config_vocab_size(folder))
+        if problem is not None:
+            raise ModelLoadError(f"the SentencePiece model {model_file} is damaged: {problem}")
+        return tokenizer
+
+    def _shape_problem(self, vocab_size: int | None) -> str | None:
+        """Why the loaded model cannot be the one written for this folder (None if it can):
+        a truncated file parses into fewer pieces and SentencePiece's default normalizer, which
+        collapses and prefixes spaces."""
+        if vocab_size is not None and len(self._pieces) != vocab_size:
+            return f"{len(self._pieces):,} pieces, the model has {vocab_size:,} tokens"
+        if self.bos_token_id is None or self.eos_token_id is None:
+            return "it lacks the <bos> or <eos> token"
+        spaces = self._processor.EncodeAsPieces("  x")
+        if "".join(spaces) != "\u2581\u2581x":
+            return "its normalizer is not the identity one the converter writes"
+        return None
 
     # -----------------------------------------------------------------------------------------
     # Encoding
@@ -212,6 +229,16 @@ class SentencePieceTokenizer:
 
     def __repr__(self) -> str:
         return f"SentencePieceTokenizer({self.name_or_path!r}, {len(self):,} tokens)"
+
+
+def _config_vocab_size(folder: Path) -> int | None:
+    """config.json's vocab_size (None when unreadable: the other checks still apply)."""
+    try:
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    size = config.get("vocab_size") if isinstance(config, dict) else None
+    return size if isinstance(size, int) else None
 
 
 def _id_list(ids: Any) -> list[int]:
