@@ -122,14 +122,16 @@ class LongCalls:
         contains the culprit is left out)."""
         found = [(s, e, name) for s, e, name in self.calls if s < end and e > start]
         innermost = [
-            (s, e, name) for s, e, name in found
+            (s, e, name)
+            for s, e, name in found
             if not any(s <= s2 and e2 <= e and (s2, e2) != (s, e) for s2, e2, _ in found)
         ]
         return [f"{name} {(e - s) * 1000:.0f} ms" for s, e, name in innermost]
 
 
-def _work(args: argparse.Namespace, log: StageLog, calls: LongCalls | None,
-          errors: list[BaseException]) -> None:
+def _work(
+    args: argparse.Namespace, log: StageLog, calls: LongCalls | None, errors: list[BaseException]
+) -> None:
     if calls is not None:
         sys.setprofile(calls.hook)  # this thread only
     try:
@@ -149,10 +151,13 @@ def _work(args: argparse.Namespace, log: StageLog, calls: LongCalls | None,
         from penwright.models.spec import ModelSpec
 
         engine = Engine()
-        engine.load(ModelSpec(source=args.model, device=args.device),
-                    lambda progress: log.enter(f"load: {progress.stage}"))
-        params = GenerationParams(temperature=0.0, max_new_tokens=args.new_tokens,
-                                  stop=StopMode.NONE)
+        engine.load(
+            ModelSpec(source=args.model, device=args.device),
+            lambda progress: log.enter(f"load: {progress.stage}"),
+        )
+        params = GenerationParams(
+            temperature=0.0, max_new_tokens=args.new_tokens, stop=StopMode.NONE
+        )
         for name, text in (("first request", TEXT), ("second request", TEXT + " then")):
             log.enter(name)
             for _delta in engine.stream(text, params):
@@ -204,15 +209,19 @@ def measure(args: argparse.Namespace) -> tuple[list[StageFigures], list[Gap]]:
 def _print(figures: list[StageFigures], gaps: list[Gap]) -> None:
     print(f"{'stage':<40} {'took s':>8} {'largest gap ms':>15} {'gaps > 50 ms':>13}")
     for f in figures:
-        print(f"{f.stage:<40} {f.duration_s:>8.2f} {f.largest_gap_s * 1000:>15.0f} "
-              f"{f.gaps_over_target:>13}")
+        print(
+            f"{f.stage:<40} {f.duration_s:>8.2f} {f.largest_gap_s * 1000:>15.0f} "
+            f"{f.gaps_over_target:>13}"
+        )
     overall = max((f.largest_gap_s for f in figures), default=0.0)
-    generating = max((f.largest_gap_s for f in figures if f.stage.endswith("request")),
-                     default=0.0)
-    loading = max((f.largest_gap_s for f in figures if not f.stage.endswith("request")),
-                  default=0.0)
-    print(f"largest gap overall: {overall * 1000:.0f} ms (target <= {LONG_GAP_S * 1000:.0f} ms): "
-          f"loading {loading * 1000:.0f} ms, generating {generating * 1000:.0f} ms")
+    generating = max((f.largest_gap_s for f in figures if f.stage.endswith("request")), default=0.0)
+    loading = max(
+        (f.largest_gap_s for f in figures if not f.stage.endswith("request")), default=0.0
+    )
+    print(
+        f"largest gap overall: {overall * 1000:.0f} ms (target <= {LONG_GAP_S * 1000:.0f} ms): "
+        f"loading {loading * 1000:.0f} ms, generating {generating * 1000:.0f} ms"
+    )
     for gap in gaps:
         print(f"  gap {gap.length_s * 1000:6.0f} ms at {gap.start_s:7.2f} s in {gap.stage}")
         for call in gap.calls:
@@ -220,21 +229,30 @@ def _print(figures: list[StageFigures], gaps: list[Gap]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m penwright.benchmarks.gui_stall",
-                                     description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m penwright.benchmarks.gui_stall", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--model", default="default", help="'default', a folder, a .gguf, a hub id")
     parser.add_argument("--device", default="cpu", help="auto, cpu, cuda, ...")
     parser.add_argument("--new-tokens", type=int, default=16, help="tokens per request")
-    parser.add_argument("--plain-imports", action="store_true",
-                        help="import torch and transformers plainly (as importing the engine "
-                        "module first does), not through import_inference_libraries")
-    parser.add_argument("--calls", action="store_true",
-                        help="name the worker's long C calls overlapping each long gap (slower)")
+    parser.add_argument(
+        "--plain-imports",
+        action="store_true",
+        help="import torch and transformers plainly (as importing the engine "
+        "module first does), not through import_inference_libraries",
+    )
+    parser.add_argument(
+        "--calls",
+        action="store_true",
+        help="name the worker's long C calls overlapping each long gap (slower)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="write the figures here")
     args = parser.parse_args(argv)
     if "torch" in sys.modules or "transformers" in sys.modules:
-        print("warning: torch/transformers already imported; import stages show nothing",
-              file=sys.stderr)
+        print(
+            "warning: torch/transformers already imported; import stages show nothing",
+            file=sys.stderr,
+        )
     figures, gaps = measure(args)
     _print(figures, gaps)
     if args.json is not None:
