@@ -27,6 +27,7 @@ def format_table(results: list[Figures]) -> str:
     )
     if any(r.perplexity for r in rows):
         header += f"  {PERPLEXITY_HEADER:<{PERPLEXITY_WIDTH}}"
+    header = header.rstrip()
     lines = [header, "-" * len(header)]
     for r in rows:
         label = f"{r.label} ({r.device})"
@@ -73,8 +74,12 @@ def format_table(results: list[Figures]) -> str:
         ]
         if cancels:
             lines.append(f"{r.label}: cancel -> idle {', '.join(cancels)}")
+    printed: set[tuple[str, str]] = set()
     for r in results:
         for note in r.notes:
+            if (r.label, note) in printed:
+                continue  # the same note in a later round (llama.cpp's build line) says nothing new
+            printed.add((r.label, note))
             where = r.label if r.round == 1 else f"{r.label}, round {r.round}"
             lines.append(f"note ({where}): {note}")
     lines += format_rounds(results)

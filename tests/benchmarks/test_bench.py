@@ -190,13 +190,13 @@ def cpu_run() -> list[Figures]:
         figures("llama.cpp", "gguf", 40.0, ["a note"], **cpu, perplexity={"en": 21.0}),
         figures("engine", "fp32", 20.0, [], **cpu, round=2),
         figures("engine", "int8", 34.0, [], **cpu, round=2),
-        figures("llama.cpp", "gguf", 50.0, [], **cpu, round=2),
+        figures("llama.cpp", "gguf", 50.0, ["a note", "slower today"], **cpu, round=2),
     ]
 
 
 def test_cpu_table_puts_perplexity_beside_speed_with_its_ratio_to_fp32() -> None:
     lines = format_table(cpu_run()).splitlines()
-    assert lines[0].rstrip().endswith("ppl en / zh")
+    assert lines[0].endswith("ppl en / zh")
     row = {line.split(" (cpu)")[0]: line for line in lines if " (cpu)" in line}
     assert list(row) == ["baseline generate fp32", "engine fp32", "engine int8", "llama.cpp gguf"]
     assert row["engine fp32"].endswith("  20.00 / 40.00")  # the reference: no ratio
@@ -208,6 +208,8 @@ def test_cpu_table_puts_perplexity_beside_speed_with_its_ratio_to_fp32() -> None
     assert any(line.startswith("perplexity: held-out en and zh stories, 2422 / - tokens")
                for line in lines)  # fmt: skip
     assert "note (llama.cpp gguf): a note" in lines
+    assert "note (llama.cpp gguf, round 2): slower today" in lines
+    assert sum("a note" in line for line in lines) == 1  # not again for round 2
 
 
 def test_rounds_pair_each_engine_precision_with_the_llama_cpp_of_its_round() -> None:
