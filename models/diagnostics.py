@@ -79,6 +79,8 @@ def collect_diagnostics(engine_info: ModelInfo | None = None) -> dict[str, str]:
         facts["model device"] = engine_info.device
         facts["model precision"] = engine_info.precision
         facts["decode path"] = engine_info.decode_path
+        if engine_info.kernels:
+            facts["kernels"] = engine_info.kernels
         facts["model parameters"] = f"{engine_info.parameters:,}"
         facts["model context length"] = str(engine_info.context_length)
         if engine_info.fallback_reason:

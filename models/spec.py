@@ -59,3 +59,4 @@ class ModelInfo:
     context_length: int
     fallback_reason: str | None = None  # set when we wanted a GPU and fell back to the CPU
     decode_path: str = "eager"  # how tokens are decoded: see models.generation.engine.Engine.attach
+    kernels: str = ""  # the CPU kernels chosen at load and why (models.loading.loader)

@@ -36,7 +36,12 @@ import torch
 from penwright.models.errors import EngineError, GenerationError, ModelLoadError, ParamsError
 from penwright.models.generation.context import ContextWindow
 from penwright.models.generation.detokenize import IncrementalDetokenizer
-from penwright.models.generation.forward import decode_step, forward_all_logits, forward_tokens
+from penwright.models.generation.forward import (
+    decode_step,
+    forward_all_logits,
+    forward_tokens,
+    prefill_tokens,
+)
 from penwright.models.generation.prefix_cache import PrefixCache
 from penwright.models.generation.quotes import open_quotes
 from penwright.models.generation.rules import Prompt, RequestRules, prepare_prompt
@@ -615,9 +620,11 @@ class Engine:
             if cancelled.is_set():
                 return None, reused
             piece = ids[start : start + chunk]
-            logits = forward_tokens(
-                self._model, torch.tensor([piece], device=device), self._cache.kv
-            )
+            piece_ids = torch.tensor([piece], device=device)
+            if start + chunk < len(ids):  # only the last chunk's prediction is read
+                prefill_tokens(self._model, piece_ids, self._cache.kv)
+            else:
+                logits = forward_tokens(self._model, piece_ids, self._cache.kv)
             self._cache.extend(piece)
         return logits, reused
 

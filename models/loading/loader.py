@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from penwright.models.errors import ModelLoadError
+from penwright.models.loading.cpu_features import cpu_features
 from penwright.models.loading.devices import (
     QUANTIZED_PRECISIONS,
     choose_device,
@@ -36,6 +37,7 @@ from penwright.models.loading.gguf_cache import (
     remove_leftover_staging,
 )
 from penwright.models.loading.int8_cache import load_int8_model
+from penwright.models.loading.output_layer import fold_output_layer, speed_up_int8_output_layer
 from penwright.models.loading.quantize import int8_parameter_count, quantize_int8_weight_only
 from penwright.models.loading.responsive import collections_paused, import_inference_libraries
 from penwright.models.loading.weights_files import pickle_refusal, weights_files
@@ -114,6 +116,7 @@ def _load_resolved(
             raise _EntryDoesNotLoad(str(error)) from error
         raise
     model, device, precision, fallback_reason = _place(model, device, precision, report)
+    kernels = _choose_cpu_kernels(model, tokenizer) if device == "cpu" else ""
     info = ModelInfo(
         name=name,
         source=spec.source,
@@ -123,6 +126,7 @@ def _load_resolved(
         parameters=_parameter_count(model, precision),
         context_length=_context_length(model.config),
         fallback_reason=fallback_reason,
+        kernels=kernels,
     )
     report("Ready", 100.0)
     return LoadedModel(model=model, tokenizer=tokenizer, info=info)
@@ -336,6 +340,16 @@ def _place(
     else:
         model.to(choose_dtype("cpu", cpu_precision))
     return model, "cpu", cpu_precision, reason
+
+
+def _choose_cpu_kernels(model: Any, tokenizer: Any) -> str:
+    """Give a CPU model its fastest output layer (models.loading.output_layer); returns what was
+    chosen and why, with the CPU it rests on, for Diagnostics."""
+    if fold_output_layer(model):
+        chosen = "output layer: float, 2-D product"
+    else:
+        chosen = speed_up_int8_output_layer(model, tokenizer)
+    return f"{chosen}; CPU: {cpu_features().describe()}"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -25,6 +25,11 @@ from penwright.models.errors import ModelLoadError
 from penwright.models.files.folders import CACHE_DIR_ENV
 from penwright.models.generation.engine import Engine
 from penwright.models.loading.loader import LoadedModel, load_model
+from penwright.models.loading.output_layer import (
+    Int8ActivationLinear,
+    integer_kernel_available,
+    speed_up_int8_output_layer,
+)
 from penwright.models.loading.quantize import Int8Embedding, Int8Linear, quantize_int8_weight_only
 from penwright.models.params import GenerationParams, StopMode
 from penwright.models.spec import LoadProgress, ModelSpec
@@ -58,8 +63,11 @@ def converted(converted_template: Path, tmp_path: Path, monkeypatch: pytest.Monk
 
 @pytest.fixture(scope="module")
 def fresh_int8(tiny_gemma: LoadedModel) -> Any:
-    """tiny_gemma quantized in memory: what every int8 load must equal exactly."""
-    return quantize_int8_weight_only(copy.deepcopy(tiny_gemma.model))
+    """tiny_gemma quantized in memory, with the CPU's output layer: what every int8 load must
+    equal exactly."""
+    model = quantize_int8_weight_only(copy.deepcopy(tiny_gemma.model))
+    speed_up_int8_output_layer(model, tiny_gemma.tokenizer)
+    return model
 
 
 def load_int8(folder: Path, reports: list[LoadProgress] | None = None) -> LoadedModel:
@@ -72,8 +80,12 @@ def assert_is_int8(loaded: LoadedModel, tiny_gemma: LoadedModel) -> None:
     assert loaded.info.precision == "int8"
     assert not [name for name, m in model.named_modules() if isinstance(m, nn.Linear)]
     embedding, head = model.get_input_embeddings(), model.get_output_embeddings()
-    assert isinstance(embedding, Int8Embedding) and isinstance(head, Int8Linear)
-    assert head.weight_int8 is embedding.weight_int8, "tied rows are stored once"
+    assert isinstance(embedding, Int8Embedding)
+    if integer_kernel_available():  # the output layer multiplies int8 by int8
+        assert isinstance(head, Int8ActivationLinear)
+    else:
+        assert isinstance(head, Int8Linear)
+        assert head.weight_int8 is embedding.weight_int8, "tied rows are stored once"
     assert loaded.info.parameters == tiny_gemma.info.parameters
     assert not model.training
     assert not any(p.requires_grad for p in model.parameters())
@@ -238,7 +250,8 @@ def test_default_model_loads_as_int8_equal_to_quantizing_fp32(default_model: Loa
     exactly the model quantize_int8_weight_only makes of the fp32 one."""
     loaded = load_model(ModelSpec(device="cpu"))
     assert (loaded.info.precision, loaded.info.parameters) == ("int8", 268_098_176)
-    assert isinstance(loaded.model.get_output_embeddings(), Int8Linear)
     assert int8_cache.entry_path(Path(loaded.info.path)).is_file()
+    assert "output layer: int8 x int8" in loaded.info.kernels
     fresh = quantize_int8_weight_only(copy.deepcopy(default_model.model))
+    speed_up_int8_output_layer(fresh, default_model.tokenizer)
     assert_logits_equal(loaded, fresh)

@@ -27,7 +27,8 @@ from penwright.models.loading.devices import (
     choose_precision,
 )
 from penwright.models.loading.loader import LoadedModel, load_model
-from penwright.models.loading.quantize import Int8Linear, quantize_int8_weight_only
+from penwright.models.loading.output_layer import speed_up_int8_output_layer
+from penwright.models.loading.quantize import Int8Embedding, quantize_int8_weight_only
 from penwright.models.loading.sentencepiece_model import SENTENCEPIECE_FILE
 from penwright.models.spec import LoadProgress, ModelSpec
 
@@ -535,8 +536,10 @@ def test_cuda_out_of_memory_falls_back_to_the_cpu(
     assert loaded.info.fallback_reason is not None
     assert "out of memory" in loaded.info.fallback_reason.lower()
     # bf16 chosen for the GPU; on the CPU the weights read in bf16 are quantized (auto = int8).
-    assert isinstance(loaded.model.get_output_embeddings(), Int8Linear)
+    assert isinstance(loaded.model.get_input_embeddings(), Int8Embedding)
+    assert "output layer:" in loaded.info.kernels, "the CPU's kernels were chosen"
     assert loaded.info.parameters == tiny_gemma.info.parameters
     reference = load_model(ModelSpec(source=str(tiny_folder), device="cpu", precision="bf16"))
     quantize_int8_weight_only(reference.model)
+    speed_up_int8_output_layer(reference.model, reference.tokenizer)
     torch.testing.assert_close(logits_of(loaded), logits_of(reference), rtol=0, atol=0)
