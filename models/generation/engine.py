@@ -28,6 +28,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -37,6 +38,8 @@ from penwright.models.errors import EngineError, GenerationError, ModelLoadError
 from penwright.models.generation.context import ContextWindow
 from penwright.models.generation.detokenize import IncrementalDetokenizer
 from penwright.models.generation.forward import (
+    ForwardCancelled,
+    cancellable_layers,
     decode_step,
     forward_all_logits,
     forward_tokens,
@@ -62,14 +65,12 @@ cache's step; tests swap in faulty ones."""
 
 __all__ = ["DecodeStep", "Engine", "warm_up"]
 
-# Prefill chunk sizes. A cancel waits for the running chunk (DESIGN.md: <= 100 ms); every forward
-# also reads all the weights once, so small chunks make prefill slow. Default model on the 2-core
-# CPU, int8 (the CPU default), a 1,914-token cold prefill: chunks of 128 took 1.9 s and a cancel
-# waited up to 141 ms; 96 took 2.0-2.2 s and at most 72 ms; 64 took 2.3-2.5 s. (fp32 prefills at
-# half the speed: ~0.2 s a chunk of 96.) Sizing chunks by time instead was tried: each forward
-# has a large fixed cost (reading the weights), so chunk time is far from proportional to size
-# and the sizes collapsed to the minimum. GPUs take large chunks in milliseconds.
-_PREFILL_CHUNK = {"cpu": 96, "cuda": 512, "mps": 256}
+# Prefill chunk sizes. Every forward reads all the weights once, so small chunks make prefill slow;
+# a cancel no longer waits for the chunk (forward.cancellable_layers stops it between layers). The
+# default model on the 2-core CPU, a 1,914-token cold prefill, chunks of 96 -> 256: int8 3.8-4.1 s
+# -> 2.7-3.4 s, bf16 2.8-3.1 s -> 2.3-2.4 s; 512 was no faster. GPUs take large chunks in
+# milliseconds.
+_PREFILL_CHUNK = {"cpu": 256, "cuda": 512, "mps": 256}
 
 
 def warm_up(model: Any) -> None:
@@ -616,16 +617,26 @@ class Engine:
         device = self._model.device
         chunk = _PREFILL_CHUNK.get(device.type, 256)
         logits = None
-        for start in range(reused, len(ids), chunk):
-            if cancelled.is_set():
-                return None, reused
-            piece = ids[start : start + chunk]
-            piece_ids = torch.tensor([piece], device=device)
-            if start + chunk < len(ids):  # only the last chunk's prediction is read
-                prefill_tokens(self._model, piece_ids, self._cache.kv)
-            else:
-                logits = forward_tokens(self._model, piece_ids, self._cache.kv)
-            self._cache.extend(piece)
+        # A cancel lands between layers (the static cache's positions cannot be cropped per
+        # layer, and GPU chunks take milliseconds anyway).
+        watch = (
+            cancellable_layers(self._model, cancelled) if self._static is None else nullcontext()
+        )
+        with watch:
+            for start in range(reused, len(ids), chunk):
+                if cancelled.is_set():
+                    return None, reused
+                piece = ids[start : start + chunk]
+                piece_ids = torch.tensor([piece], device=device)
+                try:
+                    if start + chunk < len(ids):  # only the last chunk's prediction is read
+                        prefill_tokens(self._model, piece_ids, self._cache.kv)
+                    else:
+                        logits = forward_tokens(self._model, piece_ids, self._cache.kv)
+                except ForwardCancelled:
+                    self._cache.drop_unrecorded()
+                    return None, reused
+                self._cache.extend(piece)
         return logits, reused
 
     def _fall_back_to_cpu(self, reason: str) -> None:

@@ -49,6 +49,20 @@ class PrefixCache:
         """Record that the model has just seen ``ids`` (their keys/values are now in ``kv``)."""
         self.ids.extend(ids)
 
+    def drop_unrecorded(self) -> None:
+        """Crop every layer back to the ids recorded, after a forward that stopped partway
+        (models.generation.forward.cancellable_layers): the layers it reached hold keys and
+        values the others lack. Clears the cache if a layer cannot say its length."""
+        recorded = len(self.ids)
+        layers = getattr(self.kv, "layers", None)
+        if layers is None:
+            self.clear()
+            return
+        for layer in layers:
+            surplus = int(layer.get_seq_length()) - recorded
+            if surplus > 0:
+                layer.crop(-surplus)
+
     def clear(self) -> None:
         """Forget everything, e.g. after an error left the cache in an unknown state."""
         self.kv = self._new_kv()

@@ -16,6 +16,7 @@ import torch
 from engine_faults import out_of_memory_once
 from reference import STORY, generate_greedy
 
+import penwright.models.generation.engine as engine_module
 from penwright.models.errors import EngineError, GenerationError, ModelLoadError, ParamsError
 from penwright.models.generation.engine import Engine
 from penwright.models.params import GenerationParams, StopMode
@@ -244,6 +245,64 @@ def test_filters_narrowed_to_one_token_sample_the_greedy_text(
     params = GenerationParams(stop=StopMode.NONE, **(settings | narrowing)).plain()
     run(engine, STORY, params)
     prompt_ids = tiny_gemma.tokenizer(STORY)["input_ids"]
+    assert engine.last_token_ids == generate_greedy(tiny_gemma.model, prompt_ids, 12)
+
+
+def test_cancel_lands_between_layers_inside_a_prefill_chunk(
+    engine: Engine, tiny_gemma: Any
+) -> None:
+    """A cancel set while layer 1 of the first chunk runs stops before layer 2: the chunk is
+    not finished, the layers that stored it are cropped back, and the next request is exact."""
+    cancelled = threading.Event()
+    ran: list[int] = []
+    layers = tiny_gemma.model.get_decoder().layers
+
+    def note(index: int) -> Any:
+        def hook(module: Any, args: Any) -> None:
+            ran.append(index)
+            if index == 1:
+                cancelled.set()
+
+        return hook
+
+    handles = [layer.register_forward_pre_hook(note(i)) for i, layer in enumerate(layers)]
+    try:
+        # Long enough for several chunks: a cancel between chunks would run all 4 layers once.
+        deltas = list(engine.stream(LONG_STORY * 3, GREEDY, cancelled))
+    finally:
+        for handle in handles:
+            handle.remove()
+    assert deltas == []
+    assert ran == [0, 1], "layers 2 and 3 never ran"
+    assert engine.last_stats.stop_reason == "cancelled"
+    assert_matches_generate(engine, tiny_gemma, LONG_STORY)  # the cache was cropped back
+
+
+def test_a_mid_chunk_cancel_keeps_the_chunks_before_it(engine: Engine, tiny_gemma: Any) -> None:
+    """Cancelled in the second chunk: the first stays cached and the next request reuses it."""
+    cancelled = threading.Event()
+    first_layer_calls = 0
+
+    def cancel_in_second_chunk(module: Any, args: Any) -> None:
+        nonlocal first_layer_calls
+        first_layer_calls += 1
+        if first_layer_calls == 2:
+            cancelled.set()
+
+    layers = tiny_gemma.model.get_decoder().layers
+    handle = layers[1].register_forward_pre_hook(cancel_in_second_chunk)
+    text = LONG_STORY * 3
+    try:
+        list(engine.stream(text, GREEDY, cancelled))
+    finally:
+        handle.remove()
+    chunk = engine_module._PREFILL_CHUNK["cpu"]
+    assert all(layer.get_seq_length() == chunk for layer in engine._cache.kv.layers), (
+        "every layer holds exactly the first chunk"
+    )
+    run(engine, text)
+    assert engine.last_stats.reused_tokens == chunk
+    prompt_ids = tiny_gemma.tokenizer(text)["input_ids"]
     assert engine.last_token_ids == generate_greedy(tiny_gemma.model, prompt_ids, 12)
 
 
