@@ -91,6 +91,27 @@ def test_int8_linear_equals_the_dequantized_matmul_on_both_paths(rows: int) -> N
     assert F.cosine_similarity(got.float().flatten(), linear(x).flatten(), dim=0) > 0.999
 
 
+def test_small_linears_keep_their_converted_rows_for_the_next_prefill(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    torch.manual_seed(2)
+    small = Int8Linear.from_linear(nn.Linear(64, 48), torch.bfloat16)
+    x = torch.randn(KERNEL_MAX_ROWS + 8, 64)
+    first = small(x)
+    kept = small._prefill_copy
+    assert kept.dtype == torch.bfloat16 and torch.equal(kept.float(), small.weight_int8.float())
+    torch.testing.assert_close(small(x), first, rtol=0, atol=0)
+    assert small._prefill_copy is kept, "the second many-row product reuses the copy"
+    assert "_prefill_copy" not in small.state_dict(), "never saved into the cache entry"
+    small(x[:1])  # the fused kernel path needs no copy and leaves it alone
+    assert small._prefill_copy is kept
+    # Above the limit (the 262k-row output layer) nothing is kept.
+    monkeypatch.setattr("penwright.models.loading.quantize.PREFILL_COPY_MAX_WEIGHTS", 100)
+    large = Int8Linear.from_linear(nn.Linear(64, 48), torch.bfloat16)
+    large(x)
+    assert getattr(large, "_prefill_copy", None) is None
+
+
 def test_quantized_model_keeps_no_float_linear_and_shares_tied_rows(
     tiny_gemma: LoadedModel,
 ) -> None:
