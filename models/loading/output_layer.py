@@ -41,7 +41,9 @@ batched alternatives give what single requests give, and greedy decoding equals
 from __future__ import annotations
 
 import logging
+import os
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import torch
@@ -51,6 +53,10 @@ from torch.nn import functional as F
 from penwright.models.loading.quantize import Int8Linear
 
 logger = logging.getLogger(__name__)
+
+PACKED_BLOCKS = 4
+"""The output layer's rows are packed in this many blocks, side by side (see __init__); the
+forward then multiplies block by block (5.6 ms against 6.5 ms for one block, on 2 threads)."""
 
 OUTLIER_DIMENSIONS = 16
 """Input dimensions of the output layer kept in fp32 (see the table in the module docstring)."""
@@ -126,31 +132,39 @@ class Int8ActivationLinear(nn.Module):
             "outlier_weight",
             (weight_int8[:, self.outlier_dims].float() * scales.float()[:, None]).t().contiguous(),
         )
-        with warnings.catch_warnings():
+        kept = weight_int8[:, self.kept_dims].contiguous()
+        rows_per_block = -(-self.out_features // PACKED_BLOCKS)
+        blocks = [
+            slice(start, min(start + rows_per_block, self.out_features))
+            for start in range(0, self.out_features, rows_per_block)
+        ]
+        with warnings.catch_warnings(), ThreadPoolExecutor(os.cpu_count() or 1) as pool:
             # torch 2.13 announces that quantized tensors will go; until then they are the way
             # into the engine's kernels, and speed_up_int8_output_layer falls back without them.
             warnings.filterwarnings(
                 "ignore", message=".*quantized tensor creation", category=UserWarning
             )
-            kept = torch._make_per_channel_quantized_tensor(
-                weight_int8[:, self.kept_dims].contiguous(),
-                row_scales,
-                torch.zeros(self.out_features, dtype=torch.long),
-                0,
-            )
-        # The engine's own packed copy (a script object, so not in state_dict: this layer is
-        # built at load time from the int8 rows the cache stores).
-        self._packed = torch.ops.quantized.linear_prepack(kept, None)
+            # The engine's own packed copies (script objects, so not in state_dict: this layer
+            # is built at load time from the int8 rows the cache stores). Packing releases the
+            # GIL and runs on one core: blocks packed side by side took 0.7 s instead of 2.4 s.
+            self._packed = list(pool.map(lambda rows: _pack(kept[rows], row_scales[rows]), blocks))
         self.bias = None if bias is None else nn.Parameter(bias.detach().float(), False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         leading = x.shape[:-1]
         rows = x.reshape(-1, self.in_features).float()
         kept = rows.index_select(1, self.kept_dims)
-        # One call per row: the dynamic linear quantizes its whole input with one scale.
+        # One call per row: the dynamic linear quantizes its whole input with one scale. Every
+        # block quantizes the row alike, so the blocks' logits join seamlessly.
         y = torch.cat(
             [
-                torch.ops.quantized.linear_dynamic(kept[i : i + 1], self._packed, False)
+                torch.cat(
+                    [
+                        torch.ops.quantized.linear_dynamic(kept[i : i + 1], packed, False)
+                        for packed in self._packed
+                    ],
+                    dim=1,
+                )
                 for i in range(kept.shape[0])
             ]
         )
@@ -164,6 +178,17 @@ class Int8ActivationLinear(nn.Module):
             f"in_features={self.in_features}, out_features={self.out_features}, int8 x int8, "
             f"{len(self.outlier_dims)} dimensions in fp32"
         )
+
+
+def _pack(rows_int8: torch.Tensor, row_scales: torch.Tensor) -> Any:
+    """int8 rows with per-row scales -> the quantized engine's packed weight."""
+    quantized = torch._make_per_channel_quantized_tensor(
+        rows_int8.contiguous(),
+        row_scales,
+        torch.zeros(rows_int8.shape[0], dtype=torch.long),
+        0,
+    )
+    return torch.ops.quantized.linear_prepack(quantized, None)
 
 
 def speed_up_int8_output_layer(model: Any, tokenizer: Any) -> str:
