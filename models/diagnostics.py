@@ -43,6 +43,7 @@ def collect_diagnostics(engine_info: ModelInfo | None = None) -> dict[str, str]:
     """
     import torch
 
+    from penwright.models.loading.cpu_features import cpu_features
     from penwright.models.loading.devices import choose_device, choose_precision, mps_available
 
     facts: dict[str, str] = {
@@ -51,6 +52,7 @@ def collect_diagnostics(engine_info: ModelInfo | None = None) -> dict[str, str]:
         "torch": torch.__version__,
         "transformers": _version("transformers"),
         "PySide6": _version("PySide6", "PySide6-Essentials", "PySide6_Essentials"),
+        "cpu": cpu_features().describe(),
         "cpu cores": str(os.cpu_count() or "unknown"),
         "torch threads": str(torch.get_num_threads()),
         "cuda available": "yes" if torch.cuda.is_available() else "no",

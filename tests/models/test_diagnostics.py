@@ -84,6 +84,18 @@ def test_loaded_model_facts_include_the_fallback_reason() -> None:
     assert facts["fallback reason"].startswith("not enough memory on cuda")
 
 
+def test_the_cpu_and_the_kernels_chosen_are_named() -> None:
+    info = ModelInfo(
+        name="Gemma 3 270M", source="default", path="/cache/x", device="cpu",
+        precision="int8", parameters=268_098_176, context_length=32768,
+        kernels="output layer: int8 x int8 (x86 engine); CPU: AMD EPYC",
+    )
+    facts = collect_diagnostics(info)
+    assert facts["kernels"].startswith("output layer: int8 x int8")
+    assert "torch kernels:" in facts["cpu"] and facts["cpu"].split(";")[0]
+    assert "kernels" not in collect_diagnostics(None)
+
+
 def test_cuda_facts_appear_when_a_gpu_is_present(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
