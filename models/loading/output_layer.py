@@ -214,10 +214,8 @@ def speed_up_int8_output_layer(model: Any, tokenizer: Any) -> str:
         return f"output layer: weight-only int8 (the quantized engine refused: {exc})"
     model.set_output_embeddings(fast)
     engine = torch.backends.quantized.engine
-    return (
-        f"output layer: int8 x int8 ({engine} engine), {len(dims)} input dimensions in fp32 "
-        "(2.3x faster than weight-only int8 on AVX-512 VNNI, same perplexity within 0.3%)"
-    )
+    # What was chosen, not how fast it is: speed is the benchmark's to measure on each machine.
+    return f"output layer: int8 x int8 ({engine} engine), {len(dims)} input dimensions in fp32"
 
 
 def _largest_input_dimensions(model: Any, tokenizer: Any, count: int) -> torch.Tensor:

@@ -75,7 +75,7 @@ def test_a_short_real_run_prints_the_cpu_baseline_engine_anchor_and_ratios(
     if HAS_LLAMA_CPP:
         llama = data["results"][2]
         assert lines[7].startswith("llama.cpp gguf (cpu)")
-        assert llama["decode_tokens_per_s"] > 0 and llama["round"] == 1
+        assert llama["round"] == 1  # its speed is a figure: the ratio below is what is checked
         summary = data["llama_cpp"]["decode_vs_llama_cpp"]["engine int8"]
         assert summary["decode_ratio"] == pytest.approx(
             engine["decode_tokens_per_s"] / llama["decode_tokens_per_s"]
