@@ -16,6 +16,8 @@ from typing import Any
 
 import torch
 
+from penwright.models.model_parts import decoder_layers, decoder_of
+
 OLD_CACHE_ARGUMENT = "past_key_values"
 
 
@@ -65,9 +67,8 @@ def prefill_tokens(model: Any, input_ids: torch.Tensor, kv: Any) -> None:
     96-token chunk. The decoder alone (``get_decoder()``) fills the same cache. Models without
     one (custom or scripted) take the ordinary forward.
     """
-    get_decoder = getattr(model, "get_decoder", None)
-    decoder = get_decoder() if callable(get_decoder) else None
-    if not isinstance(decoder, torch.nn.Module) or decoder is model:
+    decoder = decoder_of(model)
+    if decoder is None:
         forward_tokens(model, input_ids, kv)
         return
     with torch.inference_mode():
@@ -95,21 +96,12 @@ def cancellable_layers(model: Any, cancelled: threading.Event) -> Iterator[None]
         if cancelled.is_set():
             raise ForwardCancelled
 
-    handles = [layer.register_forward_pre_hook(check) for layer in _decoder_layers(model)]
+    handles = [layer.register_forward_pre_hook(check) for layer in decoder_layers(model)]
     try:
         yield
     finally:
         for handle in handles:
             handle.remove()
-
-
-def _decoder_layers(model: Any) -> list[torch.nn.Module]:
-    get_decoder = getattr(model, "get_decoder", None)
-    decoder = get_decoder() if callable(get_decoder) else model
-    layers = getattr(decoder, "layers", None)
-    if not isinstance(layers, torch.nn.ModuleList):
-        return []
-    return list(layers)
 
 
 def decode_step(model: Any, tokens: torch.Tensor, kv: Any) -> torch.Tensor:

@@ -51,6 +51,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from penwright.models.loading.quantize import Int8Linear
+from penwright.models.model_parts import decoder_of
 
 logger = logging.getLogger(__name__)
 
@@ -222,10 +223,9 @@ def _largest_input_dimensions(model: Any, tokenizer: Any, count: int) -> torch.T
     """The ``count`` input dimensions of the output layer with the largest magnitude over
     CALIBRATION_TEXT (the decoder's final hidden states are the output layer's input)."""
     ids = tokenizer(CALIBRATION_TEXT, return_tensors="pt")["input_ids"]
-    get_decoder = getattr(model, "get_decoder", None)
-    decoder = get_decoder() if callable(get_decoder) else None
+    decoder = decoder_of(model)
     with torch.inference_mode():
-        if isinstance(decoder, nn.Module) and decoder is not model:
+        if decoder is not None:
             hidden = decoder(input_ids=ids, use_cache=False).last_hidden_state
         else:
             hidden = model(input_ids=ids, output_hidden_states=True).hidden_states[-1]

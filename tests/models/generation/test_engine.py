@@ -19,6 +19,7 @@ from reference import STORY, generate_greedy
 import penwright.models.generation.engine as engine_module
 from penwright.models.errors import EngineError, GenerationError, ModelLoadError, ParamsError
 from penwright.models.generation.engine import Engine
+from penwright.models.loading.output_layer import FoldedLinear
 from penwright.models.params import GenerationParams, StopMode
 from penwright.models.spec import ModelSpec
 
@@ -201,12 +202,20 @@ def test_gpu_out_of_memory_during_decode_falls_back_to_cpu(tiny_gemma: Any) -> N
     assert engine.info is not None
     assert engine.info.device == "cpu"
     assert engine.info.fallback_reason is not None and "memory" in engine.info.fallback_reason
+    # The CPU's output layer, as a CPU load gets: a plain Linear would copy the tied weight on
+    # every prefill chunk (models.loading.output_layer).
+    head = engine._model.get_output_embeddings()
+    assert isinstance(head, FoldedLinear)
+    assert head.weight is engine._model.get_input_embeddings().weight, "still tied"
 
 
-def test_out_of_memory_on_the_cpu_too_is_a_generation_error(engine: Engine) -> None:
+def test_out_of_memory_on_the_cpu_too_is_a_generation_error(tiny_gemma: Any) -> None:
     def always_out_of_memory(model: Any, token: torch.Tensor, kv: Any) -> torch.Tensor:
         raise torch.cuda.OutOfMemoryError("simulated")
 
+    # The fallback changes the model (its output layer): a copy, not the shared fixture.
+    engine = Engine()
+    engine.attach(copy.deepcopy(tiny_gemma.model), tiny_gemma.tokenizer, tiny_gemma.info)
     engine.decode_step = always_out_of_memory
     with pytest.raises(GenerationError, match="out of memory"):
         run(engine, STORY)
