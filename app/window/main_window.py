@@ -32,6 +32,7 @@ from penwright.app.settings.apply import SettingsApplier
 from penwright.app.settings.store import SettingsStore
 from penwright.app.window.dialogs import WindowDialogs
 from penwright.app.window.edit_menu import EditMenu
+from penwright.app.window.export_menu import ExportSource, add_export_menu
 from penwright.app.window.status_panel import StatusPanel
 from penwright.app.window.toolbar import WritingToolbar
 from penwright.models.params import GenerationParams
@@ -84,6 +85,12 @@ class MainWindow(DocumentWindow):
         self.dialogs = WindowDialogs(self, store)
         # The editing entries go before Preferences; the Find bar goes above the text.
         self.edit_menu = EditMenu(self, self.editor, self.dialogs.edit_menu)
+        self.export_menu = add_export_menu(
+            self,
+            self.file_menu,
+            lambda: ExportSource(self.editor, self.file_path),
+            self.show_notice,
+        )
 
     # -- construction -------------------------------------------------------------------------
 
