@@ -12,7 +12,7 @@ so asking again there keeps the earlier suggestions a cycle away (suggestion_his
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from PySide6.QtCore import QEvent, QPoint, Qt, Signal
 from PySide6.QtGui import (
@@ -20,14 +20,18 @@ from PySide6.QtGui import (
     QInputMethodEvent,
     QKeyEvent,
     QKeySequence,
+    QResizeEvent,
     QTextCursor,
 )
 from PySide6.QtWidgets import QMenu, QPlainTextEdit, QWidget
 
-from penwright.app.editor.ghost_drawing import GhostPainter
+from penwright.app.editor.ghost_drawing import GhostPainter, muted_colour
 from penwright.app.editor.ghost_text import GhostText
 from penwright.app.editor.keymap import DEFAULT_BINDINGS, Action
+from penwright.app.editor.spell_words import SpellCheck
+from penwright.app.editor.spelling_menu import MisspeltWord, add_spelling_entries, misspelt_word_at
 from penwright.app.editor.suggestion_history import SuggestionHistory
+from penwright.app.editor.writing_highlighter import WritingHighlighter
 from penwright.models.params import MAX_CONTEXT_CHARS
 
 _ACCEPT_ACTIONS = (Action.ACCEPT_ALL, Action.ACCEPT_WORD, Action.ACCEPT_SENTENCE)
@@ -76,6 +80,8 @@ class Editor(QPlainTextEdit):
         self._own_edit = False  # True while we change the document or the caret ourselves
         self._replacing = False  # True while another document's text comes in
         self.composing = False  # an input method preedit is showing
+        self._highlighter: WritingHighlighter | None = None  # only while Markdown or spelling is on
+        self.word_list_failed: Callable[[str], None] = lambda message: None
         self.setTabChangesFocus(False)
         self.cursorPositionChanged.connect(self._on_cursor_moved)
         self.document().contentsChange.connect(self._on_contents_change)
@@ -99,6 +105,54 @@ class Editor(QPlainTextEdit):
             if sequence.matches(pressed) == QKeySequence.SequenceMatch.ExactMatch:
                 return action
         return None
+
+    # -- Markdown styling and spelling ----------------------------------------------------
+
+    @property
+    def highlighter(self) -> WritingHighlighter | None:
+        return self._highlighter
+
+    @property
+    def spell_checker(self) -> SpellCheck | None:
+        return self._highlighter.checker if self._highlighter is not None else None
+
+    def set_writing_aids(self, markdown: bool, checker: SpellCheck | None) -> None:
+        """Style the text as Markdown or not, and underline words checker does not know (None:
+        no spelling). One highlighter does both; with neither, none is attached."""
+        highlighter = self._highlighter
+        if not markdown and checker is None:
+            if highlighter is not None:
+                self._highlighter = None
+                highlighter.detach()
+                highlighter.deleteLater()
+                self._render_ghost()
+            return
+        if highlighter is None:
+            highlighter = self._highlighter = WritingHighlighter(
+                self.document(), self._visible_blocks, lambda: muted_colour(self.palette())
+            )
+            self.verticalScrollBar().valueChanged.connect(highlighter.schedule)
+        highlighter.configure(markdown, checker)
+        self._render_ghost()
+
+    def _visible_blocks(self) -> tuple[int, int]:
+        """The first block on screen and an upper bound of the last (each block is a line at
+        least): counting the real ones would walk the layout on every call."""
+        first = self.firstVisibleBlock().blockNumber()
+        lines = self.viewport().height() // max(self.fontMetrics().lineSpacing(), 1)
+        return first, first + lines + 1
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        kinds = (QEvent.Type.FontChange, QEvent.Type.PaletteChange)
+        if self._highlighter is not None and event.type() in kinds:
+            self._highlighter.restyle()  # heading sizes follow the font, markers the palette
+            self._render_ghost()  # its formats go after the new ones again
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self._highlighter is not None:
+            self._highlighter.schedule()  # more blocks may show now
 
     # -- the text around the caret ------------------------------------------------------------
 
@@ -256,6 +310,12 @@ class Editor(QPlainTextEdit):
         self._own_edit = True
         try:
             self.document().markContentsDirty(position, length)
+            if self._highlighter is not None:
+                # The painter set the layout's formats to the ghost's alone: the highlighter
+                # puts its own back around the preedit area, then the ghost's go last.
+                self._highlighter.rehighlightBlock(self.document().findBlock(position))
+                if self._painter.restack():
+                    self.document().markContentsDirty(position, length)
         finally:
             self._own_edit = False
         self.ensureCursorVisible()
@@ -363,6 +423,10 @@ class Editor(QPlainTextEdit):
         """Qt's standard menu plus "Continue here" and, while a suggestion shows, its actions.
         position is in viewport coordinates, as a context menu event gives it."""
         menu = self.createStandardContextMenu(position)
+        checker = self.spell_checker
+        word = misspelt_word_at(self.cursorForPosition(position), checker) if checker else None
+        if checker is not None and word is not None:
+            add_spelling_entries(menu, word, checker, self.replace_word, self._word_became_known)
         menu.addSeparator()
         # The keys show after a tab, as a shortcut would; real shortcuts on these entries would
         # fire while the menu is open (Esc would dismiss the suggestion as it closes the menu).
@@ -378,6 +442,23 @@ class Editor(QPlainTextEdit):
             dismiss = menu.addAction(f"&Dismiss\t{self.key_text(Action.DISMISS)}")
             dismiss.triggered.connect(lambda: self.dismiss_suggestion())
         return menu
+
+    def replace_word(self, word: MisspeltWord, replacement: str) -> None:
+        """Put replacement where word stands, as one undo step (a writer's edit)."""
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(word.start)
+        cursor.setPosition(word.end, QTextCursor.MoveMode.KeepAnchor)
+        if cursor.selectedText() != word.text:
+            return  # the text changed under the open menu
+        cursor.insertText(replacement)
+        self.setTextCursor(cursor)
+
+    def _word_became_known(self, problem: str | None) -> None:
+        if self._highlighter is not None:
+            self._highlighter.word_added()
+            self._render_ghost()
+        if problem:
+            self.word_list_failed(problem)
 
     def continue_at(self, position: QPoint) -> None:
         """Move the caret to position (viewport coordinates) and ask for a suggestion there."""

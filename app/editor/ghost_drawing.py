@@ -20,10 +20,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from PySide6.QtGui import QColor, QPalette, QTextCharFormat, QTextLayout
+from PySide6.QtGui import QColor, QPalette, QTextCharFormat, QTextDocument, QTextLayout
 from PySide6.QtWidgets import QPlainTextEdit
 
 LINE_SEPARATOR = "\u2028"
+_ALL_FONT_PROPERTIES = QTextCharFormat.FontPropertiesInheritanceBehavior.FontPropertiesAll
 
 
 def muted_colour(palette: QPalette) -> QColor:
@@ -40,6 +41,14 @@ def muted_colour(palette: QPalette) -> QColor:
 def preedit_text(text: str) -> str:
     """text as the preedit area can lay it out: each line break a line separator."""
     return text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", LINE_SEPARATOR)
+
+
+def _range(start: int, length: int, fmt: QTextCharFormat) -> QTextLayout.FormatRange:
+    format_range = QTextLayout.FormatRange()
+    format_range.start = start
+    format_range.length = length
+    format_range.format = fmt
+    return format_range
 
 
 def utf16_length(text: str) -> int:
@@ -70,17 +79,51 @@ class GhostPainter:
         in_block = position - block.position()
         shown = preedit_text(text)
         layout.setPreeditArea(in_block, shown)
-        muted = QTextCharFormat()
-        muted.setForeground(muted_colour(self._editor.palette()))
-        muted_range = QTextLayout.FormatRange()
-        muted_range.start = in_block
-        muted_range.length = utf16_length(shown)
-        muted_range.format = muted
-        layout.setFormats([muted_range])
+        layout.setFormats(self._formats(document, in_block, shown))
         self._block_number = block.blockNumber()
-        self._end = in_block + muted_range.length
+        self._end = in_block + utf16_length(shown)
         self._relayout(block.position(), block.length())
         self._scroll_into_view()
+
+    def _formats(
+        self, document: QTextDocument, in_block: int, shown: str
+    ) -> list[QTextLayout.FormatRange]:
+        """The suggestion in the muted colour; its lines after the first line break also in the
+        document's plain font, as they will be paragraphs of their own (a highlighter's
+        heading font stretched over the preedit area must not reach them: see restack)."""
+        muted = QTextCharFormat()
+        muted.setForeground(muted_colour(self._editor.palette()))
+        first_line = shown.find(LINE_SEPARATOR)
+        ranges = [_range(in_block, utf16_length(shown), muted)]
+        if first_line >= 0:
+            plain = QTextCharFormat()
+            plain.setFont(
+                document.defaultFont(),
+                QTextCharFormat.FontPropertiesInheritanceBehavior.FontPropertiesAll,
+            )
+            plain.setForeground(muted.foreground())
+            plain.setUnderlineStyle(QTextCharFormat.UnderlineStyle.NoUnderline)
+            start = in_block + utf16_length(shown[:first_line])
+            ranges.append(_range(start, utf16_length(shown[first_line:]), plain))
+        return ranges
+
+    def restack(self) -> bool:
+        """Put the suggestion's formats after the others of its block (a highlighter's, which
+        Qt puts after them), so that the suggestion's win where both apply. True when the
+        order changed: the block needs laying out again."""
+        if self._block_number < 0:
+            return False
+        block = self._editor.document().findBlockByNumber(self._block_number)
+        layout = block.layout()
+        start = layout.preeditAreaPosition()
+        end = start + utf16_length(layout.preeditAreaText())
+        formats = layout.formats()
+        inside = [r for r in formats if r.start >= start and r.start + r.length <= end]
+        others = [r for r in formats if not (r.start >= start and r.start + r.length <= end)]
+        if not others or formats[-len(inside) :] == inside:
+            return False
+        layout.setFormats(others + inside)
+        return True
 
     def clear(self) -> None:
         if self._block_number < 0:
