@@ -38,6 +38,7 @@ from penwright.app.settings.plain_values import open_user_settings
 from penwright.app.settings.store import LoadResult, SettingsStore
 from penwright.app.tasks import run_until_quit
 from penwright.app.window.main_window import MainWindow
+from penwright.app.window.writing_aids import add_writing_aids
 from penwright.models.files.folders import data_root
 from penwright.models.files.logs import configure_logging
 from penwright.models.spec import DEVICES, ModelSpec
@@ -112,6 +113,7 @@ def build(
         window, journal, FileWatcher(window), run_recovery_dialog=hooks.run_recovery_dialog
     )
     watch_window_document(journal, window, session)
+    add_writing_aids(window, store, (data_dir or data_root()) / "spelling" / "words.txt")
     return Penwright(window, store, stored, journal, session)
 
 

@@ -16,6 +16,7 @@ import logging
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QLocale
 
@@ -124,14 +125,21 @@ class UserWordList:
         write_atomically(self.path, "".join(f"{w}\n" for w in self._words).encode("utf-8"))
 
 
+@cache
+def _dictionary(language: str) -> Any:
+    """pyspellchecker's word list for language, read once per run (about 0.2 s for English)
+    and shared: nothing here changes it (the writer's words are kept apart)."""
+    from spellchecker import SpellChecker as Dictionary  # imported when first needed
+
+    return Dictionary(language=language)
+
+
 class SpellChecker:
     """The editor's SpellCheck (app/editor/spell_words.py) for one language."""
 
     def __init__(self, language: str, word_list: UserWordList) -> None:
-        from spellchecker import SpellChecker as Dictionary  # its import reads no word list
-
         self.language = language
-        self._dictionary = Dictionary(language=language)
+        self._dictionary = _dictionary(language)
         self._word_list = word_list
         self._ignored: set[str] = set()
         self._known: dict[str, bool] = {}

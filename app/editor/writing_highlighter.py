@@ -5,10 +5,12 @@ highlighters on a document overwrite each other's. The formats live in the block
 in the text: the file stays plain text, and undo, the modified flag and saving never see them.
 
 Never blocking typing on a large document: QSyntaxHighlighter highlights every block when it
-is attached (and a block again after each edit of it). Blocks far from the viewport only get
-their state set to PENDING, which costs a Python call; the blocks around the viewport are
+is attached (and a block again after each edit of it). Blocks far from the viewport are only
+marked PENDING, which costs a Python call; the blocks around the viewport are
 styled and spell checked, and a short timer does the PENDING ones that scrolling brings near,
-a slice at a time. The checker caches its answer per word.
+a slice at a time. The checker caches its answer per word. Which blocks are done is kept in a
+set of their fragment indices (stable while a block lives), not in QTextBlock.userState: the
+word counter (word_count.py) keeps each block's count there.
 
 The ghost text (ghost_drawing.py) stays exact: it lives in the block's preedit area, and Qt's
 highlighter keeps its ranges around it (a range that reaches the preedit is stretched over it,
@@ -38,8 +40,6 @@ from PySide6.QtGui import (
 
 from penwright.app.editor.spell_words import SpellCheck, checkable_words, utf16_offsets
 
-DONE = 1  # the block is styled and checked
-PENDING = 2  # far from the viewport when last highlighted: not styled or checked yet
 MARGIN_BLOCKS = 100
 """Blocks styled beyond the visible ones on each side, so short scrolls find them done."""
 SLICE_BLOCKS = 40
@@ -77,6 +77,7 @@ class WritingHighlighter(QSyntaxHighlighter):
         self._checker: SpellCheck | None = None
         self._formats: dict[int, QTextCharFormat] = {}
         self._range = (0, MARGIN_BLOCKS)
+        self._done: set[int] = set()  # fragment indices of the blocks styled and checked
         self._pending = QTimer(self)
         self._pending.setSingleShot(True)
         self._pending.setInterval(30)
@@ -114,15 +115,13 @@ class WritingHighlighter(QSyntaxHighlighter):
     def word_added(self) -> None:
         """A word became known (added or ignored): the blocks near the view are checked again
         now, the others when they come near."""
+        self._done.clear()  # the far ones are checked again when they come near
         self._update_range()
         first, last = self._range
-        block, number = self.document().firstBlock(), 0
-        while block.isValid():
-            if first <= number <= last:
-                self.rehighlightBlock(block)
-            elif block.userState() == DONE:
-                block.setUserState(PENDING)  # cheap: highlightBlock runs when it comes near
-            block, number = block.next(), number + 1
+        block = self.document().findBlockByNumber(max(first, 0))
+        while block.isValid() and block.blockNumber() <= last:
+            self.rehighlightBlock(block)
+            block = block.next()
 
     # -- the viewport -------------------------------------------------------------------------
 
@@ -143,7 +142,7 @@ class WritingHighlighter(QSyntaxHighlighter):
         block = self.document().findBlockByNumber(max(first, 0))
         done = 0
         while block.isValid() and block.blockNumber() <= last and done < SLICE_BLOCKS:
-            if block.userState() == PENDING:
+            if block.fragmentIndex() not in self._done:
                 self.rehighlightBlock(block)
                 done += 1
             block = block.next()
@@ -156,9 +155,9 @@ class WritingHighlighter(QSyntaxHighlighter):
         block = self.currentBlock()
         first, last = self._range
         if not first <= block.blockNumber() <= last:
-            self.setCurrentBlockState(PENDING)
+            self._done.discard(block.fragmentIndex())  # PENDING
             return
-        self.setCurrentBlockState(DONE)
+        self._done.add(block.fragmentIndex())
         if not text:
             return
         flags = [0] * len(text)

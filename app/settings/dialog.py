@@ -28,6 +28,7 @@ from penwright.app.settings.pages import (
     InputError,
     KeysPage,
     SettingsPage,
+    SpellingPage,
 )
 from penwright.app.settings.store import Settings, SettingsStore
 from penwright.models.loading.device_probe import DeviceInfo
@@ -55,9 +56,10 @@ class SettingsDialog(QDialog):
         self.generation_page = GenerationPage()
         self.editor_page = EditorPage()
         self.keys_page = KeysPage()
+        self.spelling_page = SpellingPage()
         self.pages: list[SettingsPage] = [
             self.model_page, self.device_page, self.generation_page, self.editor_page,
-            self.keys_page,
+            self.keys_page, self.spelling_page,
         ]
         self.device_page.target_changed.connect(self.model_page.set_target)
 

@@ -26,6 +26,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from penwright.app.documents.spelling import (
+    FOLLOW_SYSTEM,
+    LANGUAGE_NAMES,
+    OFF,
+    available_languages,
+    system_language,
+)
 from penwright.app.editor.keymap import ACTION_LABELS, Action
 from penwright.app.settings.store import (
     EditorSettings,
@@ -431,3 +438,37 @@ class KeysPage(SettingsPage):
         edit.blockSignals(True)
         edit.setKeySequence(QKeySequence(self._accepted[action]))
         edit.blockSignals(False)
+
+
+# --- Spelling -----------------------------------------------------------------------------
+
+
+class SpellingPage(SettingsPage):
+    """The language unknown words are underlined in, or none."""
+
+    title = "Spelling"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.language = QComboBox()
+        self.language.addItem(
+            f"Follow the system ({LANGUAGE_NAMES[system_language()]})", FOLLOW_SYSTEM
+        )
+        self.language.addItem("Off", OFF)
+        for code in available_languages():
+            self.language.addItem(LANGUAGE_NAMES[code], code)
+        form = _form(self)
+        form.addRow("&Spelling:", self.language)
+        form.addRow(
+            _hint(
+                "Unknown words get a red wavy underline; right-click one for corrections, "
+                "\u201cAdd to dictionary\u201d or \u201cIgnore\u201d. Chinese, Japanese and "
+                "Korean text, acronyms, numbers and web addresses are never marked."
+            )
+        )
+
+    def load(self, settings: Settings) -> None:
+        _select(self.language, settings.spelling)
+
+    def apply_to(self, settings: Settings) -> Settings:
+        return replace(settings, spelling=str(self.language.currentData()))

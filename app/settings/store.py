@@ -27,6 +27,7 @@ from PySide6.QtCore import QObject, QSettings, Qt, Signal
 from PySide6.QtGui import QKeySequence
 
 from penwright.app.documents.recent_files import RECENT_FILES_KEY, stored_recent_files_problem
+from penwright.app.documents.spelling import FOLLOW_SYSTEM, LANGUAGE_NAMES, OFF
 from penwright.app.editor.keymap import ACTION_LABELS, DEFAULT_BINDINGS, Action
 from penwright.app.settings.plain_values import (
     NotPlain,
@@ -72,6 +73,8 @@ class Settings:
     """All settings. model holds the ModelSpec to load; generation the default GenerationParams,
     whose context_tokens is the "context size" setting. cpu_threads 0 lets torch decide.
     key_bindings maps every Action to portable key-sequence text (QKeySequence.PortableText).
+    spelling is "off", "auto" (the system's language when a word list ships for it, else
+    English) or a language code (app.documents.spelling.LANGUAGE_NAMES).
     """
 
     model: ModelSpec = field(default_factory=ModelSpec)
@@ -80,6 +83,7 @@ class Settings:
     generation: GenerationParams = field(default_factory=GenerationParams)
     editor: EditorSettings = field(default_factory=EditorSettings)
     key_bindings: Mapping[Action, str] = field(default_factory=default_key_bindings)
+    spelling: str = FOLLOW_SYSTEM
 
 
 @dataclass(frozen=True)
@@ -402,6 +406,9 @@ class SettingsStore(QObject):
             generation=generation,
             editor=editor,
             key_bindings=self._read_bindings(),
+            spelling=self._read(
+                "spelling/language", d.spelling, _as_choice((OFF, FOLLOW_SYSTEM, *LANGUAGE_NAMES))
+            ),
         )
         self._check_recent_files()
         for key, why in sorted(self._removed.items()):  # keys of no setting: say what went
@@ -549,4 +556,5 @@ class SettingsStore(QObject):
         qs.setValue("editor/auto_suggest_delay_ms", e.auto_suggest_delay_ms)
         for action in Action:
             qs.setValue(f"keys/{action.value}", s.key_bindings[action])
+        qs.setValue("spelling/language", s.spelling)
         qs.sync()

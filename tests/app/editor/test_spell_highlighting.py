@@ -6,27 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtGui import QTextCharFormat, QTextCursor
+from format_probe import underlined
+from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QMenu
 from pytestqt.qtbot import QtBot
 
 from penwright.app.documents.spelling import SpellChecker, UserWordList
 from penwright.app.editor.editor_widget import Editor
-
-WAVE = QTextCharFormat.UnderlineStyle.SpellCheckUnderline
-
-
-def underlined(editor: Editor) -> list[str]:
-    """The underlined words of the document, in order."""
-    words = []
-    block = editor.document().firstBlock()
-    while block.isValid():
-        text = block.text()
-        for r in block.layout().formats():
-            if r.format.underlineStyle() == WAVE:
-                words.append(text[r.start : r.start + r.length])
-        block = block.next()
-    return words
+from penwright.app.editor.word_count import WordCounter
 
 
 @pytest.fixture
@@ -140,3 +127,11 @@ def test_far_blocks_are_checked_when_scrolled_to(qtbot: QtBot, editor: Editor) -
     assert underlined(editor) == []  # far from the view: not checked yet
     editor.moveCursor(QTextCursor.MoveOperation.End)
     qtbot.waitUntil(lambda: underlined(editor) == ["mistaek"])
+
+
+def test_the_word_count_stays_right_with_spelling_on(qtbot: QtBot, editor: Editor) -> None:
+    counter = WordCounter(editor.document())
+    editor.setPlainText("One twoo three.\nFour five.")
+    qtbot.keyClicks(editor, "Six sevn ")
+    qtbot.waitUntil(lambda: underlined(editor) == ["sevn", "twoo"])
+    assert counter.words == 7
