@@ -165,6 +165,12 @@ def _parser() -> argparse.ArgumentParser:
         help="measure typing lost at SIGKILLs of the real app, and what an autosave costs",
     )
     crash.add_argument("rest", nargs=argparse.REMAINDER, help="the benchmark's own options")
+
+    spell = sub.add_parser(
+        "spell-stall",
+        help="measure typing stalls on a 5 MB document with spell checking on and off",
+    )
+    spell.add_argument("rest", nargs=argparse.REMAINDER, help="the benchmark's own options")
     return parser
 
 
@@ -185,6 +191,10 @@ def main(argv: list[str] | None = None) -> int:
         from penwright.benchmarks.crash_loss import main as crash_loss_main  # the same reason
 
         return int(crash_loss_main(argv[1:]) or 0)
+    if argv[:1] == ["spell-stall"]:
+        from penwright.benchmarks.spell_stall import main as spell_stall_main  # the same reason
+
+        return int(spell_stall_main(argv[1:]) or 0)
     args = _parser().parse_args(argv)
     if args.command == "continue":
         from penwright.cli.continue_command import run_continue
