@@ -58,6 +58,7 @@ NON_DEFAULT = Settings(
         auto_suggest_delay_ms=1500,
     ),
     key_bindings={**DEFAULT_BINDINGS, Action.CONTINUE: "Ctrl+Space", Action.DISMISS: "Ctrl+G"},
+    spelling="fr",
 )
 
 
@@ -167,3 +168,14 @@ def test_saving_the_same_settings_again_does_not_emit_changed(ini: QSettings, qt
     store.save(NON_DEFAULT)
     with qtbot.assertNotEmitted(store.changed):
         store.save(NON_DEFAULT)
+
+
+def test_an_unknown_spelling_language_falls_back_with_a_warning(ini: QSettings) -> None:
+    ini.setValue("spelling/language", "klingon")
+    ini.sync()
+    result = _reload(ini).load()
+    assert result.settings.spelling == "auto"
+    assert result.warnings == (
+        "Setting spelling/language: 'klingon' is not one of off, auto, en, es, fr, de, pt, it, "
+        "nl, ru, lv, eu, ar, fa; using the default (auto) instead.",
+    )
