@@ -45,7 +45,7 @@ class WritingAids(QObject):
         self._checkers: dict[str, SpellChecker] = {}
         self._setting = store.current.spelling
         store.changed.connect(self._on_settings_changed)
-        QTimer.singleShot(0, self.refresh)
+        QTimer.singleShot(0, self, self.refresh)  # not once the window is gone
 
     @Slot(object)
     def _on_settings_changed(self, settings: Settings) -> None:

@@ -118,6 +118,7 @@ def test_pdf_has_a_page_and_a_long_text_has_more(qtbot: QtBot, tmp_path: Path) -
     short = tmp_path / "short.pdf"
     export_text(short, MARKDOWN, _font(), ExportFormat.PDF, markdown=True)
     assert _pdf_pages(short) == 1
+    assert b"/BaseFont /DejaVuSerif" in short.read_bytes()  # the editor's font, embedded
     long = tmp_path / "long.pdf"
     export_text(long, "A line of the novel.\n" * 400, _font(), ExportFormat.PDF, markdown=False)
     assert _pdf_pages(long) > 3
