@@ -81,6 +81,7 @@ class Editor(QPlainTextEdit):
         self._replacing = False  # True while another document's text comes in
         self.composing = False  # an input method preedit is showing
         self._highlighter: WritingHighlighter | None = None  # only while Markdown or spelling is on
+        self._edit_end = -1  # where the writer's last edit ended (the word being typed)
         self.word_list_failed: Callable[[str], None] = lambda message: None
         self.setTabChangesFocus(False)
         self.cursorPositionChanged.connect(self._on_cursor_moved)
@@ -129,11 +130,22 @@ class Editor(QPlainTextEdit):
             return
         if highlighter is None:
             highlighter = self._highlighter = WritingHighlighter(
-                self.document(), self._visible_blocks, lambda: muted_colour(self.palette())
+                self.document(),
+                self._visible_blocks,
+                lambda: muted_colour(self.palette()),
+                self._word_in_progress,
             )
             self.verticalScrollBar().valueChanged.connect(highlighter.schedule)
         highlighter.configure(markdown, checker)
         self._render_ghost()
+
+    def _word_in_progress(self) -> int:
+        """Where a word is being written: the caret, right after the writer's last edit or
+        while a suggestion or an input method's text stands there; -1 when nowhere."""
+        caret = self.textCursor().position()
+        if caret == self._edit_end or self._ghost is not None or self.composing:
+            return caret
+        return -1
 
     def _visible_blocks(self) -> tuple[int, int]:
         """The first block on screen and an upper bound of the last (each block is a line at
@@ -254,6 +266,8 @@ class Editor(QPlainTextEdit):
         self._ghost = None
         self._history.remember(self._ghost_place, ghost.remembered())
         self._painter.clear()
+        if self._highlighter is not None:  # a word it held back at the caret may show now
+            self._highlighter.caret_moved(self.textCursor().position())
         self.suggestion_changed.emit()
         if notify:
             self.suggestion_dismissed.emit(self._latest_request)
@@ -325,14 +339,20 @@ class Editor(QPlainTextEdit):
 
     def _on_cursor_moved(self) -> None:
         ghost = self._ghost
-        if ghost is None or self._own_edit:
-            return
-        if self.textCursor().position() != ghost.anchor:
+        if (
+            ghost is not None
+            and not self._own_edit
+            and self.textCursor().position() != ghost.anchor
+        ):
             self.dismiss_suggestion()
+        if self._highlighter is not None and self._ghost is None:
+            self._highlighter.caret_moved(self.textCursor().position())
 
     def _on_contents_change(self, position: int, removed: int, added: int) -> None:
         if self._own_edit or not (removed or added):
             return
+        # Connected before any highlighter is, so it knows where the writer is typing.
+        self._edit_end = -1 if self._replacing else position + added
         # Any edit not made by us (undo, paste, an edit elsewhere) invalidates the suggestion.
         if self._ghost is not None:
             self.dismiss_suggestion()

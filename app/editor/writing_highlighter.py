@@ -16,9 +16,10 @@ The ghost text (ghost_drawing.py) stays exact: it lives in the block's preedit a
 highlighter keeps its ranges around it (a range that reaches the preedit is stretched over it,
 so a suggestion in a heading is laid out in the heading's font, as it will be after accepting).
 That is why the Markdown markers (the closing one before the caret too) change colour only, in
-the ghost's own colour, and the word at the caret is not spell checked (its underline would
-stretch over the suggestion). A suggestion's lines after its first line break will be plain
-paragraphs: the ghost painter puts a plain format over them, after ours (GhostPainter.restack).
+the ghost's own colour, and an unknown word at the caret waits for its underline while a
+suggestion stands there (the underline would stretch over it), as it does while being typed.
+A suggestion's lines after its first line break will be plain paragraphs: the ghost painter
+puts a plain format over them, after ours (GhostPainter.restack).
 Markup inside the suggestion itself (its own *emphasis*) is styled once accepted.
 """
 
@@ -64,15 +65,22 @@ class WritingHighlighter(QSyntaxHighlighter):
 
     visible() gives the first and last block numbers on screen (an estimate is fine);
     muted is the colour of Markdown markers (the ghost text's, so a stretched marker colour
-    over a suggestion looks the same).
+    over a suggestion looks the same); caret() is where a word is being typed (-1: nowhere):
+    that word is underlined once the caret leaves it (``caret_moved``).
     """
 
     def __init__(
-        self, document: QTextDocument, visible: VisibleBlocks, muted: Callable[[], QColor]
+        self,
+        document: QTextDocument,
+        visible: VisibleBlocks,
+        muted: Callable[[], QColor],
+        caret: Callable[[], int],
     ) -> None:
         super().__init__(document)
         self._visible = visible
         self._muted = muted
+        self._caret = caret
+        self._held: tuple[int, int] | None = None  # the unknown word at the caret, not shown yet
         self._markdown = False
         self._checker: SpellCheck | None = None
         self._formats: dict[int, QTextCharFormat] = {}
@@ -122,6 +130,14 @@ class WritingHighlighter(QSyntaxHighlighter):
         while block.isValid() and block.blockNumber() <= last:
             self.rehighlightBlock(block)
             block = block.next()
+
+    def caret_moved(self, position: int) -> None:
+        """The caret is at position now: an unknown word it left gets its underline."""
+        held = self._held
+        if held is None or held[0] <= position <= held[1]:
+            return
+        self._held = None
+        self.rehighlightBlock(self.document().findBlock(held[0]))
 
     # -- the viewport -------------------------------------------------------------------------
 
@@ -196,15 +212,22 @@ class WritingHighlighter(QSyntaxHighlighter):
     ) -> None:
         checker = self._checker
         assert checker is not None
-        layout = block.layout()
-        preedit = layout.preeditAreaPosition() if layout.preeditAreaText() else -1
+        units = utf16_offsets(text)
+        at = block.position()
+        caret = self._caret()
+        caret = caret - at if caret >= at else -1  # in the block's UTF-16 units
+        if self._held is not None and self._held[0] >= at and self._held[1] <= at + len(text):
+            self._held = None  # this block is being looked at again
         for start, end, word in checkable_words(text):
-            if start <= preedit <= end:
-                continue  # the word at the suggestion: its underline would stretch over it
-            if any(a <= start < b for a, b in code):
+            if any(a <= start < b for a, b in code) or checker.is_known(word):
                 continue
-            if not checker.is_known(word):
-                _mark(flags, start, end, MISSPELT)
+            first, last = (start, end) if units is None else (units[start], units[end])
+            if first <= caret <= last:
+                # Being typed: no underline yet. A suggestion or an input method's text at the
+                # caret would also stretch the underline over itself.
+                self._held = (at + first, at + last)
+                continue
+            _mark(flags, start, end, MISSPELT)
 
     def _apply(self, text: str, flags: list[int]) -> None:
         units = utf16_offsets(text)

@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from penwright.app.documents.spelling import SpellChecker, UserWordList
 from penwright.app.editor.editor_widget import Editor
+from penwright.app.editor.keymap import Action
 from penwright.app.editor.word_count import WordCounter
 
 
@@ -53,9 +54,12 @@ def test_typing_a_wrong_word_underlines_it_once_the_caret_leaves_it(
 ) -> None:
     editor.setPlainText("")
     qtbot.keyClicks(editor, "A quiet mornng")
-    assert underlined(editor) == ["mornng"]  # the caret is after it, not in a suggestion
+    assert underlined(editor) == []  # still being typed
     qtbot.keyClicks(editor, " came")
     assert underlined(editor) == ["mornng"]
+    qtbot.keyClicks(editor, " ovr")
+    editor.moveCursor(QTextCursor.MoveOperation.Start)  # leaving it by moving away
+    assert underlined(editor) == ["mornng", "ovr"]
 
 
 def _menu_for(editor: Editor, word: str) -> QMenu:
@@ -135,3 +139,18 @@ def test_the_word_count_stays_right_with_spelling_on(qtbot: QtBot, editor: Edito
     qtbot.keyClicks(editor, "Six sevn ")
     qtbot.waitUntil(lambda: underlined(editor) == ["sevn", "twoo"])
     assert counter.words == 7
+
+
+def test_a_word_held_back_under_a_suggestion_shows_once_it_is_accepted(
+    qtbot: QtBot, editor: Editor
+) -> None:
+    editor.setPlainText("A quiet mornng")
+    editor.moveCursor(QTextCursor.MoveOperation.End)
+    qtbot.waitUntil(lambda: underlined(editor) == ["mornng"])
+    assert editor.start_suggestion(1)
+    editor.append_suggestion(1, 0, " came.")
+    editor.finish_suggestion(1)
+    assert underlined(editor) == []  # its underline would stretch over the suggestion
+    assert editor.accept(Action.ACCEPT_ALL)
+    assert editor.toPlainText() == "A quiet mornng came."
+    assert underlined(editor) == ["mornng"]
