@@ -115,10 +115,11 @@ class WritingHighlighter(QSyntaxHighlighter):
         self.setDocument(None)  # None detaches
 
     def restyle(self) -> None:
-        """Style again from scratch (another font, palette, language or word list)."""
+        """Style again (another font, palette, language or Markdown switched): the blocks near
+        the view now, the others when they come near. Not rehighlight(): on a 100 MB document
+        one pass over every block would freeze the window for seconds."""
         self._formats.clear()
-        self._update_range()
-        self.rehighlight()
+        self.word_added()
 
     def word_added(self) -> None:
         """A word became known (added or ignored): the blocks near the view are checked again

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from layout_probe import layout_lines, units
-from PySide6.QtGui import QFont, QTextCharFormat, QTextLayout
+from PySide6.QtGui import QFont, QTextCharFormat, QTextCursor, QTextLayout
 from pytestqt.qtbot import QtBot
 
 from penwright.app.documents.spelling import SpellChecker, UserWordList
@@ -164,3 +164,39 @@ def test_the_ghost_keeps_its_colour_over_a_heading(editor: Editor) -> None:
     assert merged.fontWeight() == QFont.Weight.Bold  # as it will be once accepted
     editor.dismiss_suggestion()
     assert format_at(editor, 0, "Title").fontWeight() == QFont.Weight.Bold  # styling stays
+
+
+def test_switching_markdown_off_restyles_near_blocks_now_and_far_ones_when_seen(
+    qtbot: QtBot, editor: Editor
+) -> None:
+    editor.setPlainText("# Top\n" + "plain line\n" * 2000 + "# Bottom\n")
+    editor.set_writing_aids(markdown=True, checker=None)
+    editor.moveCursor(QTextCursor.MoveOperation.End)
+    qtbot.waitUntil(lambda: format_at(editor, 2001, "Bottom").fontWeight() == QFont.Weight.Bold)
+    editor.moveCursor(QTextCursor.MoveOperation.Start)
+    qtbot.waitUntil(lambda: format_at(editor, 0, "Top").fontWeight() == QFont.Weight.Bold)
+    editor.set_writing_aids(markdown=False, checker=checker_for_nothing())
+    assert format_at(editor, 0, "Top").fontWeight() != QFont.Weight.Bold  # near: at once
+    # Far: not in a pass over every block (seconds on a 100 MB document), but once seen.
+    assert format_at(editor, 2001, "Bottom").fontWeight() == QFont.Weight.Bold
+    editor.moveCursor(QTextCursor.MoveOperation.End)
+    qtbot.waitUntil(lambda: format_at(editor, 2001, "Bottom").fontWeight() != QFont.Weight.Bold)
+
+
+class _KnowsEverything:
+    def is_known(self, word: str) -> bool:
+        return True
+
+    def suggestions(self, word: str, limit: int = 5) -> list[str]:
+        return []
+
+    def add(self, word: str) -> None:
+        pass
+
+    def ignore(self, word: str) -> None:
+        pass
+
+
+def checker_for_nothing() -> _KnowsEverything:
+    """A checker that flags nothing: the highlighter stays attached, Markdown off."""
+    return _KnowsEverything()
