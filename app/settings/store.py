@@ -63,6 +63,17 @@ class EditorSettings:
     auto_suggest_delay_ms: int = 800
 
 
+MAX_DAILY_WORD_GOAL = 100_000
+
+
+@dataclass(frozen=True)
+class WritingSettings:
+    """The writer's aids: a daily word goal (0: none) and the key hints beside a suggestion."""
+
+    daily_word_goal: int = 0
+    key_hints: bool = True
+
+
 def default_key_bindings() -> Mapping[Action, str]:
     return MappingProxyType(dict(DEFAULT_BINDINGS))
 
@@ -80,6 +91,7 @@ class Settings:
     generation: GenerationParams = field(default_factory=GenerationParams)
     editor: EditorSettings = field(default_factory=EditorSettings)
     key_bindings: Mapping[Action, str] = field(default_factory=default_key_bindings)
+    writing: WritingSettings = field(default_factory=WritingSettings)
 
 
 @dataclass(frozen=True)
@@ -348,6 +360,11 @@ class SettingsStore(QObject):
         self._removed: dict[str, str] = {}  # keys defuse took out of the file, not yet reported
 
     @property
+    def qsettings(self) -> QSettings:
+        """The QSettings underneath, for plain values that are no user setting (first run)."""
+        return self._qs
+
+    @property
     def current(self) -> Settings:
         """The settings as last loaded or saved."""
         return self._current
@@ -402,6 +419,14 @@ class SettingsStore(QObject):
             generation=generation,
             editor=editor,
             key_bindings=self._read_bindings(),
+            writing=WritingSettings(
+                daily_word_goal=self._read(
+                    "writing/daily_word_goal",
+                    d.writing.daily_word_goal,
+                    _as_int(0, MAX_DAILY_WORD_GOAL),
+                ),
+                key_hints=self._read("writing/key_hints", d.writing.key_hints, _as_bool),
+            ),
         )
         self._check_recent_files()
         for key, why in sorted(self._removed.items()):  # keys of no setting: say what went
@@ -549,4 +574,6 @@ class SettingsStore(QObject):
         qs.setValue("editor/auto_suggest_delay_ms", e.auto_suggest_delay_ms)
         for action in Action:
             qs.setValue(f"keys/{action.value}", s.key_bindings[action])
+        qs.setValue("writing/daily_word_goal", s.writing.daily_word_goal)
+        qs.setValue("writing/key_hints", s.writing.key_hints)
         qs.sync()

@@ -34,6 +34,7 @@ from penwright.app.window.dialogs import WindowDialogs
 from penwright.app.window.edit_menu import EditMenu
 from penwright.app.window.status_panel import StatusPanel
 from penwright.app.window.toolbar import WritingToolbar
+from penwright.app.window.writing_aids import WritingAids
 from penwright.models.params import GenerationParams
 from penwright.models.spec import LoadProgress, ModelInfo, ModelSpec
 
@@ -64,6 +65,8 @@ class MainWindow(DocumentWindow):
         self.base_params = base_params or GenerationParams()
         self.status_panel = StatusPanel(self)
         self.statusBar().addPermanentWidget(self.status_panel)
+        # The state shares the message area: a message replaces it while shown (status_panel.py).
+        self.statusBar().addWidget(self.status_panel.state_label, 1)
 
         self.controller = InferenceController(engine_factory, self, device_probe)
         self._connect_inference()
@@ -84,6 +87,8 @@ class MainWindow(DocumentWindow):
         self.dialogs = WindowDialogs(self, store)
         # The editing entries go before Preferences; the Find bar goes above the text.
         self.edit_menu = EditMenu(self, self.editor, self.dialogs.edit_menu)
+        # The empty page's hint, the key-hint strip, the session's and today's words.
+        self.writing_aids = WritingAids(self, store)
 
     # -- construction -------------------------------------------------------------------------
 
