@@ -37,11 +37,12 @@ def guide_language(locale: QLocale) -> str:
 
 
 def welcome_text(bindings: Mapping[Action, str], language: str = "en") -> str:
-    """The guide with each {action} replaced by the key bound to it now."""
+    """The guide with each {action} replaced by the key bound to it now. It ends with its story's
+    last sentence (no line break), where the cursor waits for the first suggestion."""
     text = (samples_dir() / _GUIDES.get(language, _GUIDES["en"])).read_text(encoding="utf-8")
     for action in Action:
         text = text.replace("{" + action.value + "}", native_key(bindings.get(action, "")))
-    return text
+    return text.rstrip()
 
 
 def placeholder_hint(bindings: Mapping[Action, str]) -> str:
