@@ -8,11 +8,12 @@ always as an untitled copy: Save asks for a new file, so the shipped guide is ne
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QLocale, QSettings
-from PySide6.QtGui import QKeySequence, QTextCursor
+from PySide6.QtGui import QAction, QKeySequence, QTextCursor
+from PySide6.QtWidgets import QMenu
 
 from penwright.app.editor.keymap import Action
 from penwright.app.settings.plain_values import plain_value, writable
@@ -80,3 +81,26 @@ def welcome_on_first_run(
         return False  # the writer came with work of their own: do not replace it
     open_welcome(window, bindings, locale or QLocale.system())
     return True
+
+
+def add_welcome_entry(window: MainWindow, bindings: Callable[[], Mapping[Action, str]]) -> QAction:
+    """Help > Welcome Guide: the guide again, any time, after the usual question about changes."""
+    entry = QAction("&Welcome Guide", window)
+
+    def open_guide() -> None:
+        if window.ask_to_discard_changes():
+            open_welcome(window, bindings(), QLocale.system())
+
+    entry.triggered.connect(open_guide)
+    help_menu = next(
+        (
+            action.menu()
+            for action in window.menuBar().actions()
+            if isinstance(action.menu(), QMenu) and action.text().replace("&", "") == "Help"
+        ),
+        None,
+    )
+    if isinstance(help_menu, QMenu):
+        first = help_menu.actions()[0] if help_menu.actions() else None
+        help_menu.insertAction(first, entry)
+    return entry

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QTimer, Slot
 
 from penwright.app.settings.store import Settings, SettingsStore
-from penwright.app.window.first_launch import placeholder_hint
+from penwright.app.window.first_launch import add_welcome_entry, placeholder_hint
 from penwright.app.window.key_hint_strip import KeyHintStrip
 from penwright.app.window.session_words import SessionWords
 from penwright.app.window.word_tally import Clock
@@ -41,6 +41,7 @@ class WritingAids(QObject):
         self._day_check.setInterval(DAY_CHECK_MS)
         self._day_check.timeout.connect(self.show_words)
         self._day_check.start()
+        self.welcome_action = add_welcome_entry(window, lambda: store.current.key_bindings)
         self.apply(settings)
         store.changed.connect(self.apply)
 

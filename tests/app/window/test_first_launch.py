@@ -15,6 +15,8 @@ from PySide6.QtCore import QLocale, QSettings
 from PySide6.QtWidgets import QFileDialog
 from pytestqt.qtbot import QtBot
 
+from penwright.app.documents import document_window as document_window_module
+from penwright.app.documents.unsaved_prompt import UnsavedChoice
 from penwright.app.editor.keymap import DEFAULT_BINDINGS, Action
 from penwright.app.window.first_launch import (
     WELCOME_SHOWN_KEY,
@@ -93,6 +95,15 @@ def test_the_guide_is_an_untitled_copy_that_save_never_writes_over(
     assert window.editor.toPlainText() == ""
 
 
+def test_a_chinese_system_gets_the_chinese_guide(window: MainWindow, tmp_path: Path) -> None:
+    settings = QSettings(str(tmp_path / "first.ini"), QSettings.Format.IniFormat)
+    chinese = QLocale("zh_CN")
+    assert welcome_on_first_run(
+        window, settings, DEFAULT_BINDINGS, opened_files=False, locale=chinese
+    )
+    assert window.editor.toPlainText().startswith("# 欢迎使用 Penwright")
+
+
 def test_files_on_the_first_command_line_are_not_replaced(
     window: MainWindow, tmp_path: Path
 ) -> None:
@@ -127,3 +138,23 @@ def test_an_empty_document_shows_the_hint_in_the_current_key(
     bindings = {**store.current.key_bindings, Action.CONTINUE: "Ctrl+J"}
     store.save(replace(store.current, key_bindings=bindings))
     assert editor.placeholderText() == "Start writing. Ctrl+J asks Penwright to continue."
+
+
+def test_help_opens_the_guide_again_after_asking_about_changes(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    help_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Help")
+    entry = help_menu.actions()[0]
+    assert entry is window.writing_aids.welcome_action and entry.text() == "&Welcome Guide"
+    qtbot.keyClicks(window.editor, "my draft")
+    monkeypatch.setattr(
+        document_window_module, "ask_unsaved_changes", lambda *_a, **_k: UnsavedChoice.CANCEL
+    )
+    entry.trigger()
+    assert window.editor.toPlainText() == "my draft"  # kept: the writer said Cancel
+    monkeypatch.setattr(
+        document_window_module, "ask_unsaved_changes", lambda *_a, **_k: UnsavedChoice.DISCARD
+    )
+    entry.trigger()
+    assert window.editor.toPlainText().startswith("# Welcome to Penwright")
+    assert window.file_path is None and window.shows_sample
