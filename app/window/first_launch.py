@@ -101,6 +101,9 @@ def add_welcome_entry(window: MainWindow, bindings: Callable[[], Mapping[Action,
         None,
     )
     if isinstance(help_menu, QMenu):
-        first = help_menu.actions()[0] if help_menu.actions() else None
-        help_menu.insertAction(first, entry)
+        entries = help_menu.actions()
+        if entries:
+            help_menu.insertAction(entries[0], entry)  # first: the guide is where help begins
+        else:
+            help_menu.addAction(entry)
     return entry
