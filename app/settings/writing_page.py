@@ -23,7 +23,7 @@ class WritingPage(SettingsPage):
         self.daily_word_goal.setSuffix(" words")
         self.daily_word_goal.setSpecialValueText("No goal")  # shown for 0
         self.daily_word_goal.setMaximumWidth(200)
-        self.key_hints = QCheckBox("Show the &keys beside a suggestion (Tab accept · Esc dismiss)")
+        self.key_hints = QCheckBox("Show the &key hints beside a suggestion")
         outer = QVBoxLayout(self)
         form = QFormLayout()
         outer.addLayout(form)

@@ -49,7 +49,7 @@ class StatusPanel(QWidget):
         self.session_label = QLabel("")  # "+120 this session"
         self.session_label.setToolTip("Words added since Penwright started (deletions count back)")
         self.goal_bar = QProgressBar()  # today's words against the daily goal
-        self.goal_bar.setMaximumWidth(170)
+        self.goal_bar.setMaximumWidth(220)
         self.goal_bar.setRange(0, 1000)
         self.goal_bar.hide()
         layout = QHBoxLayout(self)
@@ -113,11 +113,14 @@ class StatusPanel(QWidget):
     def show_writing(self, session: int, today: int, goal: int) -> None:
         """The session's net words, and today's words against goal (0: no goal, no bar)."""
         self.session_label.setText(f"{session:+,} this session" if session else "")
+        self.session_label.setVisible(bool(session))  # no empty gap before anything is written
         if goal <= 0:
             self.goal_bar.hide()
             return
         self.goal_bar.setValue(round(goal_progress(today, goal) * self.goal_bar.maximum()))
-        self.goal_bar.setFormat(f"{today:,} / {goal:,} today")
+        shown = f"{today:,} / {goal:,} today"
+        self.goal_bar.setFormat(shown)
+        self.goal_bar.setMinimumWidth(self.fontMetrics().horizontalAdvance(shown) + 24)
         self.goal_bar.setToolTip(
             "Daily goal reached" if today >= goal else f"{goal - today:,} words to today's goal"
         )

@@ -216,7 +216,7 @@ def test_restore_defaults_says_what_it_restores(qtbot: QtBot, window: MainWindow
     dialog.page_list.setCurrentRow(dialog.pages.index(dialog.writing_page))
     assert button.toolTip() == (
         "Restore the defaults of the Writing page: Daily word goal, "
-        "Show the keys beside a suggestion (Tab accept · Esc dismiss)"
+        "Show the key hints beside a suggestion"
     )
     dialog.writing_page.daily_word_goal.setValue(500)
     button.click()
