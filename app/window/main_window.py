@@ -140,7 +140,8 @@ class MainWindow(DocumentWindow):
         if self.controller.busy:
             self.status_panel.show_state("Generating…")
         if info.fallback_reason:
-            self.statusBar().showMessage(f"Running on {info.device}: {info.fallback_reason}")
+            # Timed: the message area is the state's too; the model label keeps "(fallback)".
+            self.statusBar().showMessage(f"Running on {info.device}: {info.fallback_reason}", 15000)
 
     @Slot(str)
     def _on_model_failed(self, message: str) -> None:
