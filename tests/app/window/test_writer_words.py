@@ -118,6 +118,9 @@ def test_the_session_counts_the_writers_words_not_opened_files(
     for _ in range(4):  # deleting " j k" and the space: two words less
         qtbot.keyClick(window.editor, Qt.Key.Key_Backspace)
     assert panel.session_label.text() == "+2 this session"
+    suggest(qtbot, window)
+    qtbot.keyClick(window.editor, Qt.Key.Key_Tab)  # the writer chose " once upon": theirs now
+    assert panel.session_label.text() == "+4 this session"
 
 
 def test_the_daily_goal_shows_progress_once_set(qtbot: QtBot, window: MainWindow) -> None:
