@@ -34,6 +34,20 @@ from penwright.app.settings.store import Settings, SettingsStore
 from penwright.app.settings.writing_page import WritingPage
 from penwright.models.loading.device_probe import DeviceInfo
 
+# What Restore Defaults restores on a page whose controls are not a form (page_summary.py reads
+# the others' own labels).
+_RESTORES_WITHOUT_FORM = {
+    "Model": [
+        "the model (the bundled default; models you added stay in the list)",
+        "running the model's own code (off)",
+        "pickle weights (off)",
+    ],
+}
+
+
+def restored_names(page: SettingsPage) -> list[str]:
+    return setting_names(page) or _RESTORES_WITHOUT_FORM.get(page.title, [])
+
 
 class SettingsDialog(QDialog):
     """The settings panel. catalog lists models (models.catalog.listing.list_models; the Model
@@ -151,12 +165,12 @@ class SettingsDialog(QDialog):
             return
         page = self.pages[row]
         button = self.buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults)
-        button.setToolTip(restore_description(page.title, setting_names(page)))
+        button.setToolTip(restore_description(page.title, restored_names(page)))
 
     def _on_restore_defaults(self) -> None:
         """Show the defaults of the current page; nothing is saved until OK or Apply."""
         page = self.pages[self.stack.currentIndex()]
-        names = setting_names(page)
+        names = restored_names(page)
         restored = ", ".join(names) if names else "its settings"
         self.restored.setText(
             f"Restored the defaults of {page.title}: {restored}. OK or Apply saves them; "

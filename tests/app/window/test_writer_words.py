@@ -221,6 +221,9 @@ def test_restore_defaults_says_what_it_restores(qtbot: QtBot, window: MainWindow
         "Restore the defaults of the Writing page: Daily word goal, "
         "Show the key hints beside a suggestion"
     )
+    dialog.page_list.setCurrentRow(dialog.pages.index(dialog.model_page))
+    assert button.toolTip().startswith("Restore the defaults of the Model page: the model (the")
+    dialog.page_list.setCurrentRow(dialog.pages.index(dialog.writing_page))
     dialog.writing_page.daily_word_goal.setValue(500)
     button.click()
     assert dialog.writing_page.daily_word_goal.value() == 0
