@@ -16,6 +16,7 @@ from pytestqt.qtbot import QtBot
 
 from penwright.app.editor.word_count import WordCounter
 from penwright.app.settings.dialog import SettingsDialog
+from penwright.app.window.diagnostics_dialog import diagnostics_report, known_facts
 from penwright.app.window.main_window import MainWindow
 from penwright.app.window.session_words import SessionWords
 from penwright.app.window.suggestion_length import (
@@ -193,7 +194,10 @@ def test_engine_figures_are_the_model_tooltip_not_the_bar(qtbot: QtBot, window: 
     assert "first token 12 ms · 42.0 tokens/s" in tip
     assert "Device: cpu" in tip
     assert "tokens/s" not in panel.state_label.text() + panel.words_label.text()
-    assert window.dialogs.recent_stats  # Diagnostics lists them
+    report = diagnostics_report(
+        known_facts(window.controller.model_info), list(window.dialogs.recent_stats)
+    )
+    assert "model device:    cpu" in report and "12 ms | 42.0" in report  # Diagnostics has them
 
 
 def test_status_messages_replace_each_other_and_the_state(window: MainWindow) -> None:
