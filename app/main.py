@@ -37,6 +37,7 @@ from penwright.app.settings.apply import startup_model_spec
 from penwright.app.settings.plain_values import open_user_settings
 from penwright.app.settings.store import LoadResult, SettingsStore
 from penwright.app.tasks import run_until_quit
+from penwright.app.window.first_launch import welcome_on_first_run
 from penwright.app.window.main_window import MainWindow
 from penwright.app.window.writing_aids import add_writing_aids
 from penwright.models.files.folders import data_root
@@ -190,6 +191,13 @@ def _run(
     window.show()  # before any model work: the writer can start at once
     window.settings_applier.report_warnings(parts.stored.warnings)
     open_files(window, args.files)
+    # The very first start shows the welcome guide (untitled, so it is never overwritten).
+    welcome_on_first_run(
+        window,
+        parts.store.qsettings,
+        parts.stored.settings.key_bindings,
+        opened_files=bool(args.files),
+    )
     if not args.no_model:
         window.load_model()
     # After a crash, offer what the journal kept (the model goes on loading meanwhile).

@@ -41,7 +41,7 @@ from penwright.models.files.textfile import (
     read_text_file,
     write_text_file,
 )
-from penwright.resources import APP_NAME
+from penwright.resources import APP_NAME, is_shipped_sample
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +68,8 @@ class DocumentWindow(QMainWindow):
         self.file_path: Path | None = None
         self.file_format = TextFormat()
         self.last_notice = ""  # the last error shown to the writer (tests read it)
+        # The text is a shipped sample shown as untitled (the welcome guide, first_launch.py).
+        self.shows_sample = False
         self._notice: QMessageBox | None = None
         self._recent = RecentFiles(settings)
         self._opening = LatestTask()
@@ -138,7 +140,10 @@ class DocumentWindow(QMainWindow):
         if self._inserting or not self.editor.document().isModified():
             return True  # half an opened file is not the writer's work: nothing to lose
         name = self.file_path.name if self.file_path else "Untitled"
-        answer = ask_unsaved_changes(self, name)
+        if self.shows_sample or is_shipped_sample(self.file_path):
+            answer = ask_unsaved_changes(self, name, sample=True)  # Cancel is its default
+        else:
+            answer = ask_unsaved_changes(self, name)
         if answer is UnsavedChoice.SAVE:
             return self.save()
         return answer is UnsavedChoice.DISCARD
@@ -157,6 +162,7 @@ class DocumentWindow(QMainWindow):
         """The editor holds the document now: take its file and format, and announce it."""
         self.file_path = path
         self.file_format = fmt
+        self.shows_sample = False
         self.editor.document().setModified(modified)
         self._update_title()
         self.document_replaced.emit()
@@ -301,8 +307,8 @@ class DocumentWindow(QMainWindow):
 
     @Slot()
     def save(self) -> bool:
-        if self.file_path is None:
-            return self.save_as_dialog()
+        if self.file_path is None or is_shipped_sample(self.file_path):
+            return self.save_as_dialog()  # a shipped sample is never overwritten
         return self.save_to(self.file_path)
 
     @Slot()

@@ -24,8 +24,15 @@ class ExternalChangeChoice(Enum):
     KEEP = "keep"  # keep the editor's text; saving will overwrite the file on disk
 
 
-def unsaved_changes_box(parent: QWidget | None, document_name: str) -> QMessageBox:
-    """Save / Don't Save / Cancel; Save is the default, Escape cancels."""
+def unsaved_changes_box(
+    parent: QWidget | None, document_name: str, *, sample: bool = False
+) -> QMessageBox:
+    """Save / Don't Save / Cancel; Save is the default, Escape cancels.
+
+    sample: the document is a shipped sample (the welcome guide, resources/samples). Saving it
+    asks for a new file, so the button says "Save As…", and Cancel is the default: the shipped
+    file is never overwritten, nor the writer's changes dropped, by a press of Return.
+    """
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Warning)
     box.setWindowTitle(APP_NAME)
@@ -36,7 +43,14 @@ def unsaved_changes_box(parent: QWidget | None, document_name: str) -> QMessageB
         | QMessageBox.StandardButton.Discard
         | QMessageBox.StandardButton.Cancel
     )
-    box.setDefaultButton(QMessageBox.StandardButton.Save)
+    if sample:
+        box.button(QMessageBox.StandardButton.Save).setText("Save &As…")
+        box.setInformativeText(
+            "This is one of Penwright's sample documents: to keep your changes, save them as a "
+            "new file. If you don't, they will be lost."
+        )
+    safe = QMessageBox.StandardButton.Cancel if sample else QMessageBox.StandardButton.Save
+    box.setDefaultButton(safe)
     box.setEscapeButton(QMessageBox.StandardButton.Cancel)
     return box
 
@@ -51,9 +65,11 @@ def unsaved_choice(box: QMessageBox) -> UnsavedChoice:
     return UnsavedChoice.CANCEL
 
 
-def ask_unsaved_changes(parent: QWidget | None, document_name: str) -> UnsavedChoice:
+def ask_unsaved_changes(
+    parent: QWidget | None, document_name: str, *, sample: bool = False
+) -> UnsavedChoice:
     """Ask modally whether to save document_name before it is closed."""
-    box = unsaved_changes_box(parent, document_name)
+    box = unsaved_changes_box(parent, document_name, sample=sample)
     box.exec()
     return unsaved_choice(box)
 

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from penwright.app.settings.model_page import CatalogLister, ModelPage
+from penwright.app.settings.page_summary import restore_description, setting_names
 from penwright.app.settings.pages import (
     DevicePage,
     EditorPage,
@@ -31,7 +32,22 @@ from penwright.app.settings.pages import (
     SpellingPage,
 )
 from penwright.app.settings.store import Settings, SettingsStore
+from penwright.app.settings.writing_page import WritingPage
 from penwright.models.loading.device_probe import DeviceInfo
+
+# What Restore Defaults restores on a page whose controls are not a form (page_summary.py reads
+# the others' own labels).
+_RESTORES_WITHOUT_FORM = {
+    "Model": [
+        "the model (the bundled default; models you added stay in the list)",
+        "running the model's own code (off)",
+        "pickle weights (off)",
+    ],
+}
+
+
+def restored_names(page: SettingsPage) -> list[str]:
+    return setting_names(page) or _RESTORES_WITHOUT_FORM.get(page.title, [])
 
 
 class SettingsDialog(QDialog):
@@ -56,10 +72,16 @@ class SettingsDialog(QDialog):
         self.generation_page = GenerationPage()
         self.editor_page = EditorPage()
         self.keys_page = KeysPage()
+        self.writing_page = WritingPage()
         self.spelling_page = SpellingPage()
         self.pages: list[SettingsPage] = [
-            self.model_page, self.device_page, self.generation_page, self.editor_page,
-            self.keys_page, self.spelling_page,
+            self.model_page,
+            self.device_page,
+            self.generation_page,
+            self.editor_page,
+            self.keys_page,
+            self.writing_page,
+            self.spelling_page,
         ]
         self.device_page.target_changed.connect(self.model_page.set_target)
 
@@ -70,10 +92,13 @@ class SettingsDialog(QDialog):
             self.stack.addWidget(page)
         self.page_list.setFixedWidth(self.page_list.sizeHintForColumn(0) + 24)
         self.page_list.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.page_list.currentRowChanged.connect(self._describe_restore)
 
         self.error = QLabel()
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #c62828;")
+        self.restored = QLabel()  # what Restore Defaults just put back, until saved
+        self.restored.setWordWrap(True)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok
             | QDialogButtonBox.StandardButton.Cancel
@@ -93,6 +118,7 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(body, 1)
         layout.addWidget(self.error)
+        layout.addWidget(self.restored)
         layout.addWidget(self.buttons)
 
         self.load(store.current)
@@ -124,6 +150,7 @@ class SettingsDialog(QDialog):
             return False
         self.error.clear()
         self._store.save(settings)
+        self.restored.clear()
         return True
 
     def accept(self) -> None:
@@ -135,11 +162,23 @@ class SettingsDialog(QDialog):
         self.model_page.shutdown()
         super().reject()
 
+    def _describe_restore(self, row: int) -> None:
+        """The Restore Defaults button says which settings it restores: the current page's."""
+        if not 0 <= row < len(self.pages):
+            return
+        page = self.pages[row]
+        button = self.buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults)
+        button.setToolTip(restore_description(page.title, restored_names(page)))
+
     def _on_restore_defaults(self) -> None:
         """Show the defaults of the current page; nothing is saved until OK or Apply."""
         page = self.pages[self.stack.currentIndex()]
+        names = restored_names(page)
+        restored = ", ".join(names) if names else "its settings"
+        self.restored.setText(
+            f"Restored the defaults of {page.title}: {restored}. OK or Apply saves them; "
+            "Cancel keeps the settings you had."
+        )
         page.load(Settings())
         if page is self.model_page:  # keep the models the writer added
-            self.model_page.load(
-                Settings(user_models=tuple(self._store.current.user_models))
-            )
+            self.model_page.load(Settings(user_models=tuple(self._store.current.user_models)))

@@ -64,6 +64,17 @@ class EditorSettings:
     auto_suggest_delay_ms: int = 800
 
 
+MAX_DAILY_WORD_GOAL = 100_000
+
+
+@dataclass(frozen=True)
+class WritingSettings:
+    """The writer's aids: a daily word goal (0: none) and the key hints beside a suggestion."""
+
+    daily_word_goal: int = 0
+    key_hints: bool = True
+
+
 def default_key_bindings() -> Mapping[Action, str]:
     return MappingProxyType(dict(DEFAULT_BINDINGS))
 
@@ -84,6 +95,7 @@ class Settings:
     editor: EditorSettings = field(default_factory=EditorSettings)
     key_bindings: Mapping[Action, str] = field(default_factory=default_key_bindings)
     spelling: str = FOLLOW_SYSTEM
+    writing: WritingSettings = field(default_factory=WritingSettings)
 
 
 @dataclass(frozen=True)
@@ -352,6 +364,11 @@ class SettingsStore(QObject):
         self._removed: dict[str, str] = {}  # keys defuse took out of the file, not yet reported
 
     @property
+    def qsettings(self) -> QSettings:
+        """The QSettings underneath, for plain values that are no user setting (first run)."""
+        return self._qs
+
+    @property
     def current(self) -> Settings:
         """The settings as last loaded or saved."""
         return self._current
@@ -408,6 +425,14 @@ class SettingsStore(QObject):
             key_bindings=self._read_bindings(),
             spelling=self._read(
                 "spelling/language", d.spelling, _as_choice((OFF, FOLLOW_SYSTEM, *LANGUAGE_NAMES))
+            ),
+            writing=WritingSettings(
+                daily_word_goal=self._read(
+                    "writing/daily_word_goal",
+                    d.writing.daily_word_goal,
+                    _as_int(0, MAX_DAILY_WORD_GOAL),
+                ),
+                key_hints=self._read("writing/key_hints", d.writing.key_hints, _as_bool),
             ),
         )
         self._check_recent_files()
@@ -557,4 +582,6 @@ class SettingsStore(QObject):
         for action in Action:
             qs.setValue(f"keys/{action.value}", s.key_bindings[action])
         qs.setValue("spelling/language", s.spelling)
+        qs.setValue("writing/daily_word_goal", s.writing.daily_word_goal)
+        qs.setValue("writing/key_hints", s.writing.key_hints)
         qs.sync()

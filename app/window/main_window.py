@@ -35,6 +35,7 @@ from penwright.app.window.edit_menu import EditMenu
 from penwright.app.window.export_menu import ExportSource, add_export_menu
 from penwright.app.window.status_panel import StatusPanel
 from penwright.app.window.toolbar import WritingToolbar
+from penwright.app.window.writing_hints import WritingHints
 from penwright.models.params import GenerationParams
 from penwright.models.spec import LoadProgress, ModelInfo, ModelSpec
 
@@ -65,6 +66,8 @@ class MainWindow(DocumentWindow):
         self.base_params = base_params or GenerationParams()
         self.status_panel = StatusPanel(self)
         self.statusBar().addPermanentWidget(self.status_panel)
+        # The state shares the message area: a message replaces it while shown (status_panel.py).
+        self.statusBar().addWidget(self.status_panel.state_label, 1)
 
         self.controller = InferenceController(engine_factory, self, device_probe)
         self._connect_inference()
@@ -91,6 +94,8 @@ class MainWindow(DocumentWindow):
             lambda: ExportSource(self.editor, self.file_path),
             self.show_notice,
         )
+        # The empty page's hint, the key-hint strip, the session's and today's words.
+        self.writing_hints = WritingHints(self, store)
 
     # -- construction -------------------------------------------------------------------------
 
@@ -142,7 +147,8 @@ class MainWindow(DocumentWindow):
         if self.controller.busy:
             self.status_panel.show_state("Generating…")
         if info.fallback_reason:
-            self.statusBar().showMessage(f"Running on {info.device}: {info.fallback_reason}")
+            # Timed: the message area is the state's too; the model label keeps "(fallback)".
+            self.statusBar().showMessage(f"Running on {info.device}: {info.fallback_reason}", 15000)
 
     @Slot(str)
     def _on_model_failed(self, message: str) -> None:

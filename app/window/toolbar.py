@@ -1,5 +1,7 @@
 """The writing toolbar: Continue, Stop, and the values a writer changes between suggestions
-(temperature, length, alternatives, auto-suggest). Ranges come from models.params.LIMITS."""
+(creativity, length, alternatives, auto-suggest), in the writer's words: "Creativity" is the
+sampling temperature, and the length is a choice of words and sentences (suggestion_length.py)
+rather than a token count. Ranges come from models.params.LIMITS."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDoubleSpinBox, QLabel, QSpinBox, QToolBar, QWidget
 
 from penwright.app.editor.keymap import ACTION_LABELS, Action
+from penwright.app.window.length_combo import LengthCombo
 from penwright.models.params import LIMITS, GenerationParams
 
 
@@ -35,13 +38,14 @@ class WritingToolbar(QToolBar):
         self.temperature_box.setRange(*LIMITS["temperature"].bounds())
         self.temperature_box.setSingleStep(0.1)
         self.temperature_box.setDecimals(2)
-        self.temperature_box.setToolTip("Temperature: 0 always picks the likeliest word")
-        self._labelled(" Temperature ", self.temperature_box)
+        self.temperature_box.setToolTip(
+            "Creativity: 0 always picks the likeliest word; higher values write more freely"
+            " (the sampling temperature)"
+        )
+        self._labelled(" Creativity ", self.temperature_box)
 
-        self.length_box = QSpinBox(self)
-        self.length_box.setRange(*LIMITS["max_new_tokens"].whole_bounds())
-        self.length_box.setSuffix(" tokens")
-        self.length_box.setToolTip("Longest suggestion, in tokens")
+        # Reads like a spin box of tokens (value, setValue, valueChanged) for its callers.
+        self.length_box = LengthCombo(self)
         self._labelled(" Length ", self.length_box)
 
         self.alternatives_box = QSpinBox(self)
@@ -69,7 +73,7 @@ class WritingToolbar(QToolBar):
 
     def show_params(self, params: GenerationParams) -> None:
         self.temperature_box.setValue(params.temperature)
-        self.length_box.setValue(params.max_new_tokens)
+        self.length_box.show_length(params.max_new_tokens, params.stop)
         self.alternatives_box.setValue(params.n)
 
     def params(self, base: GenerationParams) -> GenerationParams:
@@ -78,5 +82,6 @@ class WritingToolbar(QToolBar):
             base,
             temperature=round(self.temperature_box.value(), 2),
             max_new_tokens=self.length_box.value(),
+            stop=self.length_box.stop(),
             n=self.alternatives_box.value(),
         )

@@ -4,7 +4,7 @@ Run as ``python tests/app/driver.py [penwright arguments]``: it starts the app t
 ``penwright.app.main.main`` (the composition root the `penwright` command uses) with this driver
 as its start-up hooks. The environment variable PENWRIGHT_TEST_DRIVER holds a JSON object:
 
-    {"type": "text to type", "interval_ms": 10, "then": "stay" | "quit-discard"}
+    {"type": "text to type", "interval_ms": 10, "then": "stay" | "quit-discard", "welcome": false}
 
 With it, the app (1) answers the recovery dialog itself instead of waiting for a click: it prints
 `offered <JSON list of {"title", "text"}>` and recovers everything; (2) prints
@@ -12,8 +12,10 @@ With it, the app (1) answers the recovery dialog itself instead of waiting for a
 one key event per interval, printing `typed N` after each, and `typed all` at the end, and
 prints `journalled N` after each successful journal write (N: characters typed by then); (4) with
 "quit-discard", then closes the window and answers the unsaved-changes question with Discard,
-which is a clean quit. Key events go through the editor's keyPressEvent, the path real typing
-takes, so the journal sees exactly what it would see.
+which is a clean quit. Unless "welcome" is true, the settings say the first run's welcome guide
+was shown already, so the editor starts empty as the typing tests expect. Key events go
+through the editor's keyPressEvent, the path real typing takes, so the journal sees exactly
+what it would see.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from penwright.app.documents.recovery_dialog import RecoveryDialog
 from penwright.app.main import Penwright, StartupHooks, main
+from penwright.app.window.first_launch import WELCOME_SHOWN_KEY
 from penwright.app.window.main_window import MainWindow
 
 DRIVER_ENV = "PENWRIGHT_TEST_DRIVER"
@@ -43,6 +46,7 @@ class DriverScript:
     type: str = ""
     interval_ms: int = 10
     then: str = "stay"
+    welcome: bool = False  # let the first run show the welcome guide (window/first_launch.py)
 
 
 class TestDriver(QObject, StartupHooks):
@@ -61,6 +65,8 @@ class TestDriver(QObject, StartupHooks):
 
     def built(self, parts: Penwright) -> None:
         self._window = parts.window
+        if not self._script.welcome:
+            parts.store.qsettings.setValue(WELCOME_SHOWN_KEY, "true")
         parts.journal.flushed.connect(self._on_journal_flushed)
 
     def run_recovery_dialog(self, dialog: RecoveryDialog) -> object:

@@ -30,6 +30,9 @@ REQUIRED = [
     "resources/icons/penwright.svg",
     "resources/samples/welcome.md",
     "resources/screenshots/main-window.png",
+    "resources/screenshots/page-light.png",  # the README's
+    "resources/screenshots/page-dark.png",
+    "packaging/screenshots.py",
     "packaging/io.github.penwright.Penwright.desktop",
     "packaging/io.github.penwright.Penwright.metainfo.xml",
     "packaging/install-desktop-entry.sh",

@@ -101,6 +101,8 @@ def test_the_wheel_holds_only_the_package_with_its_resources(wheel: Path) -> Non
     assert {n.split("/", 1)[0] for n in names} == {"penwright", dist_info}
     assert "penwright/resources/icons/penwright.svg" in names
     assert "penwright/resources/samples/welcome.md" in names
+    for guide in ("welcome-guide.md", "welcome-guide-zh.md"):  # the first start opens one
+        assert f"penwright/resources/samples/{guide}" in names
     assert "penwright/__main__.py" in names and "penwright/app/main.py" in names
     assert f"{dist_info}/licenses/LICENSE" in names
     assert not [n for n in names if "/tests/" in n or n.startswith("penwright/packaging/")]
