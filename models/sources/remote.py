@@ -301,7 +301,10 @@ class RemoteSource:
         done = False
         lines = request.lines()
         for line in lines:
-            if "json" in request.content_type and "event-stream" not in request.content_type:
+            kind = request.content_type.lower()
+            if "event-stream" not in kind:
+                if "json" not in kind:
+                    raise malformed(label, f"it answered with {kind or 'no content type'}")
                 # A server that ignored stream: true answers with one JSON completion.
                 yield from self._choices(_json(label, "\n".join([line, *lines])), alternatives)
                 return

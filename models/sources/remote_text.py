@@ -80,9 +80,9 @@ class RemoteContinuation:
         if scan.stopped:
             self.stopped = True
             return self._show_up_to(text, scan.stable_end)
-        if cut:
+        if cut:  # the blanks before the markup go with it
             self.stopped = True
-            return self._show_up_to(text, self._scanner.finish(text))
+            return self._show_up_to(text, len(text.rstrip()))
         return self._show_up_to(text, min(scan.stable_end, self._markup_holdback(text)))
 
     def finish(self) -> str:
@@ -90,12 +90,11 @@ class RemoteContinuation:
         if self.stopped:
             return ""
         self.stopped = True
-        text, _ = self._without_markup(self._received)
+        text, cut = self._without_markup(self._received)
         scan = self._scanner.scan(text)
-        return self._show_up_to(text, scan.stable_end if scan.stopped else self._finish(text))
-
-    def _finish(self, text: str) -> int:
-        return self._scanner.finish(text)
+        if scan.stopped:
+            return self._show_up_to(text, scan.stable_end)
+        return self._show_up_to(text, len(text.rstrip()) if cut else self._scanner.finish(text))
 
     def _without_markup(self, text: str) -> tuple[str, bool]:
         """The text before its first markup (and whether markup cut it)."""
@@ -108,7 +107,9 @@ class RemoteContinuation:
         if not self._no_markup:
             return len(text)
         ends = [m.start() for m in (_OPEN_TAG.search(text), _OPEN_ENTITY.search(text)) if m]
-        return min(ends, default=len(text))
+        end = min(ends, default=len(text))
+        # The blanks before it too: should it be markup, they go with it.
+        return len(text[:end].rstrip()) if end < len(text) else end
 
     def _show_up_to(self, text: str, end: int) -> str:
         if end <= self._shown:
