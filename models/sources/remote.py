@@ -22,7 +22,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -30,7 +30,6 @@ import httpx
 from penwright.models.errors import EngineError, ParamsError
 from penwright.models.params import GenerationParams, StopMode
 from penwright.models.results import Delta, GenerationStats
-from penwright.models.sources.presets import DEFAULT_PRESET, ServerPreset, preset
 from penwright.models.sources.remote_errors import (
     RemoteError,
     RemoteFailure,
@@ -41,55 +40,27 @@ from penwright.models.sources.remote_errors import (
     stream_cut,
     unknown_model,
 )
+from penwright.models.sources.remote_spec import (
+    REMOTE_PREFIX,
+    RemoteServer,
+    remote_source_name,
+    remote_spec,
+)
 from penwright.models.sources.remote_stream import Cancelled, StreamedRequest
 from penwright.models.sources.remote_text import RemoteContinuation, remote_prompt
 from penwright.models.sources.sse import DONE, EventAssembler
 from penwright.models.spec import LoadProgress, ModelInfo, ModelSpec, ProgressCallback
 
-REMOTE_PREFIX = "remote:"
-"""ModelSpec.source of a remote server entry: "remote:" and the entry's name."""
+__all__ = [
+    "REMOTE_PREFIX",
+    "RemoteServer",
+    "RemoteSource",
+    "list_models",
+    "remote_source_name",
+    "remote_spec",
+]
 
 MAX_SERVER_STOPS = 4  # OpenAI's API takes at most four stop strings
-
-
-def remote_source_name(spec: ModelSpec) -> str | None:
-    """The server entry a spec names, or None for a local model."""
-    if spec.source.startswith(REMOTE_PREFIX):
-        return spec.source[len(REMOTE_PREFIX) :]
-    return None
-
-
-def remote_spec(name: str) -> ModelSpec:
-    return ModelSpec(source=REMOTE_PREFIX + name)
-
-
-@dataclass(frozen=True)
-class RemoteServer:
-    """Where a remote model is and how to reach it. ``model`` empty: the first one the server
-    lists. ``api_key`` empty: no Authorization header."""
-
-    name: str
-    base_url: str
-    model: str = ""
-    preset: str = DEFAULT_PRESET
-    api_key: str = field(default="", repr=False)  # never in a log line or a repr
-    connect_timeout_s: float = 5.0
-    read_timeout_s: float = 60.0  # the longest silence between two pieces of a stream
-
-    @property
-    def kind(self) -> ServerPreset:
-        return preset(self.preset)
-
-    @property
-    def label(self) -> str:
-        """How messages name the server: its entry name and address."""
-        return f"{self.name} ({self.base_url})" if self.name else self.base_url
-
-    def url(self, path: str) -> str:
-        return self.base_url.rstrip("/") + "/" + path.lstrip("/")
-
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
 
 
 def list_models(server: RemoteServer, client: httpx.Client | None = None) -> list[dict[str, Any]]:
