@@ -33,8 +33,10 @@ from penwright.app.inference.controller import (
     default_device_probe,
     default_engine_factory,
 )
+from penwright.app.inference.remote_route import RemoteRouting
 from penwright.app.settings.apply import startup_model_spec
 from penwright.app.settings.plain_values import open_user_settings
+from penwright.app.settings.secrets import shared_keys
 from penwright.app.settings.store import LoadResult, SettingsStore
 from penwright.app.tasks import run_until_quit
 from penwright.app.window.main_window import MainWindow
@@ -107,6 +109,8 @@ def build(
         store=store,
         device_probe=device_probe,
     )
+    # "remote:NAME" models stream from the servers of Preferences > Model.
+    window.controller.route_sources(RemoteRouting(store, shared_keys()))
     # Autosave: every unsaved buffer is journalled under the data directory.
     journal = Journal(JournalStore(data_dir or data_root()), window)
     session = DocumentSession(

@@ -30,6 +30,8 @@ from penwright.app.settings.pages import (
     SettingsPage,
     SpellingPage,
 )
+from penwright.app.settings.remote_page import RemoteServersPage
+from penwright.app.settings.secrets import KeyStore, shared_keys
 from penwright.app.settings.store import Settings, SettingsStore
 from penwright.models.loading.device_probe import DeviceInfo
 
@@ -47,21 +49,25 @@ class SettingsDialog(QDialog):
         catalog: CatalogLister,
         devices: Sequence[DeviceInfo],
         parent: QWidget | None = None,
+        keys: KeyStore | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Penwright Preferences")
         self._store = store
         self.model_page = ModelPage(catalog)
+        self.remote_page = RemoteServersPage(keys or shared_keys())
         self.device_page = DevicePage(devices)
         self.generation_page = GenerationPage()
         self.editor_page = EditorPage()
         self.keys_page = KeysPage()
         self.spelling_page = SpellingPage()
         self.pages: list[SettingsPage] = [
-            self.model_page, self.device_page, self.generation_page, self.editor_page,
-            self.keys_page, self.spelling_page,
+            self.model_page, self.remote_page, self.device_page, self.generation_page,
+            self.editor_page, self.keys_page, self.spelling_page,
         ]
         self.device_page.target_changed.connect(self.model_page.set_target)
+        self.remote_page.servers_changed.connect(self.model_page.set_remote_servers)
+        self.remote_page.use_requested.connect(self._on_use_server)
 
         self.page_list = QListWidget()
         self.stack = QStackedWidget()
@@ -129,17 +135,22 @@ class SettingsDialog(QDialog):
     def accept(self) -> None:
         if self.apply():
             self.model_page.shutdown()
+            self.remote_page.shutdown()
             super().accept()
 
     def reject(self) -> None:
         self.model_page.shutdown()
+        self.remote_page.shutdown()
         super().reject()
+
+    def _on_use_server(self, source: str) -> None:
+        """ "Write with this server": choose its row in the Model list and show it there."""
+        self.model_page.select_source(source)
+        self.page_list.setCurrentRow(self.pages.index(self.model_page))
 
     def _on_restore_defaults(self) -> None:
         """Show the defaults of the current page; nothing is saved until OK or Apply."""
         page = self.pages[self.stack.currentIndex()]
         page.load(Settings())
         if page is self.model_page:  # keep the models the writer added
-            self.model_page.load(
-                Settings(user_models=tuple(self._store.current.user_models))
-            )
+            self.model_page.load(Settings(user_models=tuple(self._store.current.user_models)))

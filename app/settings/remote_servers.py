@@ -135,10 +135,9 @@ def with_source(settings: Settings, source: str) -> Settings:
     """``settings`` writing with ``source`` (a local model or "remote:NAME"); leaving a local
     model for a server remembers it, so one click goes back to it."""
     local = settings.local_source
-    if remote_source_name(settings.model) is None:
+    leaving_local = remote_source_name(settings.model) is None
+    if leaving_local and remote_source_name(replace(settings.model, source=source)) is not None:
         local = settings.model.source
-    if remote_source_name(replace(settings.model, source=source)) is None:
-        local = source
     return replace(settings, model=replace(settings.model, source=source), local_source=local)
 
 

@@ -50,20 +50,31 @@ class KeyStore:
     """Keys by account. ``backend`` None: the system's (keyring.get_keyring())."""
 
     def __init__(self, backend: keyring.backend.KeyringBackend | None = None) -> None:
-        self._backend = backend if backend is not None else keyring.get_keyring()
+        self._backend = backend  # the system's is looked up at first use: it may take a moment
         self._session: dict[str, str] = {}
         self._lock = threading.Lock()
-        self._failure = "" if _usable(self._backend) else NO_KEYRING
+        self._failure: str | None = None if backend is None else self._judge(backend)
+
+    def _judge(self, backend: keyring.backend.KeyringBackend) -> str:
+        return "" if _usable(backend) else NO_KEYRING
+
+    def _system(self) -> keyring.backend.KeyringBackend:
+        with self._lock:
+            if self._backend is None:
+                self._backend = keyring.get_keyring()
+                self._failure = self._judge(self._backend)
+            return self._backend
 
     @property
     def available(self) -> bool:
         """Whether keys go to a system keyring (else: this session only)."""
-        return not self._failure
+        return not self.problem
 
     @property
     def problem(self) -> str:
         """Why keys are kept for the session only; empty while the keyring works."""
-        return self._failure
+        self._system()
+        return self._failure or ""
 
     def get(self, account: str) -> str:
         """The key, or "" when none is kept (a keyring that fails reads as none, once said)."""
@@ -73,7 +84,7 @@ class KeyStore:
         if not self.available:
             return ""
         try:
-            return self._backend.get_password(SERVICE, account) or ""
+            return self._system().get_password(SERVICE, account) or ""
         except keyring.errors.KeyringError as error:
             self._lost(error)
             return ""
@@ -86,7 +97,7 @@ class KeyStore:
             return KeyPlace.KEYRING if self.available else KeyPlace.SESSION
         if self.available:
             try:
-                self._backend.set_password(SERVICE, account, key)
+                self._system().set_password(SERVICE, account, key)
             except keyring.errors.KeyringError as error:
                 self._lost(error)
             else:
@@ -103,7 +114,7 @@ class KeyStore:
         if not self.available:
             return
         try:
-            self._backend.delete_password(SERVICE, account)
+            self._system().delete_password(SERVICE, account)
         except keyring.errors.PasswordDeleteError:
             pass  # there was none
         except keyring.errors.KeyringError as error:
