@@ -40,6 +40,7 @@ from penwright.app.settings.secrets import shared_keys
 from penwright.app.settings.store import LoadResult, SettingsStore
 from penwright.app.tasks import run_until_quit
 from penwright.app.window.main_window import MainWindow
+from penwright.app.window.model_switch import ModelSwitch
 from penwright.app.window.writing_aids import add_writing_aids
 from penwright.models.files.folders import data_root
 from penwright.models.files.logs import configure_logging
@@ -74,6 +75,7 @@ class Penwright:
     stored: LoadResult
     journal: Journal
     session: DocumentSession
+    model_switch: ModelSwitch
 
 
 def parse_arguments(argv: list[str]) -> argparse.Namespace:
@@ -111,6 +113,8 @@ def build(
     )
     # "remote:NAME" models stream from the servers of Preferences > Model.
     window.controller.route_sources(RemoteRouting(store, shared_keys()))
+    model_switch = ModelSwitch(store, window)  # one click between local and remote models
+    window.statusBar().addPermanentWidget(model_switch)
     # Autosave: every unsaved buffer is journalled under the data directory.
     journal = Journal(JournalStore(data_dir or data_root()), window)
     session = DocumentSession(
@@ -118,7 +122,7 @@ def build(
     )
     watch_window_document(journal, window, session)
     add_writing_aids(window, store, (data_dir or data_root()) / "spelling" / "words.txt")
-    return Penwright(window, store, stored, journal, session)
+    return Penwright(window, store, stored, journal, session, model_switch)
 
 
 def watch_window_document(journal: Journal, window: MainWindow, session: DocumentSession) -> None:

@@ -256,8 +256,9 @@ class ModelPage(SettingsPage):
         selected = self.selected_source()
         self._remote = {REMOTE_PREFIX + e.name: e for e in entries if e.name}
         self._show_remote_rows(selected)
-        if self.models.currentItem() is None and self.models.topLevelItem(0) is not None:
-            self.models.setCurrentItem(self.models.topLevelItem(0))
+        first = self.models.topLevelItem(0)
+        if self.models.currentItem() is None and first is not None:
+            self.models.setCurrentItem(first)
 
     def select_source(self, source: str) -> None:
         """Select the row of ``source`` (a listed model or "remote:NAME")."""

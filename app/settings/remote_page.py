@@ -284,7 +284,7 @@ class RemoteServersPage(SettingsPage):
             self.base_url.setText(entry.base_url)
             self.model.clear()
             self.model.setEditText(entry.model)
-            self.model.lineEdit().setPlaceholderText(preset(entry.preset).model_hint)
+            self._show_model_hint(entry.preset)
             self.key.setText(draft.key)
             self.key_in_file.setChecked(entry.key_stored_in_file)
             self.test_result.clear()
@@ -321,13 +321,18 @@ class RemoteServersPage(SettingsPage):
     def _on_preset_chosen(self) -> None:
         kind = preset(str(self.preset.currentData()))
         self.base_url.setText(kind.base_url)
-        self.model.lineEdit().setPlaceholderText(kind.model_hint)
+        self._show_model_hint(kind.key)
         self._show_ignored(kind.key)
         self._on_edited()
 
     def _on_key_place_toggled(self, checked: bool) -> None:
         self._show_key_status(checked)
         self._on_edited()
+
+    def _show_model_hint(self, key: str) -> None:
+        line = self.model.lineEdit()
+        if line is not None:
+            line.setPlaceholderText(preset(key).model_hint)
 
     def _show_ignored(self, key: str) -> None:
         limits = "; ".join(CLIENT_LIMITS.values())

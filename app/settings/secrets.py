@@ -133,7 +133,7 @@ def _usable(backend: keyring.backend.KeyringBackend) -> bool:
     if isinstance(backend, fail.Keyring):
         return False
     try:
-        return float(backend.priority) > 0  # type: ignore[arg-type]
+        return float(backend.priority) > 0
     except Exception:  # a backend whose priority check itself fails is no keyring to trust
         return False
 
