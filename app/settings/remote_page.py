@@ -37,7 +37,13 @@ from penwright.app.settings.remote_servers import (
 from penwright.app.settings.secrets import KeyStore, remote_account
 from penwright.app.settings.store import Settings
 from penwright.app.tasks import LatestTask, in_thread
-from penwright.models.sources.presets import CLIENT_LIMITS, DEFAULT_PRESET, PRESETS, preset
+from penwright.models.sources.presets import (
+    CLIENT_LIMITS,
+    CLIENT_RULES_SUMMARY,
+    DEFAULT_PRESET,
+    PRESETS,
+    preset,
+)
 from penwright.models.sources.remote_spec import RemoteServer, remote_source_name
 
 logger = logging.getLogger(__name__)
@@ -131,7 +137,7 @@ class RemoteServersPage(SettingsPage):
         form.addRow("API &key:", self.key)
         form.addRow("", self.key_in_file)
         form.addRow("", self.key_status)
-        form.addRow("Ignores:", self.ignored)
+        form.addRow("Settings:", self.ignored)
         actions = QHBoxLayout()
         actions.addWidget(self.test_button)
         actions.addWidget(self.use_button)
@@ -335,8 +341,10 @@ class RemoteServersPage(SettingsPage):
             line.setPlaceholderText(preset(key).model_hint)
 
     def _show_ignored(self, key: str) -> None:
-        limits = "; ".join(CLIENT_LIMITS.values())
-        self.ignored.setText(f"{preset(key).describe_ignored()} On every server: {limits}.")
+        self.ignored.setText(f"{preset(key).describe_ignored()} {CLIENT_RULES_SUMMARY}")
+        self.ignored.setToolTip(
+            "\n".join(f"{v[:1].upper()}{v[1:]}." for v in CLIENT_LIMITS.values())
+        )
 
     def _show_key_status(self, in_file: bool) -> None:
         if in_file:

@@ -1,8 +1,8 @@
 """The status bar's switch between the local model and the remote servers: one click each way.
 
-Shown once Preferences lists a remote server. Its label says what writes now ("Local model" or
-the server's name); a click on it goes to the other side (back to the local model, or to the
-server used last), and its menu lists every choice. A switch is a settings change like any
+Shown once Preferences lists a remote server. Its label says what a click does ("Use local
+model" while a server writes, "Use NAME" while the local model does: the server used last),
+and its menu lists every choice. A switch is a settings change like any
 other: the store saves it and the SettingsApplier loads the model.
 """
 
@@ -49,16 +49,18 @@ class ModelSwitch(QToolButton):
     def _show(self, settings: Settings) -> None:
         self.setVisible(bool(settings.remote_servers))
         server = remote_source_name(settings.model)
+        # The button says what a click does; the model label beside it says what writes now.
         if server is not None:
             self._last_server = server
-            self.setText(f"Remote: {server}")
-            self.setToolTip("Writing with a remote server; click to use the local model again")
-        else:
-            self.setText("Local model")
-            target = self._last_server or (
-                settings.remote_servers[0].name if settings.remote_servers else ""
+            self.setText("Use local model")
+            self.setToolTip(
+                f"Writing with the remote server {server}; click to use the local model"
             )
-            self.setToolTip(f"Writing with the local model; click to use {target}")
+        else:
+            names = [e.name for e in settings.remote_servers]
+            target = self._last_server if self._last_server in names else names[0] if names else ""
+            self.setText(f"Use {_short(target)}")
+            self.setToolTip(f"Writing with the local model; click to write with {target}")
         menu = self.menu()
         menu.clear()
         group = QActionGroup(menu)
@@ -73,3 +75,7 @@ class ModelSwitch(QToolButton):
             action.triggered.connect(lambda _=False, s=source: self.choose(s))
             group.addAction(action)
             menu.addAction(action)
+
+
+def _short(name: str, most: int = 24) -> str:
+    return name if len(name) <= most else name[: most - 1] + "\u2026"

@@ -29,6 +29,13 @@ CLIENT_LIMITS = {
 ones (sentence and paragraph stops with dialogue, no markup, the prose opening of a near-empty
 text, distinct alternatives, the context budget) are applied by the remote source itself."""
 
+CLIENT_RULES_SUMMARY = (
+    "Token healing, no verbatim copies and ranking by the text after the cursor need the local "
+    "model's tokens; sentence and paragraph stops, dialogue, no markup and distinct alternatives "
+    "apply to every server."
+)
+"""CLIENT_LIMITS in one sentence, for the settings page."""
+
 
 @dataclass(frozen=True)
 class ServerPreset:

@@ -68,7 +68,7 @@ def _write(parts: Penwright) -> None:
 def test_ghost_text_streams_from_the_remote_server(qtbot: QtBot, app: Penwright) -> None:
     window = app.window
     assert window.status_panel.model_label.text() == f"{MODEL_ID} · remote · vLLM"
-    assert app.model_switch.isVisible() and app.model_switch.text() == "Remote: faults"
+    assert app.model_switch.isVisible() and app.model_switch.text() == "Use local model"
     _write(app)
     with qtbot.waitSignal(window.controller.suggestion_finished, timeout=WAIT_MS):
         qtbot.keyClick(window.editor, Qt.Key.Key_Return, CTRL)
@@ -100,7 +100,7 @@ def test_one_click_goes_back_to_the_local_model(qtbot: QtBot, app: Penwright) ->
         app.model_switch.click()
     assert loaded.args is not None and loaded.args[0].device == "cpu"  # the fake local engine
     assert app.store.current.model.source == "default"
-    assert app.model_switch.text() == "Local model"
+    assert app.model_switch.text() == "Use faults"
     with qtbot.waitSignal(window.controller.model_loaded, timeout=WAIT_MS) as loaded:
         app.model_switch.click()  # and one click back to the server
     assert loaded.args is not None and loaded.args[0].name == MODEL_ID

@@ -73,7 +73,7 @@ def test_a_preset_fills_the_address_and_says_what_the_server_ignores(
         "Ollama ignores top_k, min_p, repetition_penalty; it returns one alternative per "
         "request, so each is asked for apart."
     )
-    assert "token healing" in page.ignored.text()
+    assert "Token healing" in page.ignored.text()
     _add(dialog, "vLLM")
     assert page.base_url.text() == "http://127.0.0.1:8000/v1"
     assert page.ignored.text().startswith("vLLM honours every sampling setting.")
