@@ -9,7 +9,7 @@ Settings (a frozen value) and the keyring, never a widget.
 from __future__ import annotations
 
 from penwright.app.settings.remote_servers import find_entry, server_for
-from penwright.app.settings.secrets import KeyStore
+from penwright.app.settings.secrets import KeyStore, remote_account
 from penwright.app.settings.store import SettingsStore
 from penwright.models.errors import ModelLoadError
 from penwright.models.sources.protocol import TextSource
@@ -32,4 +32,9 @@ class RemoteRouting:
         # Imported here: the HTTP client loads with the first remote server, not at start-up.
         from penwright.models.sources.remote import RemoteSource
 
-        return RemoteSource(server_for(entry, self._keys))
+        keys = self._keys
+        # The key is read at each request: a key fixed in Preferences works at once.
+        return RemoteSource(
+            server_for(entry, keys),
+            key=lambda: keys.get(remote_account(entry.name)) or entry.key_in_file,
+        )

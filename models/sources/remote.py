@@ -18,10 +18,11 @@ Every failure raises RemoteError (models.sources.remote_errors) with one message
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,8 +118,16 @@ def _context_length(entry: dict[str, Any]) -> int:
 class RemoteSource:
     """A remote server's model as a TextSource. See the module docstring."""
 
-    def __init__(self, server: RemoteServer, client: httpx.Client | None = None) -> None:
+    def __init__(
+        self,
+        server: RemoteServer,
+        client: httpx.Client | None = None,
+        key: Callable[[], str] | None = None,
+    ) -> None:
+        """``key``: asked for the API key at every request (the writer may fix a wrong one
+        while connected); None uses ``server.api_key``."""
         self._server = server
+        self._key = key
         self._client = client
         self._model = ""
         self._info: ModelInfo | None = None
@@ -126,7 +135,10 @@ class RemoteSource:
 
     @property
     def server(self) -> RemoteServer:
-        return self._server
+        """The server with the key to use now."""
+        if self._key is None:
+            return self._server
+        return dataclasses.replace(self._server, api_key=self._key())
 
     @property
     def info(self) -> ModelInfo | None:
@@ -137,7 +149,7 @@ class RemoteSource:
         return self._stats
 
     def load(self, spec: ModelSpec, progress: ProgressCallback | None = None) -> ModelInfo:
-        server = self._server
+        server = self.server
         if progress is not None:
             progress(LoadProgress(f"connecting to {server.base_url}", 10.0))
         client = self._client or _client(server)
@@ -225,7 +237,7 @@ class RemoteSource:
     ) -> Iterator[Delta]:
         """One HTTP request for ``alternatives`` (its choice i is alternatives[i])."""
         assert self._client is not None
-        server = self._server
+        server = self.server
         body = self._body(prompt, params, alternatives)
         continuations = {a: RemoteContinuation(context, params) for a in alternatives}
         finished: set[int] = set()

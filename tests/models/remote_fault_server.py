@@ -25,6 +25,7 @@ class FaultServer:
         self.pieces: list[str] = list(PIECES)
         self.bodies: list[dict[str, Any]] = []  # every completions request, as JSON
         self.headers: list[dict[str, str]] = []
+        self.required_key = ""  # when set, a request without "Bearer <it>" gets 401
         self.release = threading.Event()  # ends a "silent" stream
         self.disconnected = threading.Event()  # the client left a "silent" stream
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -71,7 +72,7 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             if self.path != "/v1/models":
                 return self._json(404, {"error": {"message": "no such path"}})
-            if self._failed(server.models_scenario):
+            if self._failed(self._key_scenario() or server.models_scenario):
                 return None
             return self._json(
                 200, {"object": "list", "data": [{"id": MODEL_ID, "object": "model"}]}
@@ -84,9 +85,13 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
             server.headers.append(dict(self.headers))
             if self.path != "/v1/completions":
                 return self._json(404, {"error": {"message": "no such path"}})
-            if self._failed(server.scenario):
+            if self._failed(self._key_scenario() or server.scenario):
                 return None
             return self._stream(body)
+
+        def _key_scenario(self) -> str:
+            wrong = self.headers.get("Authorization", "") != f"Bearer {server.required_key}"
+            return "401" if server.required_key and wrong else ""
 
         def _failed(self, scenario: str) -> bool:
             answers = {

@@ -19,6 +19,7 @@ from remote_fault_server import MODEL_ID, FaultServer, fault_server
 
 from penwright.app.main import Penwright, StartupHooks, build, parse_arguments
 from penwright.app.settings.remote_servers import RemoteServerEntry, with_source
+from penwright.app.settings.secrets import remote_account, shared_keys
 from penwright.app.settings.store import SettingsStore
 from penwright.models.params import GenerationParams
 
@@ -104,3 +105,33 @@ def test_one_click_goes_back_to_the_local_model(qtbot: QtBot, app: Penwright) ->
     with qtbot.waitSignal(window.controller.model_loaded, timeout=WAIT_MS) as loaded:
         app.model_switch.click()  # and one click back to the server
     assert loaded.args is not None and loaded.args[0].name == MODEL_ID
+
+
+def test_a_key_fixed_while_connected_works_at_once(
+    qtbot: QtBot, app: Penwright, server: FaultServer
+) -> None:
+    window = app.window
+    _write(app)
+    server.required_key = "right key"
+    with qtbot.waitSignal(window.controller.suggestion_failed, timeout=WAIT_MS):
+        qtbot.keyClick(window.editor, Qt.Key.Key_Return, CTRL)
+    assert "(401 unauthorized)" in window.last_notice
+    assert window.editor.toPlainText() == TEXT
+    keys = shared_keys()
+    keys.set(remote_account("faults"), "right key")
+    try:
+        with qtbot.waitSignal(window.controller.suggestion_finished, timeout=WAIT_MS):
+            qtbot.keyClick(window.editor, Qt.Key.Key_Return, CTRL)
+        assert window.editor.ghost_text == " The rain fell on the roof."
+    finally:
+        keys.delete(remote_account("faults"))
+
+
+def test_editing_the_server_in_use_reconnects(
+    qtbot: QtBot, app: Penwright, server: FaultServer
+) -> None:
+    current = app.store.current
+    moved = replace(current.remote_servers[0], base_url=server.base_url + "/")
+    with qtbot.waitSignal(app.window.controller.model_loaded, timeout=WAIT_MS) as loaded:
+        app.store.save(replace(current, remote_servers=(moved,)))
+    assert loaded.args is not None and loaded.args[0].path == server.base_url + "/"
