@@ -19,6 +19,7 @@ Every failure raises RemoteError (models.sources.remote_errors) with one message
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import json
 import threading
 import time
@@ -97,8 +98,20 @@ def _client(server: RemoteServer) -> httpx.Client:
         write=server.connect_timeout_s,
         pool=server.connect_timeout_s,
     )
-    # trust_env off: a proxy set for the web must not see a writer's text to a local server.
-    return httpx.Client(timeout=timeout, trust_env=False)
+    # A server on this machine is reached directly: a proxy set for the web must not see the
+    # writer's text on its way to localhost. Another host goes as the environment says (its
+    # proxy, its SSL_CERT_FILE), as other programs on a team's network do.
+    return httpx.Client(timeout=timeout, trust_env=not _loopback(server.base_url))
+
+
+def _loopback(url: str) -> bool:
+    host = httpx.URL(url).host if url.lower().startswith(("http://", "https://")) else ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _context_length(entry: dict[str, Any]) -> int:

@@ -125,6 +125,11 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
                 if scenario == "malformed":
                     self.wfile.write(b"data: {not json\n\n")
                     return
+                if scenario == "error-event":  # a piece, then the server's own error
+                    self.wfile.write(_chunk(0, server.pieces[0]))
+                    error = {"error": {"message": "the GPU fell over", "code": 500}}
+                    self.wfile.write(f"data: {json.dumps(error)}\n\n".encode())
+                    return
                 if scenario == "silent":  # one piece, then nothing until released
                     self.wfile.write(_chunk(0, server.pieces[0]))
                     self.wfile.flush()

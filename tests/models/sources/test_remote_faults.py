@@ -197,6 +197,11 @@ def test_tls_to_a_plain_http_server(server: FaultServer) -> None:
             " JSON: '{{not json'); check the base URL and the preset.",
         ),
         (
+            "error-event",
+            RemoteFailure.SERVER_ERROR,
+            "{s} failed while writing: the GPU fell over",
+        ),
+        (
             "cut",
             RemoteFailure.STREAM_CUT,
             "{s} stopped in the middle of the suggestion (the connection closed early); nothing"
@@ -273,3 +278,11 @@ def test_a_cancel_during_a_silent_stream_returns_and_hangs_up(server: FaultServe
     assert got == [Delta(0, " The")]
     assert source.last_stats.cancelled and source.last_stats.stop_reason == "cancelled"
     assert server.disconnected.wait(30)  # and the server heard the client leave
+
+
+def test_only_a_server_on_another_host_goes_through_the_environments_proxy() -> None:
+    from penwright.models.sources.remote import _loopback
+
+    assert _loopback("http://127.0.0.1:8000/v1") and _loopback("http://localhost:8080/v1")
+    assert _loopback("http://[::1]:8000/v1")
+    assert not _loopback("https://gpu.example.org/v1") and not _loopback("http://10.0.0.5/v1")
