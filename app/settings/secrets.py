@@ -16,11 +16,10 @@ from __future__ import annotations
 import logging
 import threading
 from enum import Enum
+from typing import TYPE_CHECKING
 
-import keyring
-import keyring.backend
-import keyring.errors
-from keyring.backends import fail
+if TYPE_CHECKING:  # keyring itself is imported at the first key asked for (it takes ~60 ms)
+    import keyring.backend
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +60,8 @@ class KeyStore:
     def _system(self) -> keyring.backend.KeyringBackend:
         with self._lock:
             if self._backend is None:
+                import keyring
+
                 self._backend = keyring.get_keyring()
                 self._failure = self._judge(self._backend)
             return self._backend
@@ -78,6 +79,8 @@ class KeyStore:
 
     def get(self, account: str) -> str:
         """The key, or "" when none is kept (a keyring that fails reads as none, once said)."""
+        import keyring.errors
+
         with self._lock:
             if account in self._session:
                 return self._session[account]
@@ -92,6 +95,8 @@ class KeyStore:
     def set(self, account: str, key: str) -> KeyPlace:
         """Keep ``key`` (empty: forget it). Where it went: the keyring, or the session when there
         is none or it refused (``problem`` then says why)."""
+        import keyring.errors
+
         if not key:
             self.delete(account)
             return KeyPlace.KEYRING if self.available else KeyPlace.SESSION
@@ -109,6 +114,8 @@ class KeyStore:
         return KeyPlace.SESSION
 
     def delete(self, account: str) -> None:
+        import keyring.errors
+
         with self._lock:
             self._session.pop(account, None)
         if not self.available:
@@ -130,6 +137,8 @@ class KeyStore:
 
 def _usable(backend: keyring.backend.KeyringBackend) -> bool:
     """keyring picks its "fail" backend (priority 0) where the system has none."""
+    from keyring.backends import fail
+
     if isinstance(backend, fail.Keyring):
         return False
     try:
