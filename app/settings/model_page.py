@@ -274,10 +274,11 @@ class ModelPage(SettingsPage):
                 self.models.takeTopLevelItem(row)
         for source, server in self._remote.items():
             model = f" · {server.model}" if server.model else ""
-            item = QTreeWidgetItem([f"{server.name}{model} (remote server)", "", "", "", ""])
+            item = QTreeWidgetItem([f"{server.name} \u2014 remote server{model}", "", "", "", ""])
             item.setData(0, _SOURCE, source)
             item.setToolTip(0, server.base_url)
             self.models.addTopLevelItem(item)
+            item.setFirstColumnSpanned(True)  # its name and model need the room, not the columns
             if source == select:
                 self.models.setCurrentItem(item)
 
@@ -321,6 +322,9 @@ class ModelPage(SettingsPage):
             self.trust_remote_code.setChecked(False)
             self.allow_pickle.setChecked(False)
         self._last_selected = entry.source if entry else None
+        remote = source is not None and source.startswith(REMOTE_PREFIX)
+        for switch in (self.trust_remote_code, self.allow_pickle):  # a server runs its own
+            switch.setEnabled(not remote)
         self._show_details()
 
     def _show_details(self) -> None:
