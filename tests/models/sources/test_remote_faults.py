@@ -250,7 +250,7 @@ def test_failures_of_the_model_list_at_load(server: FaultServer) -> None:
 
 
 def test_a_silent_server_times_out(server: FaultServer) -> None:
-    source = _loaded(server, read_timeout_s=0.3)
+    source = _loaded(server, read_timeout_s=2.0)
     server.scenario = "silent"
     error = _failure(source)
     assert error.failure is RemoteFailure.TIMEOUT
