@@ -250,6 +250,8 @@ class RemoteSource:
     ) -> Iterator[Delta]:
         """One HTTP request for ``alternatives`` (its choice i is alternatives[i])."""
         assert self._client is not None
+        if cancelled.is_set():  # before a request is even sent (the next alternative's too)
+            raise Cancelled
         server = self.server
         body = self._body(prompt, params, alternatives)
         continuations = {a: RemoteContinuation(context, params) for a in alternatives}

@@ -286,3 +286,12 @@ def test_only_a_server_on_another_host_goes_through_the_environments_proxy() -> 
     assert _loopback("http://127.0.0.1:8000/v1") and _loopback("http://localhost:8080/v1")
     assert _loopback("http://[::1]:8000/v1")
     assert not _loopback("https://gpu.example.org/v1") and not _loopback("http://10.0.0.5/v1")
+
+
+def test_a_request_cancelled_before_it_starts_sends_nothing(server: FaultServer) -> None:
+    source = _loaded(server)
+    cancelled = threading.Event()
+    cancelled.set()
+    assert list(source.stream("Once", PLAIN, cancelled)) == []
+    assert source.last_stats.cancelled
+    assert server.bodies == []
