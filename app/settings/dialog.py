@@ -62,8 +62,13 @@ class SettingsDialog(QDialog):
         self.keys_page = KeysPage()
         self.spelling_page = SpellingPage()
         self.pages: list[SettingsPage] = [
-            self.model_page, self.remote_page, self.device_page, self.generation_page,
-            self.editor_page, self.keys_page, self.spelling_page,
+            self.model_page,
+            self.remote_page,
+            self.device_page,
+            self.generation_page,
+            self.editor_page,
+            self.keys_page,
+            self.spelling_page,
         ]
         self.device_page.target_changed.connect(self.model_page.set_target)
         self.remote_page.servers_changed.connect(self.model_page.set_remote_servers)
