@@ -33,12 +33,15 @@ from penwright.app.inference.controller import (
     default_device_probe,
     default_engine_factory,
 )
+from penwright.app.inference.remote_route import RemoteRouting
 from penwright.app.settings.apply import startup_model_spec
 from penwright.app.settings.plain_values import open_user_settings
+from penwright.app.settings.secrets import shared_keys
 from penwright.app.settings.store import LoadResult, SettingsStore
 from penwright.app.tasks import run_until_quit
 from penwright.app.window.first_launch import welcome_on_first_run
 from penwright.app.window.main_window import MainWindow
+from penwright.app.window.model_switch import ModelSwitch
 from penwright.app.window.writing_aids import add_writing_aids
 from penwright.models.files.folders import data_root
 from penwright.models.files.logs import configure_logging
@@ -73,6 +76,7 @@ class Penwright:
     stored: LoadResult
     journal: Journal
     session: DocumentSession
+    model_switch: ModelSwitch
 
 
 def parse_arguments(argv: list[str]) -> argparse.Namespace:
@@ -108,6 +112,10 @@ def build(
         store=store,
         device_probe=device_probe,
     )
+    # "remote:NAME" models stream from the servers of Preferences > Model.
+    window.controller.route_sources(RemoteRouting(store, shared_keys()))
+    model_switch = ModelSwitch(store, window)  # one click between local and remote models
+    window.statusBar().addPermanentWidget(model_switch)
     # Autosave: every unsaved buffer is journalled under the data directory.
     journal = Journal(JournalStore(data_dir or data_root()), window)
     session = DocumentSession(
@@ -115,7 +123,7 @@ def build(
     )
     watch_window_document(journal, window, session)
     add_writing_aids(window, store, (data_dir or data_root()) / "spelling" / "words.txt")
-    return Penwright(window, store, stored, journal, session)
+    return Penwright(window, store, stored, journal, session, model_switch)
 
 
 def watch_window_document(journal: Journal, window: MainWindow, session: DocumentSession) -> None:

@@ -1,5 +1,8 @@
 """``penwright-cli continue FILE``: print a continuation of a text file to stdout.
 
+The local engine writes it, or with ``--server URL`` an OpenAI-compatible server (the same
+remote text source the app uses, models.sources.remote), its key from PENWRIGHT_SERVER_API_KEY.
+
 Three outputs, all on stdout so they can be piped:
 
 - one alternative (``-n 1``, or temperature 0 with --plain): the text is streamed as it is
@@ -19,16 +22,19 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
-from penwright.models.errors import EngineError, GenerationError, ModelLoadError, ParamsError
+from penwright.models.errors import EngineError, GenerationError, ParamsError
 from penwright.models.files.textfile import NotTextError, read_text_file
 from penwright.models.generation.engine import Engine
 from penwright.models.params import LIMITS, GenerationParams
 from penwright.models.results import Delta, GenerationStats
+from penwright.models.sources.protocol import TextSource
 from penwright.models.spec import LoadProgress, ModelSpec
 
 EXIT_FAILED = 1
@@ -48,12 +54,17 @@ def run_continue(args: argparse.Namespace) -> int:
     except (BadInput, ParamsError) as error:
         return _fail(str(error), EXIT_BAD_INPUT)
 
-    engine = Engine()
-    try:
+    engine: TextSource
+    if getattr(args, "server", None):
+        engine, spec, what = _remote_source(args)
+    else:
+        engine = Engine()
         spec = ModelSpec(source=args.model, device=args.device, precision=args.precision)
+        what = f"the model {args.model!r}"
+    try:
         info = engine.load(spec, _print_progress)
-    except (ModelLoadError, ValueError) as error:
-        return _fail(f"cannot load the model {args.model!r}: {error}", EXIT_BAD_INPUT)
+    except (EngineError, ValueError) as error:  # RemoteError is a GenerationError: an EngineError
+        return _fail(f"cannot load {what}: {error}", EXIT_BAD_INPUT)
     print(f"{info.name} on {info.device} ({info.precision})", file=sys.stderr)
     if info.fallback_reason:
         print(f"note: {info.fallback_reason}", file=sys.stderr)
@@ -63,7 +74,7 @@ def run_continue(args: argparse.Namespace) -> int:
         print("note: temperature 0 with --plain gives one continuation", file=sys.stderr)
 
     try:
-        deltas = engine.stream(context, params)
+        deltas = engine.stream(context, params, threading.Event())
         if args.json:
             print_json(sys.stdout, collect_alternatives(deltas), engine.last_stats)
         elif single:
@@ -79,6 +90,21 @@ def run_continue(args: argparse.Namespace) -> int:
     if not args.json:
         print(_summary(engine.last_stats), file=sys.stderr)
     return 0
+
+
+def _remote_source(args: argparse.Namespace) -> tuple[TextSource, ModelSpec, str]:
+    """The remote server --server names, its key from SERVER_KEY_VARIABLE."""
+    from penwright.cli.main import SERVER_KEY_VARIABLE
+    from penwright.models.sources.remote import RemoteServer, RemoteSource, remote_spec
+
+    server = RemoteServer(
+        name="",
+        base_url=args.server,
+        model=args.server_model or "",
+        preset=args.server_preset,
+        api_key=os.environ.get(SERVER_KEY_VARIABLE, ""),
+    )
+    return RemoteSource(server), remote_spec(args.server), f"the server {args.server}"
 
 
 def read_text(path: Path) -> str:

@@ -10,7 +10,12 @@ from collections.abc import Callable
 from penwright import __version__
 from penwright.models.files.logs import configure_logging
 from penwright.models.params import LIMITS, GenerationParams, StopMode
+from penwright.models.sources.presets import DEFAULT_PRESET, PRESETS
 from penwright.models.spec import DEFAULT_MODEL, DEVICES, PRECISIONS
+
+SERVER_KEY_VARIABLE = "PENWRIGHT_SERVER_API_KEY"
+"""Where --server's API key comes from: never a command-line argument, which other users of the
+machine can read in the process list."""
 
 _DEFAULTS = GenerationParams()
 """The option defaults are the engine's own, so the command line and the app agree."""
@@ -99,6 +104,24 @@ def _add_continue(sub: argparse._SubParsersAction) -> None:
         default=_DEFAULTS.stop.value,
         choices=[mode.value for mode in StopMode],
         help="where to end besides --max-new-tokens; 'custom' only at --stop-string",
+    )
+    cont.add_argument(
+        "--server",
+        metavar="URL",
+        help="stream from an OpenAI-compatible server instead, e.g. http://HOST:8000/v1 (vLLM, "
+        "llama.cpp, LM Studio, KoboldCpp, Ollama, penwright-cli serve); its API key, if it "
+        f"wants one, comes from the environment variable {SERVER_KEY_VARIABLE}",
+    )
+    cont.add_argument(
+        "--server-model",
+        metavar="ID",
+        help="the model id on --server (default: the first one it lists)",
+    )
+    cont.add_argument(
+        "--server-preset",
+        default=DEFAULT_PRESET,
+        choices=sorted(PRESETS),
+        help="which kind of server --server is: which sampling settings it honours",
     )
     cont.add_argument(
         "--stop-string",

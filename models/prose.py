@@ -22,6 +22,22 @@ CLOSER_CLASS = f"[{re.escape(CLOSERS)}]"
 LATIN_END_CLASS = f"[{re.escape(LATIN_SENTENCE_ENDS)}]"
 CJK_END_CLASS = f"[{CJK_SENTENCE_ENDS}]"
 
+MARKUP = re.compile(
+    r"<\s*/?\s*[A-Za-z!?][^<>\n]*>|&(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#[xX][0-9A-Fa-f]+);"
+)
+"""An HTML/XML tag or character entity in text: a document with one keeps markup allowed (the
+engine's markup rule, models.generation.rules, and the remote sources' text-level one)."""
+
+OPENING = "Chapter One\n\n"
+"""What the model reads before an empty or near-empty text (fewer than NEAR_EMPTY_WORDS words):
+the opening of a book, so it writes a story's first lines rather than a web page's menu."""
+NEAR_EMPTY_WORDS = 3
+
+
+def has_markup(text: str) -> bool:
+    return MARKUP.search(text) is not None
+
+
 # One "word" for Ctrl+Right: leading blanks, opening punctuation, then one CJK character or a
 # run of word characters (joined by internal apostrophes: "don't" is one word, as writers see
 # it), then the punctuation glued to it ("world," "end." "(note)" "dogs'").

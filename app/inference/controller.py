@@ -37,6 +37,11 @@ EngineFactory = Callable[[], TextSource]
 """Creates a text source (the local Engine, a remote server's client), one per load. Called in
 the loader thread: torch is imported there."""
 
+SourceRouter = Callable[[ModelSpec], "TextSource | None"]
+"""The text source for a spec that is not a local model (a remote server's, see
+InferenceController.route_sources), or None for the engine factory's. Runs in the loader
+thread."""
+
 DeviceProbe = Callable[[], list[DeviceInfo]]
 """Lists the devices present (models.loading.device_probe.available_devices); runs in the loader
 thread."""
@@ -96,12 +101,14 @@ class ModelLoader(QObject):
         self._engine_factory = engine_factory
         self._device_probe = device_probe
         self._shutting_down = shutting_down
+        self.router: SourceRouter | None = None  # set before the first load, from the GUI
 
     @Slot(object)
     def load(self, request: LoadRequest) -> None:
         try:
             self._check(request)
-            engine = self._engine_factory()
+            routed = self.router(request.spec) if self.router is not None else None
+            engine = routed if routed is not None else self._engine_factory()
             info = engine.load(request.spec, lambda progress: self._report(request, progress))
         except _LoadAbandoned:
             self.abandoned.emit(request)
@@ -348,6 +355,11 @@ class InferenceController(QObject):
         self.loading = True
         self.load_error = None
         self._load_requested.emit(self._load)
+
+    def route_sources(self, router: SourceRouter) -> None:
+        """Let ``router`` make the text source of specs it knows (remote servers); call it
+        before the first load_model (the loader thread reads it at each load)."""
+        self._loader.router = router
 
     def set_cpu_threads(self, count: int) -> None:
         """CPU threads for generation (0: torch decides); applies from the next request."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from penwright.models.sources.remote_spec import remote_source_name
 from penwright.models.spec import DEFAULT_MODEL, ModelInfo, ModelSpec
 
 
@@ -29,7 +30,7 @@ def after_load_failure(
     failed: ModelSpec, serving: ModelInfo | None, message: str
 ) -> LoadFailureOutcome:
     if serving is None and failed != ModelSpec():
-        name = "the bundled model" if failed.source == DEFAULT_MODEL else failed.source
+        name = "the bundled model" if failed.source == DEFAULT_MODEL else _named(failed)
         return LoadFailureOutcome(
             LoadFailureAction.LOAD_BUNDLED,
             f"Could not load {name}: {message}\nUsing the bundled model instead; "
@@ -41,5 +42,10 @@ def after_load_failure(
         )
     return LoadFailureOutcome(
         LoadFailureAction.KEEP_SERVING,
-        f"Could not switch to {failed.source}: {message}\nStill using {serving.name}.",
+        f"Could not switch to {_named(failed)}: {message}\nStill using {serving.name}.",
     )
+
+
+def _named(spec: ModelSpec) -> str:
+    server = remote_source_name(spec)
+    return f"the remote server {server}" if server is not None else spec.source

@@ -15,8 +15,10 @@ from PySide6.QtCore import QObject, Slot
 from PySide6.QtGui import QFont, QFontDatabase
 
 from penwright.app.editor.keymap import Action
+from penwright.app.settings.remote_servers import find_entry
 from penwright.app.settings.store import Settings, SettingsStore, Theme
 from penwright.app.window.theme import apply_theme
+from penwright.models.sources.remote_spec import remote_source_name
 from penwright.models.spec import ModelSpec
 
 if TYPE_CHECKING:
@@ -53,6 +55,14 @@ def repaired_settings_message(warnings: tuple[str, ...]) -> str:
     return f"{len(warnings)} saved settings could not be used and were reset:\n" + "\n".join(
         warnings
     )
+
+
+def _server_changed(previous: Settings, settings: Settings) -> bool:
+    """The remote server writing now was edited (its address, model or preset): reconnect."""
+    name = remote_source_name(settings.model)
+    if name is None:
+        return False
+    return find_entry(previous.remote_servers, name) != find_entry(settings.remote_servers, name)
 
 
 class SettingsApplier(QObject):
@@ -107,7 +117,9 @@ class SettingsApplier(QObject):
             self._applying = False
         if settings.cpu_threads != (previous.cpu_threads if previous is not None else 0):
             window.controller.set_cpu_threads(settings.cpu_threads)
-        if previous is not None and settings.model != self._stored_model:
+        if previous is not None and (
+            settings.model != self._stored_model or _server_changed(previous, settings)
+        ):
             window.load_model(settings.model)
         self._stored_model = settings.model
 

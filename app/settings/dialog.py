@@ -31,6 +31,8 @@ from penwright.app.settings.pages import (
     SettingsPage,
     SpellingPage,
 )
+from penwright.app.settings.remote_page import RemoteServersPage
+from penwright.app.settings.secrets import KeyStore, shared_keys
 from penwright.app.settings.store import Settings, SettingsStore
 from penwright.app.settings.writing_page import WritingPage
 from penwright.models.loading.device_probe import DeviceInfo
@@ -63,11 +65,13 @@ class SettingsDialog(QDialog):
         catalog: CatalogLister,
         devices: Sequence[DeviceInfo],
         parent: QWidget | None = None,
+        keys: KeyStore | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Penwright Preferences")
         self._store = store
         self.model_page = ModelPage(catalog)
+        self.remote_page = RemoteServersPage(keys or shared_keys())
         self.device_page = DevicePage(devices)
         self.generation_page = GenerationPage()
         self.editor_page = EditorPage()
@@ -76,6 +80,7 @@ class SettingsDialog(QDialog):
         self.spelling_page = SpellingPage()
         self.pages: list[SettingsPage] = [
             self.model_page,
+            self.remote_page,
             self.device_page,
             self.generation_page,
             self.editor_page,
@@ -84,6 +89,8 @@ class SettingsDialog(QDialog):
             self.spelling_page,
         ]
         self.device_page.target_changed.connect(self.model_page.set_target)
+        self.remote_page.servers_changed.connect(self.model_page.set_remote_servers)
+        self.remote_page.use_requested.connect(self._on_use_server)
 
         self.page_list = QListWidget()
         self.stack = QStackedWidget()
@@ -156,10 +163,12 @@ class SettingsDialog(QDialog):
     def accept(self) -> None:
         if self.apply():
             self.model_page.shutdown()
+            self.remote_page.shutdown()
             super().accept()
 
     def reject(self) -> None:
         self.model_page.shutdown()
+        self.remote_page.shutdown()
         super().reject()
 
     def _describe_restore(self, row: int) -> None:
@@ -169,6 +178,11 @@ class SettingsDialog(QDialog):
         page = self.pages[row]
         button = self.buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults)
         button.setToolTip(restore_description(page.title, restored_names(page)))
+
+    def _on_use_server(self, source: str) -> None:
+        """ "Write with this server": choose its row in the Model list and show it there."""
+        self.model_page.select_source(source)
+        self.page_list.setCurrentRow(self.pages.index(self.model_page))
 
     def _on_restore_defaults(self) -> None:
         """Show the defaults of the current page; nothing is saved until OK or Apply."""

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from penwright.app.settings.model_download import HubDownload
 from penwright.app.settings.pages import SettingsPage
+from penwright.app.settings.remote_servers import RemoteServerEntry, with_source
 from penwright.app.settings.store import Settings
 from penwright.app.tasks import LatestTask, in_thread
 from penwright.models.catalog.download import DownloadProgress
@@ -45,6 +46,8 @@ from penwright.models.catalog.listing import (
 )
 from penwright.models.catalog.removal import delete_cached_model
 from penwright.models.loading.device_probe import format_bytes
+from penwright.models.sources.presets import preset
+from penwright.models.sources.remote_spec import REMOTE_PREFIX
 
 CatalogLister = Callable[[Sequence[str]], list[CatalogEntry]]
 """Lists the models to offer, given the user-added paths (models.catalog.listing.list_models)."""
@@ -81,6 +84,8 @@ class ModelPage(SettingsPage):
         self._wanted: str | None = None  # the source to select once the listing arrives
         self._entries: dict[str, CatalogEntry] = {}
         self._user_models: list[str] = []
+        # Remote servers (the Remote servers page edits them): rows of their own, "remote:NAME".
+        self._remote: dict[str, RemoteServerEntry] = {}
         self._target = ("cpu", "auto", 2048)
         self._last_selected: str | None = None
         self._download = download or HubDownload(self)
@@ -151,6 +156,7 @@ class ModelPage(SettingsPage):
 
     def load(self, settings: Settings) -> None:
         self._user_models = list(settings.user_models)
+        self._remote = {REMOTE_PREFIX + e.name: e for e in settings.remote_servers}
         self.trust_remote_code.setChecked(settings.model.trust_remote_code)
         self.allow_pickle.setChecked(settings.model.allow_pickle)
         self.refresh(select=settings.model.source)
@@ -160,9 +166,9 @@ class ModelPage(SettingsPage):
         entry = self._entries.get(chosen or "")
         if entry is not None and entry.problem and chosen != settings.model.source:
             chosen = None  # a damaged or missing entry is shown, never chosen: keep the model
+        settings = with_source(settings, chosen or settings.model.source)
         model = replace(
             settings.model,
-            source=chosen or settings.model.source,
             trust_remote_code=self.trust_remote_code.isChecked(),
             allow_pickle=self.allow_pickle.isChecked(),
         )
@@ -204,7 +210,8 @@ class ModelPage(SettingsPage):
         self.models_listed.emit()
 
     def _show_entries(self, entries: list[CatalogEntry], select: str | None) -> None:
-        if select and select not in {e.source for e in entries}:
+        remote = select is not None and select.startswith(REMOTE_PREFIX)
+        if select and not remote and select not in {e.source for e in entries}:
             # The saved model is not on this computer any more; keep it visible and explain.
             entries.append(
                 CatalogEntry(
@@ -239,9 +246,41 @@ class ModelPage(SettingsPage):
             self.models.addTopLevelItem(item)
             if entry.source == select:
                 self.models.setCurrentItem(item)
+        self._show_remote_rows(select)
         first = self.models.topLevelItem(0)
         if self.models.currentItem() is None and first is not None:
             self.models.setCurrentItem(first)
+
+    def set_remote_servers(self, entries: tuple[RemoteServerEntry, ...]) -> None:
+        """The Remote servers page changed its list: show it (the selection stays if it can)."""
+        selected = self.selected_source()
+        self._remote = {REMOTE_PREFIX + e.name: e for e in entries if e.name}
+        self._show_remote_rows(selected)
+        first = self.models.topLevelItem(0)
+        if self.models.currentItem() is None and first is not None:
+            self.models.setCurrentItem(first)
+
+    def select_source(self, source: str) -> None:
+        """Select the row of ``source`` (a listed model or "remote:NAME")."""
+        for row in range(self.models.topLevelItemCount()):
+            item = self.models.topLevelItem(row)
+            if item is not None and item.data(0, _SOURCE) == source:
+                self.models.setCurrentItem(item)
+
+    def _show_remote_rows(self, select: str | None) -> None:
+        for row in reversed(range(self.models.topLevelItemCount())):
+            item = self.models.topLevelItem(row)
+            if item is not None and str(item.data(0, _SOURCE)).startswith(REMOTE_PREFIX):
+                self.models.takeTopLevelItem(row)
+        for source, server in self._remote.items():
+            model = f" · {server.model}" if server.model else ""
+            item = QTreeWidgetItem([f"{server.name} \u2014 remote server{model}", "", "", "", ""])
+            item.setData(0, _SOURCE, source)
+            item.setToolTip(0, server.base_url)
+            self.models.addTopLevelItem(item)
+            item.setFirstColumnSpanned(True)  # its name and model need the room, not the columns
+            if source == select:
+                self.models.setCurrentItem(item)
 
     @property
     def downloader(self) -> HubDownload:
@@ -283,9 +322,21 @@ class ModelPage(SettingsPage):
             self.trust_remote_code.setChecked(False)
             self.allow_pickle.setChecked(False)
         self._last_selected = entry.source if entry else None
+        remote = source is not None and source.startswith(REMOTE_PREFIX)
+        for switch in (self.trust_remote_code, self.allow_pickle):  # a server runs its own
+            switch.setEnabled(not remote)
         self._show_details()
 
     def _show_details(self) -> None:
+        server = self._remote.get(self.selected_source() or "")
+        if server is not None:
+            model = html.escape(server.model or "the first model it lists")
+            self.details.setText(
+                f"Remote server at {html.escape(server.base_url)}, model {model}."
+                f"<br>{html.escape(preset(server.preset).describe_ignored())}"
+                " Edit it in Preferences &gt; Remote servers."
+            )
+            return
         entry = self._entries.get(self.selected_source() or "")
         if entry is None:
             self.details.clear()

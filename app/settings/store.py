@@ -35,9 +35,18 @@ from penwright.app.settings.plain_values import (
     plain_value,
     writable,
 )
+from penwright.app.settings.remote_servers import (
+    MAX_STORED_CHARS,
+    RemoteEntriesError,
+    RemoteServerEntry,
+    dump_entries,
+    find_entry,
+    parse_entries,
+)
 from penwright.models.errors import ParamsError
 from penwright.models.params import LIMITS, GenerationParams, Limit, StopMode
-from penwright.models.spec import DEVICES, PRECISIONS, ModelSpec
+from penwright.models.sources.remote_spec import remote_source_name
+from penwright.models.spec import DEFAULT_MODEL, DEVICES, PRECISIONS, ModelSpec
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +105,10 @@ class Settings:
     key_bindings: Mapping[Action, str] = field(default_factory=default_key_bindings)
     spelling: str = FOLLOW_SYSTEM
     writing: WritingSettings = field(default_factory=WritingSettings)
+    # Remote servers (app.settings.remote_servers); model.source "remote:NAME" writes with one,
+    # and local_source is the local model to go back to.
+    remote_servers: tuple[RemoteServerEntry, ...] = ()
+    local_source: str = DEFAULT_MODEL
 
 
 @dataclass(frozen=True)
@@ -315,6 +328,13 @@ def _list_chars(max_items: int, max_chars: int) -> int:
     return max_items * (max_chars * 6 + 4) + 2
 
 
+def _as_servers(raw: object) -> tuple[RemoteServerEntry, ...]:
+    try:
+        return parse_entries(str(raw))
+    except RemoteEntriesError as why:
+        raise _Invalid(str(why)) from None
+
+
 def _as_seed(raw: object) -> int | None:
     if str(raw).strip() == "":
         return None  # blank: a fresh random seed per request
@@ -397,6 +417,17 @@ class SettingsStore(QObject):
         if not model.source.strip():
             self._warn("model/source", "it is empty", d.model.source)
             model = replace(model, source=d.model.source)
+        remote_servers = self._read(
+            "remote/servers", d.remote_servers, _as_servers, MAX_STORED_CHARS
+        )
+        local_source = self._read("remote/local_source", d.local_source, _as_text, MAX_PATH_CHARS)
+        if remote_source_name(ModelSpec(local_source)) is not None or not local_source.strip():
+            self._warn("remote/local_source", "it is not a local model", d.local_source)
+            local_source = d.local_source
+        server = remote_source_name(model)
+        if server is not None and find_entry(remote_servers, server) is None:
+            self._warn("model/source", f"there is no remote server named {server!r}", local_source)
+            model = replace(model, source=local_source)
         generation = self._read_generation(g)
         editor = EditorSettings(
             font_family=self._read(
@@ -434,6 +465,8 @@ class SettingsStore(QObject):
                 ),
                 key_hints=self._read("writing/key_hints", d.writing.key_hints, _as_bool),
             ),
+            remote_servers=remote_servers,
+            local_source=local_source,
         )
         self._check_recent_files()
         for key, why in sorted(self._removed.items()):  # keys of no setting: say what went
@@ -584,4 +617,6 @@ class SettingsStore(QObject):
         qs.setValue("spelling/language", s.spelling)
         qs.setValue("writing/daily_word_goal", s.writing.daily_word_goal)
         qs.setValue("writing/key_hints", s.writing.key_hints)
+        qs.setValue("remote/servers", dump_entries(s.remote_servers))
+        qs.setValue("remote/local_source", s.local_source)
         qs.sync()

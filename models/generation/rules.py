@@ -41,24 +41,27 @@ from penwright.models.generation.no_copy import NgramIndex, NoCopy
 from penwright.models.generation.quotes import open_quotes, quotes_after
 from penwright.models.generation.vocabulary import Vocabulary
 from penwright.models.params import GenerationParams
-from penwright.models.prose import CJK_CHARACTERS, count_words
-
-MARKUP = re.compile(
-    r"<\s*/?\s*[A-Za-z!?][^<>\n]*>|&(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#[xX][0-9A-Fa-f]+);"
+from penwright.models.prose import (
+    CJK_CHARACTERS,
+    MARKUP,
+    NEAR_EMPTY_WORDS,
+    OPENING,
+    count_words,
+    has_markup,
 )
-"""An HTML/XML tag or character entity in text: a document with one keeps markup allowed."""
+
+__all__ = [
+    "MARKUP",
+    "NEAR_EMPTY_WORDS",
+    "OPENING",
+    "Prompt",
+    "RequestRules",
+    "has_markup",
+    "prepare_prompt",
+]
 
 _MARKUP_TOKEN = re.compile(r"[<>]")
 _ENTITY_START = re.compile(r"^[A-Za-z#]")
-
-OPENING = "Chapter One\n\n"
-"""What the model reads before an empty or near-empty text (fewer than NEAR_EMPTY_WORDS words):
-the opening of a book, so it writes a story's first lines rather than a web page's menu."""
-NEAR_EMPTY_WORDS = 3
-
-
-def has_markup(text: str) -> bool:
-    return MARKUP.search(text) is not None
 
 
 @dataclass(frozen=True)

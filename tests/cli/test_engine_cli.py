@@ -170,7 +170,9 @@ class ScriptedEngine:
     def load(self, spec: ModelSpec, progress: Any = None) -> ModelInfo:
         return INFO
 
-    def stream(self, context: str, params: GenerationParams) -> Iterator[Delta]:
+    def stream(
+        self, context: str, params: GenerationParams, cancelled: object = None
+    ) -> Iterator[Delta]:
         alternatives = 1 if params.greedy and not params.distinct else params.n
         return iter([d for d in self.pieces if d.alternative < alternatives])
 
