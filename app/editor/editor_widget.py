@@ -25,12 +25,15 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QMenu, QPlainTextEdit, QWidget
 
+from penwright.app.editor.focus_mode import ParagraphFocus
 from penwright.app.editor.ghost_drawing import GhostPainter, muted_colour
 from penwright.app.editor.ghost_text import GhostText
 from penwright.app.editor.keymap import DEFAULT_BINDINGS, Action
+from penwright.app.editor.page_layout import PageLayout
 from penwright.app.editor.spell_words import SpellCheck
 from penwright.app.editor.spelling_menu import MisspeltWord, add_spelling_entries, misspelt_word_at
 from penwright.app.editor.suggestion_history import SuggestionHistory
+from penwright.app.editor.typewriter import Typewriter
 from penwright.app.editor.writing_highlighter import WritingHighlighter
 from penwright.models.params import MAX_CONTEXT_CHARS
 
@@ -76,7 +79,12 @@ class Editor(QPlainTextEdit):
         self._ghost_place = ""  # the text before the caret where the suggestion was asked
         self._latest_request = -1  # the newest request streaming into the suggestion
         self._history = SuggestionHistory()
-        self._painter = GhostPainter(self, self._relayout)
+        # The page (column and line height), focus mode's dimming and typewriter scrolling; all
+        # off until settings turn them on, so a bare Editor is a plain text box.
+        self.page = PageLayout(self)
+        self.paragraph_focus = ParagraphFocus(self)
+        self.typewriter = Typewriter(self)
+        self._painter = GhostPainter(self, self._relayout, self.page.spacing.line_pitch)
         self._own_edit = False  # True while we change the document or the caret ourselves
         self._replacing = False  # True while another document's text comes in
         self.composing = False  # an input method preedit is showing

@@ -9,10 +9,11 @@ and QPlainTextDocumentLayout grows the block by the lines it gained.
 
 The preview then stands exactly where the text will stand after accepting, because a line
 started by U+2028 and a new block have the same left edge and the same line spacing here: the
-document's blocks have no margins, indents or paragraph spacing (QTextBlockFormat defaults).
-If paragraph spacing or a first-line indent is ever added, the lines after a break would be
-placed differently once they are real paragraphs: then draw the suggestion as a separate
-QTextDocument painted over the editor (Qt Creator's TextSuggestion) instead.
+document's blocks have no margins, indents or paragraph spacing (QTextBlockFormat defaults),
+and the page's line height (line_spacing.py) adds the same space above every line, a block's
+first or not. If paragraph spacing or a first-line indent is ever added, the lines after a
+break would be placed differently once they are real paragraphs: then draw the suggestion as a
+separate QTextDocument painted over the editor (Qt Creator's TextSuggestion) instead.
 """
 
 from __future__ import annotations
@@ -63,9 +64,16 @@ class GhostPainter:
     taking the change for an edit (the editor guards its own changes).
     """
 
-    def __init__(self, editor: QPlainTextEdit, relayout: Callable[[int, int], None]) -> None:
+    def __init__(
+        self,
+        editor: QPlainTextEdit,
+        relayout: Callable[[int, int], None],
+        line_pitch: Callable[[], float] | None = None,
+    ) -> None:
         self._editor = editor
         self._relayout = relayout
+        # How far apart lines stand (the page may space them wider than the font does).
+        self._line_pitch = line_pitch or (lambda: float(editor.fontMetrics().lineSpacing()))
         self._block_number = -1  # block whose layout holds the drawn text
         self._end = -1  # layout position just after the drawn text
 
@@ -152,7 +160,7 @@ class GhostPainter:
         if overflow <= 0 or caret_top <= 0:
             return
         # QPlainTextEdit scrolls by laid-out lines; all lines here have the editor's spacing.
-        spacing = max(editor.fontMetrics().lineSpacing(), 1)
+        spacing = max(self._line_pitch(), 1.0)
         lines = min(math.ceil(overflow / spacing), math.floor(caret_top / spacing))
         if lines > 0:
             scroll_bar = editor.verticalScrollBar()

@@ -1,0 +1,134 @@
+"""Comfortable line height for a QPlainTextEdit, whose layout ignores QTextBlockFormat's.
+
+QPlainTextDocumentLayout stacks each block's lines at their font height and has no line-height
+setting. So after Qt lays out a block, each of its lines is moved down by the same extra space
+(a whole number of pixels, so the text stays on the pixel grid): every line, the first of a
+block as much as one that wrapped or one started by a line separator, stands `extra` below the
+bottom of the line before it. That keeps the ghost-text preview exact: a suggested line after a
+line separator and the same line once it is a paragraph of its own are placed alike.
+
+The extra space goes above each line: the caret, selections and hit-testing follow the moved
+lines, because they read the lines' positions. Lines are moved when Qt reports a block laid out
+(the document layout's update signals, before the editor scrolls to the caret) and again before
+each paint for the blocks on screen, which Qt lays out lazily.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QEvent, QObject, QPointF, Slot
+from PySide6.QtGui import QTextBlock
+from PySide6.QtWidgets import QPlainTextEdit
+
+MIN_FACTOR = 1.0
+MAX_FACTOR = 3.0
+
+
+class LineSpacing(QObject):
+    """Spaces the lines of editor `factor` times the font's line spacing apart (1.0: Qt's own)."""
+
+    def __init__(self, editor: QPlainTextEdit, factor: float = 1.0) -> None:
+        super().__init__(editor)
+        self._editor = editor
+        self._factor = 1.0
+        self._extra = 0.0
+        layout = editor.document().documentLayout()
+        layout.updateBlock.connect(self._on_block_laid_out)
+        layout.update.connect(self._on_layout_update)
+        # Before Qt scrolls to the caret or paints what a scroll shows, using the lines' places.
+        editor.cursorPositionChanged.connect(self._on_layout_update)
+        editor.verticalScrollBar().valueChanged.connect(self._on_layout_update)
+        # Kept: while the editor is being destroyed, asking it for its viewport fails.
+        self._viewport = editor.viewport()
+        self._viewport.installEventFilter(self)
+        editor.installEventFilter(self)
+        self.set_factor(factor)
+
+    @property
+    def factor(self) -> float:
+        return self._factor
+
+    @property
+    def extra(self) -> float:
+        """The pixels added above each line."""
+        return self._extra
+
+    def line_pitch(self) -> float:
+        """How far apart the tops of two lines in the editor's font are."""
+        return self._editor.fontMetrics().lineSpacing() + self._extra
+
+    def set_factor(self, factor: float) -> None:
+        self._factor = min(max(factor, MIN_FACTOR), MAX_FACTOR)
+        self._update_extra()
+
+    def _update_extra(self) -> None:
+        spacing = self._editor.fontMetrics().lineSpacing()  # whole pixels, as Qt lays lines
+        extra = float(round((self._factor - 1.0) * spacing))
+        if extra == self._extra:
+            return
+        self._extra = extra
+        self.space_all()
+
+    def space_all(self) -> None:
+        """Re-space every block already laid out (after a change of factor or font)."""
+        block = self._editor.document().firstBlock()
+        while block.isValid():
+            self.space_block(block)
+            block = block.next()
+        self._editor.viewport().update()
+
+    def space_block(self, block: QTextBlock) -> None:
+        layout = block.layout() if block.isValid() else None
+        if layout is None:
+            return  # a block being replaced (a new document coming in)
+        y = 0.0
+        for i in range(layout.lineCount()):
+            line = layout.lineAt(i)
+            y += self._extra
+            if line.y() != y:
+                line.setPosition(QPointF(line.x(), y))
+            # As QPlainTextDocumentLayout stacks them: a negative leading pulls the next line up.
+            y += line.height() + min(math.ceil(line.leading()), 0)
+
+    def space_visible(self) -> None:
+        """Lay out and space the blocks Qt is about to measure: those on screen, and the caret's
+        with a screenful above it (scrolling to the caret measures upwards from it)."""
+        editor = self._editor
+        height = editor.viewport().height()
+        block = editor.textCursor().block()
+        room = float(height)
+        while block.isValid() and room >= 0:
+            room -= self._spaced_height(block)
+            block = block.previous()
+        block = editor.firstVisibleBlock()
+        if not block.isValid():
+            return
+        self._spaced_height(block)  # the offset of the view depends on its lines' places
+        top = editor.blockBoundingGeometry(block).translated(editor.contentOffset()).top()
+        while block.isValid() and top <= height:
+            top += self._spaced_height(block)
+            block = block.next()
+
+    def _spaced_height(self, block: QTextBlock) -> float:
+        self._editor.blockBoundingRect(block)  # lays the block out if Qt has not yet
+        self.space_block(block)
+        return self._editor.blockBoundingRect(block).height()
+
+    @Slot(QTextBlock)
+    def _on_block_laid_out(self, block: QTextBlock) -> None:
+        if self._extra:
+            self.space_block(block)
+
+    @Slot()
+    def _on_layout_update(self, *_: object) -> None:
+        if self._extra:
+            self.space_visible()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if watched is self._editor and kind == QEvent.Type.FontChange:
+            self._update_extra()
+        elif watched is self._viewport and kind == QEvent.Type.Paint and self._extra:
+            self.space_visible()
+        return False
