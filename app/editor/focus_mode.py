@@ -91,7 +91,7 @@ class ParagraphFocus(QObject):
             cursor = QTextCursor(document)
             cursor.setPosition(first)
             cursor.setPosition(last, QTextCursor.MoveMode.KeepAnchor)
-            selection.cursor = cursor  # type: ignore[misc]
-            selection.format = fmt  # type: ignore[misc]
+            selection.cursor = cursor
+            selection.format = fmt
             dimmed.append(selection)
         editor.setExtraSelections(others + dimmed)

@@ -77,7 +77,7 @@ def page_font(typeface: Typeface, family: str, size: int) -> QFont:
     return font
 
 
-def column_width(font: QFont, chars: int) -> float:
+def column_width(font: QFont, chars: int) -> int:
     """The width in pixels of a text column `chars` characters wide in font.
 
     A character is the font's average character width; a full-width CJK character counts as two,

@@ -1,9 +1,10 @@
 """Applies the user's Settings to a running window, at start-up and live after every change.
 
 The SettingsStore's ``changed`` signal is the one broadcast (Frescobaldi's settings_changed); this
-object is its listener for the main window: font and theme, key bindings, generation defaults
-(kept in step with the toolbar both ways), auto-suggest, CPU threads, and the model (a change of
-model, device or precision reloads in the background while the current model keeps serving).
+object is its listener for the main window: font, theme and the writer's page, key bindings,
+generation defaults (kept in step with the toolbar both ways), auto-suggest, CPU threads, and the
+model (a change of model, device or precision reloads in the background while the current model
+keeps serving).
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Slot
-from PySide6.QtGui import QFont, QFontDatabase
 
+from penwright.app.editor.editor_widget import Editor
 from penwright.app.editor.keymap import Action
+from penwright.app.editor.typography import page_font
 from penwright.app.settings.remote_servers import find_entry
 from penwright.app.settings.store import Settings, SettingsStore, Theme
 from penwright.app.window.theme import apply_theme
@@ -27,13 +29,14 @@ if TYPE_CHECKING:
 # The toolbar offers the same ranges as the settings panel, so neither clamps the other.
 
 
-def editor_font(family: str, size: int) -> QFont:
-    """The font to write in; an empty family is the platform's default text font."""
-    if not family:
-        family = QFontDatabase.systemFont(QFontDatabase.SystemFont.GeneralFont).family()
-    font = QFont(family)
-    font.setPointSize(size)
-    return font
+def apply_page(editor: Editor, settings: Settings) -> None:
+    """The writer's page of settings on editor: font (the chosen family, else the typeface's,
+    with CJK fallbacks of its style), text column, line spacing and typewriter scrolling."""
+    e, p = settings.editor, settings.page
+    editor.setFont(page_font(p.typeface, e.font_family, e.font_size))
+    editor.page.set_column(p.column_chars)
+    editor.page.set_line_spacing(p.line_spacing)
+    editor.typewriter.set_enabled(p.typewriter)
 
 
 def startup_model_spec(stored: ModelSpec, model: str | None, device: str | None) -> ModelSpec:
@@ -101,7 +104,7 @@ class SettingsApplier(QObject):
         self._applying = True
         try:
             e = settings.editor
-            window.editor.setFont(editor_font(e.font_family, e.font_size))
+            apply_page(window.editor, settings)
             # At start-up the platform's colours are already in place for SYSTEM.
             first = previous is None and e.theme is not Theme.SYSTEM
             if first or (previous is not None and previous.editor.theme != e.theme):

@@ -34,6 +34,7 @@ from penwright.app.documents.spelling import (
     system_language,
 )
 from penwright.app.editor.keymap import ACTION_LABELS, Action
+from penwright.app.settings.page_controls import PageControls
 from penwright.app.settings.store import (
     EditorSettings,
     Settings,
@@ -314,7 +315,8 @@ class GenerationPage(SettingsPage):
 
 
 class EditorPage(SettingsPage):
-    """Font, theme and automatic suggestions."""
+    """Font, theme, the writer's page (page_controls.py, with its preview) and automatic
+    suggestions."""
 
     title = "Editor"
 
@@ -334,10 +336,13 @@ class EditorPage(SettingsPage):
         self.auto_suggest_delay = _spin(100, 10_000, step=100)
         self.auto_suggest_delay.setSuffix(" ms")
         self.auto_suggest.toggled.connect(self.auto_suggest_delay.setEnabled)
+        self.page = PageControls(self.font_family, self.font_size, self.theme, self)
         form = _form(self)
+        self.page.add_typeface_row(form)
         form.addRow("&Font:", self.font_family)
         form.addRow("Font si&ze:", self.font_size)
         form.addRow("&Theme:", self.theme)
+        self.page.add_page_rows(form)
         form.addRow("", self.auto_suggest)
         form.addRow("&Pause before suggesting:", self.auto_suggest_delay)
 
@@ -352,16 +357,17 @@ class EditorPage(SettingsPage):
         self.auto_suggest.setChecked(e.auto_suggest)
         self.auto_suggest_delay.setEnabled(e.auto_suggest)
         self.auto_suggest_delay.setValue(e.auto_suggest_delay_ms)
+        self.page.load(settings)  # last: loading the font above must not choose "the font below"
 
     def apply_to(self, settings: Settings) -> Settings:
         editor = EditorSettings(
-            font_family=self.font_family.currentFont().family(),
+            font_family=self.page.chosen_family(),
             font_size=self.font_size.value(),
             theme=Theme(self.theme.currentData()),
             auto_suggest=self.auto_suggest.isChecked(),
             auto_suggest_delay_ms=self.auto_suggest_delay.value(),
         )
-        return replace(settings, editor=editor)
+        return replace(settings, editor=editor, page=self.page.page_settings())
 
 
 # --- Keys ---------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from PySide6.QtGui import QKeySequence
 from penwright.app.documents.recent_files import RECENT_FILES_KEY, stored_recent_files_problem
 from penwright.app.documents.spelling import FOLLOW_SYSTEM, LANGUAGE_NAMES, OFF
 from penwright.app.editor.keymap import ACTION_LABELS, DEFAULT_BINDINGS, Action
+from penwright.app.editor.typography import Typeface
 from penwright.app.settings.plain_values import (
     NotPlain,
     defuse,
@@ -84,6 +85,21 @@ class WritingSettings:
     key_hints: bool = True
 
 
+COLUMN_CHARS = (30, 200)  # the narrowest and widest text column offered, in characters
+LINE_SPACING = (1.0, 2.5)
+
+
+@dataclass(frozen=True)
+class PageSettings:
+    """The writer's page: typeface (when no font family is chosen), the text column's width in
+    average characters, the line spacing (times the font's) and typewriter scrolling."""
+
+    typeface: Typeface = Typeface.SERIF
+    column_chars: int = 70
+    line_spacing: float = 1.5
+    typewriter: bool = False
+
+
 def default_key_bindings() -> Mapping[Action, str]:
     return MappingProxyType(dict(DEFAULT_BINDINGS))
 
@@ -102,6 +118,7 @@ class Settings:
     cpu_threads: int = 0
     generation: GenerationParams = field(default_factory=GenerationParams)
     editor: EditorSettings = field(default_factory=EditorSettings)
+    page: PageSettings = field(default_factory=PageSettings)
     key_bindings: Mapping[Action, str] = field(default_factory=default_key_bindings)
     spelling: str = FOLLOW_SYSTEM
     writing: WritingSettings = field(default_factory=WritingSettings)
@@ -442,6 +459,17 @@ class SettingsStore(QObject):
                 "editor/auto_suggest_delay_ms", e.auto_suggest_delay_ms, _as_int(100, 10_000)
             ),
         )
+        p = d.page
+        page = PageSettings(
+            typeface=Typeface(
+                self._read(
+                    "page/typeface", p.typeface.value, _as_choice(tuple(t.value for t in Typeface))
+                )
+            ),
+            column_chars=self._read("page/column_chars", p.column_chars, _as_int(*COLUMN_CHARS)),
+            line_spacing=self._read("page/line_spacing", p.line_spacing, _as_float(*LINE_SPACING)),
+            typewriter=self._read("page/typewriter", p.typewriter, _as_bool),
+        )
         settings = Settings(
             model=model,
             user_models=self._read(
@@ -453,6 +481,7 @@ class SettingsStore(QObject):
             cpu_threads=self._read_cpu_threads(d.cpu_threads),
             generation=generation,
             editor=editor,
+            page=page,
             key_bindings=self._read_bindings(),
             spelling=self._read(
                 "spelling/language", d.spelling, _as_choice((OFF, FOLLOW_SYSTEM, *LANGUAGE_NAMES))
@@ -612,6 +641,11 @@ class SettingsStore(QObject):
         qs.setValue("editor/theme", e.theme.value)
         qs.setValue("editor/auto_suggest", e.auto_suggest)
         qs.setValue("editor/auto_suggest_delay_ms", e.auto_suggest_delay_ms)
+        p = s.page
+        qs.setValue("page/typeface", p.typeface.value)
+        qs.setValue("page/column_chars", p.column_chars)
+        qs.setValue("page/line_spacing", p.line_spacing)
+        qs.setValue("page/typewriter", p.typewriter)
         for action in Action:
             qs.setValue(f"keys/{action.value}", s.key_bindings[action])
         qs.setValue("spelling/language", s.spelling)

@@ -35,6 +35,7 @@ from penwright.app.window.edit_menu import EditMenu
 from penwright.app.window.export_menu import ExportSource, add_export_menu
 from penwright.app.window.status_panel import StatusPanel
 from penwright.app.window.toolbar import WritingToolbar
+from penwright.app.window.view_menu import ViewMenu
 from penwright.app.window.writing_hints import WritingHints
 from penwright.models.params import GenerationParams
 from penwright.models.spec import LoadProgress, ModelInfo, ModelSpec
@@ -96,6 +97,8 @@ class MainWindow(DocumentWindow):
         )
         # The empty page's hint, the key-hint strip, the session's and today's words.
         self.writing_hints = WritingHints(self, store)
+        # Full screen, focus mode and typewriter scrolling (before Help).
+        self.view_menu = ViewMenu(self, store)
 
     # -- construction -------------------------------------------------------------------------
 

@@ -3,6 +3,8 @@ the ghost-text preview still exactly what Tab inserts inside it."""
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from layout_probe import layout_lines, units
 from PySide6.QtCore import QPoint, Qt
@@ -107,12 +109,12 @@ def test_lines_are_spaced_alike_within_and_between_paragraphs(page: Editor) -> N
     spacing = page.fontMetrics().lineSpacing()
     pitch = spacing + round(0.5 * spacing)
     assert page.page.spacing.line_pitch() == pitch
-    gaps = {round(b - a, 2) for a, b in zip(tops, tops[1:], strict=False)}
+    gaps = {round(b - a, 2) for a, b in itertools.pairwise(tops)}
     assert gaps == {round(pitch, 2)}  # a wrapped line and a new paragraph alike
 
     page.page.set_line_spacing(1.0)
     tops = _tops(page)
-    gaps = {round(b - a, 2) for a, b in zip(tops, tops[1:], strict=False)}
+    gaps = {round(b - a, 2) for a, b in itertools.pairwise(tops)}
     assert gaps == {round(spacing, 2)}
 
 
