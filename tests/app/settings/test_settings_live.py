@@ -410,7 +410,7 @@ def test_help_about_opens(qtbot: QtBot, settings_window: SettingsWindow) -> None
 def test_menus_are_in_the_usual_order(settings_window: SettingsWindow) -> None:
     window, _, _ = settings_window(load=False)
     titles = [action.text() for action in window.menuBar().actions()]
-    assert titles[:1] == ["&File"] and titles[-2:] == ["&Edit", "&Help"]
+    assert titles[:1] == ["&File"] and titles[-3:] == ["&Edit", "&View", "&Help"]
 
 
 def test_closing_the_window_closes_its_dialogs(
