@@ -14,7 +14,7 @@ from PySide6.QtGui import QColor, QPalette, QTextCharFormat, QTextCursor, QTextF
 from PySide6.QtWidgets import QPlainTextEdit, QTextEdit
 
 DIMMED_PROPERTY = QTextFormat.Property.UserProperty + 0x50D  # marks our extra selections
-DIM_TOWARDS_BACKGROUND = 0.6
+DIM_TOWARDS_BACKGROUND = 0.7
 """How far a dimmed paragraph's colour goes from the text's towards the background: further than
 the ghost text (halfway), so a suggestion in the caret's paragraph still reads as one."""
 
@@ -51,7 +51,7 @@ class ParagraphFocus(QObject):
         if enabled == self._enabled:
             return
         self._enabled = enabled
-        self._paragraph = (-1, -1)
+        self._paragraph = (-2, -2)  # redraw (or take away) whatever was there
         self._refresh()
 
     def lit_paragraph(self) -> int:
@@ -67,6 +67,8 @@ class ParagraphFocus(QObject):
     @Slot()
     def _refresh(self) -> None:
         editor = self._editor
+        if not self._enabled and self._paragraph == (-1, -1):
+            return  # off, and nothing of ours to take away
         block = editor.textCursor().block()
         paragraph = (block.blockNumber(), block.position()) if self._enabled else (-1, -1)
         if paragraph == self._paragraph and self._enabled:

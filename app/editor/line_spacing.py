@@ -1,11 +1,13 @@
 """Comfortable line height for a QPlainTextEdit, whose layout ignores QTextBlockFormat's.
 
 QPlainTextDocumentLayout stacks each block's lines at their font height and has no line-height
-setting. So after Qt lays out a block, each of its lines is moved down by the same extra space
-(a whole number of pixels, so the text stays on the pixel grid): every line, the first of a
-block as much as one that wrapped or one started by a line separator, stands `extra` below the
-bottom of the line before it. That keeps the ghost-text preview exact: a suggested line after a
-line separator and the same line once it is a paragraph of its own are placed alike.
+setting. So after Qt lays out a block, each of its lines is moved down to take one "pitch": the
+font's line spacing plus `extra` (a whole number of pixels, so the text stays on the pixel
+grid). A line in the editor's font gets `extra` above it; a taller line (a CJK fallback face)
+less, so Chinese lines stand as far apart as English ones. Every line is placed alike, the first
+of a block as much as one that wrapped or one started by a line separator: that keeps the
+ghost-text preview exact, as a suggested line after a line separator and the same line once it
+is a paragraph of its own stand in the same place.
 
 The extra space goes above each line: the caret, selections and hit-testing follow the moved
 lines, because they read the lines' positions. Lines are moved when Qt reports a block laid out
@@ -37,8 +39,9 @@ class LineSpacing(QObject):
         layout.updateBlock.connect(self._on_block_laid_out)
         layout.update.connect(self._on_layout_update)
         # Before Qt scrolls to the caret or paints what a scroll shows, using the lines' places.
-        editor.cursorPositionChanged.connect(self._on_layout_update)
-        editor.verticalScrollBar().valueChanged.connect(self._on_layout_update)
+        editor.cursorPositionChanged.connect(self._on_view_moved)
+        editor.verticalScrollBar().valueChanged.connect(self._on_view_moved)
+        self._spaced_view = (-1, -1)  # caret block and scroll value at the last spacing
         # Kept: while the editor is being destroyed, asking it for its viewport fails.
         self._viewport = editor.viewport()
         self._viewport.installEventFilter(self)
@@ -51,7 +54,7 @@ class LineSpacing(QObject):
 
     @property
     def extra(self) -> float:
-        """The pixels added above each line."""
+        """The pixels added above each line in the editor's font."""
         return self._extra
 
     def line_pitch(self) -> float:
@@ -82,14 +85,18 @@ class LineSpacing(QObject):
         layout = block.layout() if block.isValid() else None
         if layout is None:
             return  # a block being replaced (a new document coming in)
+        pitch = self.line_pitch()
         y = 0.0
         for i in range(layout.lineCount()):
             line = layout.lineAt(i)
-            y += self._extra
+            # As QPlainTextDocumentLayout stacks them: a negative leading pulls the next line up.
+            height = line.height() + min(math.ceil(line.leading()), 0)
+            # Room above, so each line takes one pitch: a line in a taller CJK fallback face
+            # needs less, and Chinese lines stand as far apart as English ones.
+            y += max(pitch - height, 0.0)
             if line.y() != y:
                 line.setPosition(QPointF(line.x(), y))
-            # As QPlainTextDocumentLayout stacks them: a negative leading pulls the next line up.
-            y += line.height() + min(math.ceil(line.leading()), 0)
+            y += height
 
     def space_visible(self) -> None:
         """Lay out and space the blocks Qt is about to measure: those on screen, and the caret's
@@ -97,6 +104,7 @@ class LineSpacing(QObject):
         editor = self._editor
         height = editor.viewport().height()
         block = editor.textCursor().block()
+        self._spaced_view = (block.blockNumber(), editor.verticalScrollBar().value())
         room = float(height)
         while block.isValid() and room >= 0:
             room -= self._spaced_height(block)
@@ -123,6 +131,14 @@ class LineSpacing(QObject):
     @Slot()
     def _on_layout_update(self, *_: object) -> None:
         if self._extra:
+            self.space_visible()
+
+    @Slot()
+    def _on_view_moved(self) -> None:
+        """The caret or the view moved: space what that brings on screen, if anything."""
+        editor = self._editor
+        view = (editor.textCursor().blockNumber(), editor.verticalScrollBar().value())
+        if self._extra and view != self._spaced_view:
             self.space_visible()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from PySide6.QtCore import QObject, Slot
-from PySide6.QtGui import QColor, QPalette, QTextCharFormat, QTextCursor
+from PySide6.QtGui import QColor, QFont, QPalette, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from penwright.app.editor.ghost_drawing import muted_colour
 from penwright.app.editor.line_spacing import LineSpacing
-from penwright.app.editor.typography import Typeface, page_font
+from penwright.app.editor.typography import Typeface, font_families, page_font
 from penwright.app.settings.store import COLUMN_CHARS, LINE_SPACING, PageSettings, Settings, Theme
 from penwright.app.window.theme import dark_palette, light_palette
 
@@ -166,7 +166,16 @@ class PageControls(QObject):
 
     @Slot()
     def _on_typeface_changed(self) -> None:
-        self._font_family.setEnabled(self.typeface.currentData() == CHOSEN_FONT)
+        data = self.typeface.currentData()
+        combo = self._font_family
+        combo.setEnabled(data == CHOSEN_FONT)
+        if data != CHOSEN_FONT:
+            # Greyed, the font box names the face the typeface writes in here.
+            families = font_families(Typeface(data))
+            if families:
+                combo.blockSignals(True)
+                combo.setCurrentFont(QFont(families[0]))
+                combo.blockSignals(False)
         self.update_preview()
 
     @Slot()

@@ -98,23 +98,37 @@ def test_a_cjk_face_of_the_same_style_is_in_the_fallback_list() -> None:
     assert "Noto Sans CJK SC" in chosen.families()
 
 
-def _tops(editor: Editor) -> list[float]:
+def _bottoms(editor: Editor) -> list[float]:
+    """The bottom of every laid-out line: each line takes one pitch, whatever its face."""
     editor.viewport().repaint()
-    return [top for top, _ in layout_lines(editor)]
+    bottoms = []
+    block = editor.document().firstBlock()
+    while block.isValid():
+        top = editor.blockBoundingGeometry(block).translated(editor.contentOffset()).top()
+        layout = block.layout()
+        for i in range(layout.lineCount()):
+            line = layout.lineAt(i)
+            bottoms.append(top + line.y() + line.height())
+        block = block.next()
+    return bottoms
+
+
+CHINESE = "灯一盏一盏地亮了起来，她沿着河慢慢地走回家，心里什么也没想，又好像什么都想到了。"  # noqa: RUF001
 
 
 def test_lines_are_spaced_alike_within_and_between_paragraphs(page: Editor) -> None:
-    page.setPlainText(LONG + "\n" + LONG)
-    tops = _tops(page)
+    page.setPlainText(LONG + "\n" + CHINESE + "\n" + LONG)
+    bottoms = _bottoms(page)
     spacing = page.fontMetrics().lineSpacing()
     pitch = spacing + round(0.5 * spacing)
     assert page.page.spacing.line_pitch() == pitch
-    gaps = {round(b - a, 2) for a, b in itertools.pairwise(tops)}
-    assert gaps == {round(pitch, 2)}  # a wrapped line and a new paragraph alike
+    gaps = {round(b - a, 2) for a, b in itertools.pairwise(bottoms)}
+    assert gaps == {round(pitch, 2)}  # a wrapped line, a new paragraph, Chinese alike
 
-    page.page.set_line_spacing(1.0)
-    tops = _tops(page)
-    gaps = {round(b - a, 2) for a, b in itertools.pairwise(tops)}
+    page.page.set_line_spacing(1.0)  # Qt's own stacking: a CJK line is taller there
+    page.setPlainText(LONG + "\n" + LONG)
+    bottoms = _bottoms(page)
+    gaps = {round(b - a, 2) for a, b in itertools.pairwise(bottoms)}
     assert gaps == {round(spacing, 2)}
 
 
