@@ -17,6 +17,8 @@ DIMMED_PROPERTY = QTextFormat.Property.UserProperty + 0x50D  # marks our extra s
 DIM_TOWARDS_BACKGROUND = 0.7
 """How far a dimmed paragraph's colour goes from the text's towards the background: further than
 the ghost text (halfway), so a suggestion in the caret's paragraph still reads as one."""
+_OFF = (-1, -1, -1)
+_REDRAW = (-2, -2, -2)
 
 
 def dimmed_colour(palette: QPalette, amount: float = DIM_TOWARDS_BACKGROUND) -> QColor:
@@ -38,7 +40,7 @@ class ParagraphFocus(QObject):
         super().__init__(editor)
         self._editor = editor
         self._enabled = False
-        self._paragraph = (-1, -1)  # the lit paragraph's number and start when last drawn
+        self._paragraph = _OFF  # the lit paragraph (number, start, text outside it) when drawn
         editor.cursorPositionChanged.connect(self._refresh)
         editor.document().contentsChanged.connect(self._refresh)
         editor.installEventFilter(self)
@@ -51,7 +53,7 @@ class ParagraphFocus(QObject):
         if enabled == self._enabled:
             return
         self._enabled = enabled
-        self._paragraph = (-2, -2)  # redraw (or take away) whatever was there
+        self._paragraph = _REDRAW  # redraw (or take away) whatever was there
         self._refresh()
 
     def lit_paragraph(self) -> int:
@@ -60,19 +62,24 @@ class ParagraphFocus(QObject):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.PaletteChange and self._enabled:
-            self._paragraph = (-1, -1)  # another theme: dim in its colours
+            self._paragraph = _REDRAW  # another theme: dim in its colours
             self._refresh()
         return False
 
     @Slot()
     def _refresh(self) -> None:
         editor = self._editor
-        if not self._enabled and self._paragraph == (-1, -1):
+        if not self._enabled and self._paragraph == _OFF:
             return  # off, and nothing of ours to take away
         block = editor.textCursor().block()
-        paragraph = (block.blockNumber(), block.position()) if self._enabled else (-1, -1)
+        if not block.isValid():
+            return  # a document coming in: the caret's block follows, and with it a refresh
+        # Typing inside the paragraph changes none of these (the ranges' cursors move with the
+        # text); moving to another paragraph, or any change outside it, changes one.
+        outside = editor.document().characterCount() - block.length()
+        paragraph = (block.blockNumber(), block.position(), outside) if self._enabled else _OFF
         if paragraph == self._paragraph and self._enabled:
-            return  # typing inside the paragraph: the ranges' cursors move with the text
+            return
         self._paragraph = paragraph
         others = [s for s in editor.extraSelections() if not s.format.hasProperty(DIMMED_PROPERTY)]
         if not self._enabled:

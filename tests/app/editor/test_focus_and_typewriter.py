@@ -127,3 +127,11 @@ def test_typewriter_scrolling_keeps_the_caret_line_at_one_height(
     for _ in range(6):
         qtbot.keyClick(editor, Qt.Key.Key_Down)
     assert editor.cursorRect().center().y() != heights[0]  # without it, the caret moves
+
+
+def test_another_document_in_focus_mode_is_dimmed_too(editor: Editor) -> None:
+    editor.setPlainText("\n".join(PARAGRAPHS))
+    editor.paragraph_focus.set_enabled(True)  # the caret in the first paragraph
+    editor.setPlainText("Another first.\nAnother second.\nAnother third.")
+    first, second, third = _ink_per_paragraph(editor)
+    assert second > first + 60 and third > first + 60
