@@ -79,18 +79,19 @@ class Editor(QPlainTextEdit):
         self._ghost_place = ""  # the text before the caret where the suggestion was asked
         self._latest_request = -1  # the newest request streaming into the suggestion
         self._history = SuggestionHistory()
-        # The page (column and line height), focus mode's dimming and typewriter scrolling; all
-        # off until settings turn them on, so a bare Editor is a plain text box.
-        self.page = PageLayout(self)
-        self.paragraph_focus = ParagraphFocus(self)
-        self.typewriter = Typewriter(self)
-        self._painter = GhostPainter(self, self._relayout, self.page.spacing.line_pitch)
         self._own_edit = False  # True while we change the document or the caret ourselves
         self._replacing = False  # True while another document's text comes in
         self.composing = False  # an input method preedit is showing
         self._highlighter: WritingHighlighter | None = None  # only while Markdown or spelling is on
         self._edit_end = -1  # where the writer's last edit ended (the word being typed)
         self.word_list_failed: Callable[[str], None] = lambda message: None
+        # The page (column and line height), focus mode's dimming and typewriter scrolling; all
+        # off until settings turn them on, so a bare Editor is a plain text box. Made after the
+        # attributes above: setting the page's background already sends change events.
+        self.page = PageLayout(self)
+        self.paragraph_focus = ParagraphFocus(self)
+        self.typewriter = Typewriter(self)
+        self._painter = GhostPainter(self, self._relayout, self.page.spacing.line_pitch)
         self.setTabChangesFocus(False)
         self.cursorPositionChanged.connect(self._on_cursor_moved)
         self.document().contentsChange.connect(self._on_contents_change)

@@ -4,7 +4,8 @@ QPlainTextDocumentLayout stacks each block's lines at their font height and has 
 setting. So after Qt lays out a block, each of its lines is moved down to take one "pitch": the
 font's line spacing plus `extra` (a whole number of pixels, so the text stays on the pixel
 grid). A line in the editor's font gets `extra` above it; a taller line (a CJK fallback face)
-less, so Chinese lines stand as far apart as English ones. Every line is placed alike, the first
+less, so Chinese lines stand as far apart as English ones; a line taller than the pitch (a
+Markdown heading) a third of `extra`. Every line is placed alike, the first
 of a block as much as one that wrapped or one started by a line separator: that keeps the
 ghost-text preview exact, as a suggested line after a line separator and the same line once it
 is a paragraph of its own stand in the same place.
@@ -92,8 +93,9 @@ class LineSpacing(QObject):
             # As QPlainTextDocumentLayout stacks them: a negative leading pulls the next line up.
             height = line.height() + min(math.ceil(line.leading()), 0)
             # Room above, so each line takes one pitch: a line in a taller CJK fallback face
-            # needs less, and Chinese lines stand as far apart as English ones.
-            y += max(pitch - height, 0.0)
+            # needs less, and Chinese lines stand as far apart as English ones. A line taller
+            # still (a Markdown heading) keeps a little room of its own.
+            y += max(pitch - height, float(round(self._extra / 3)))
             if line.y() != y:
                 line.setPosition(QPointF(line.x(), y))
             y += height

@@ -206,3 +206,38 @@ def test_a_click_beside_the_column_puts_the_caret_on_that_line(page: Editor, qtb
     qtbot.mouseClick(page, Qt.MouseButton.LeftButton, pos=in_margin)
     assert page.textCursor().blockNumber() == 1
     assert page.textCursor().positionInBlock() == 0  # left of the text: the line's start
+
+
+MARKDOWN_CASES = {
+    "in a heading": ("# The Ligh", "thouse Keeper", "\nNext."),
+    "after a heading, paragraphs": (
+        "# Chapter One",
+        "\n\nIt was late when she came home, and the lamps along the river were lit.\nThe end.",
+        "",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(MARKDOWN_CASES))
+def test_the_preview_stays_exact_on_the_page_with_markdown_headings(
+    page: Editor, name: str
+) -> None:
+    """A heading's larger font makes a taller line: spaced by the same rule in the preview and
+    once accepted."""
+    page.set_writing_aids(markdown=True, checker=None)
+    before, suggestion, after = MARKDOWN_CASES[name]
+    page.setPlainText(before + after)
+    cursor = page.textCursor()
+    cursor.setPosition(len(units(before)))
+    page.setTextCursor(cursor)
+    assert page.start_suggestion(1)
+    page.append_suggestion(1, 0, suggestion)
+    page.finish_suggestion(1)
+    page.viewport().repaint()
+    preview = layout_lines(page)
+    assert page.accept(Action.ACCEPT_ALL)
+    page.viewport().repaint()
+    assert preview == layout_lines(page)
+    heading_line = page.document().firstBlock().layout().lineAt(0)
+    assert heading_line.height() > page.fontMetrics().lineSpacing()  # a larger font
+    assert heading_line.y() >= round(page.page.spacing.extra / 3)  # with room above it
