@@ -36,6 +36,7 @@ class LineSpacing(QObject):
         self._editor = editor
         self._factor = 1.0
         self._extra = 0.0
+        self._pitch = float(editor.fontMetrics().lineSpacing())
         layout = editor.document().documentLayout()
         layout.updateBlock.connect(self._on_block_laid_out)
         layout.update.connect(self._on_layout_update)
@@ -60,7 +61,7 @@ class LineSpacing(QObject):
 
     def line_pitch(self) -> float:
         """How far apart the tops of two lines in the editor's font are."""
-        return self._editor.fontMetrics().lineSpacing() + self._extra
+        return self._pitch
 
     def set_factor(self, factor: float) -> None:
         self._factor = min(max(factor, MIN_FACTOR), MAX_FACTOR)
@@ -69,24 +70,29 @@ class LineSpacing(QObject):
     def _update_extra(self) -> None:
         spacing = self._editor.fontMetrics().lineSpacing()  # whole pixels, as Qt lays lines
         extra = float(round((self._factor - 1.0) * spacing))
-        if extra == self._extra:
+        pitch = spacing + extra
+        if (extra, pitch) == (self._extra, self._pitch):
             return
-        self._extra = extra
+        self._extra, self._pitch = extra, pitch
         self.space_all()
 
     def space_all(self) -> None:
         """Re-space every block already laid out (after a change of factor or font)."""
         block = self._editor.document().firstBlock()
         while block.isValid():
-            self.space_block(block)
+            self.space_block(block, again=True)
             block = block.next()
         self._editor.viewport().update()
 
-    def space_block(self, block: QTextBlock) -> None:
+    def space_block(self, block: QTextBlock, again: bool = False) -> None:
+        """Move block's lines to their places; unless again, only if Qt laid it out afresh
+        (its first line back at the top), which is what makes this cheap on every keystroke."""
         layout = block.layout() if block.isValid() else None
-        if layout is None:
-            return  # a block being replaced (a new document coming in)
-        pitch = self.line_pitch()
+        if layout is None or not layout.lineCount():
+            return  # a block being replaced (a new document coming in), or not laid out
+        if not again and layout.lineAt(0).y() > 0:
+            return
+        pitch = self._pitch
         y = 0.0
         for i in range(layout.lineCount()):
             line = layout.lineAt(i)
@@ -101,24 +107,30 @@ class LineSpacing(QObject):
             y += height
 
     def space_visible(self) -> None:
-        """Lay out and space the blocks Qt is about to measure: those on screen, and the caret's
-        with a screenful above it (scrolling to the caret measures upwards from it)."""
+        """Lay out and space the blocks Qt is about to measure: those on screen, and, when the
+        caret is off screen, its block with a screenful above it (scrolling to the caret
+        measures upwards from it)."""
         editor = self._editor
         height = editor.viewport().height()
-        block = editor.textCursor().block()
-        self._spaced_view = (block.blockNumber(), editor.verticalScrollBar().value())
+        caret = editor.textCursor().block()
+        self._spaced_view = (caret.blockNumber(), editor.verticalScrollBar().value())
+        shown = range(0)
+        block = editor.firstVisibleBlock()
+        if block.isValid():
+            first = block.blockNumber()
+            self._spaced_height(block)  # the offset of the view depends on its lines' places
+            top = editor.blockBoundingGeometry(block).translated(editor.contentOffset()).top()
+            while block.isValid() and top <= height:
+                top += self._spaced_height(block)
+                block = block.next()
+            shown = range(first, block.blockNumber() if block.isValid() else 1 << 30)
+        if caret.blockNumber() in shown:
+            return
         room = float(height)
+        block = caret
         while block.isValid() and room >= 0:
             room -= self._spaced_height(block)
             block = block.previous()
-        block = editor.firstVisibleBlock()
-        if not block.isValid():
-            return
-        self._spaced_height(block)  # the offset of the view depends on its lines' places
-        top = editor.blockBoundingGeometry(block).translated(editor.contentOffset()).top()
-        while block.isValid() and top <= height:
-            top += self._spaced_height(block)
-            block = block.next()
 
     def _spaced_height(self, block: QTextBlock) -> float:
         self._editor.blockBoundingRect(block)  # lays the block out if Qt has not yet
