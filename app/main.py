@@ -27,6 +27,7 @@ from penwright.app.documents.log_buffer import BufferMeta
 from penwright.app.documents.quit_signals import QuitSignals
 from penwright.app.documents.recovery_dialog import RecoveryDialog
 from penwright.app.documents.session import DocumentSession
+from penwright.app.documents.sidecar_keeper import SidecarKeeper
 from penwright.app.inference.controller import (
     DeviceProbe,
     EngineFactory,
@@ -77,6 +78,7 @@ class Penwright:
     journal: Journal
     session: DocumentSession
     model_switch: ModelSwitch
+    sidecars: SidecarKeeper | None = None  # the document's sidecar (story, banned phrases)
 
 
 def parse_arguments(argv: list[str]) -> argparse.Namespace:
@@ -123,7 +125,9 @@ def build(
     )
     watch_window_document(journal, window, session)
     add_writing_aids(window, store, (data_dir or data_root()) / "spelling" / "words.txt")
-    return Penwright(window, store, stored, journal, session, model_switch)
+    # The document's sidecar beside its file, and in the journal while it is unsaved.
+    sidecars = SidecarKeeper(window, session, journal)
+    return Penwright(window, store, stored, journal, session, model_switch, sidecars)
 
 
 def watch_window_document(journal: Journal, window: MainWindow, session: DocumentSession) -> None:

@@ -185,6 +185,19 @@ class Journal(QObject):
         if not self._deadline.isActive():
             self._deadline.start()
 
+    def keep_sidecar(self, buffer_id: str, data: bytes | None) -> bool:
+        """Store a buffer's sidecar bytes beside its entry (None removes them); False (and
+        autosave_failed) when the disk refuses. Removed with the entry when it goes."""
+        return self._attempt(lambda: self._store.write_sidecar(buffer_id, data))
+
+    def kept_sidecar(self, buffer_id: str) -> bytes | None:
+        """The sidecar bytes kept for a buffer of this session (a recovered one's after adopt)."""
+        try:
+            return self._store.read_sidecar(buffer_id)
+        except OSError:
+            logger.warning("cannot read the journal's sidecar of %s", buffer_id, exc_info=True)
+            return None
+
     def buffer_saved(self, buffer_id: str) -> None:
         """The buffer was saved to its file: its entry is no longer needed."""
         log = self._logs.get(buffer_id)

@@ -6,6 +6,7 @@ Layout under the data directory (no Qt here, so it is testable and usable from a
     journal/<session id>/alive.lock        flock'ed by the live process (session_lock.py)
     journal/<session id>/<buffer id>.entry one entry per buffer with unsaved changes
     journal/<session id>/<buffer id>.<gen>.snap / .log   the text of an edit-log entry
+    journal/<session id>/<buffer id>.sidecar.json        its sidecar (models/story/sidecar.py)
     journal-damaged/                      unreadable entries, set aside for manual rescue
 
 A session whose lock is held (or, where locks do not work, whose marker names a live process)
@@ -74,6 +75,10 @@ _LOG_SUFFIX = ".log"
 BASE_EMPTY, BASE_FILE, BASE_SNAPSHOT = "empty", "file", "snapshot"
 _MARKER_NAME = "session.json"
 _ENTRY_SUFFIX = ".entry"
+# The document's sidecar (story, banned phrases, provenance) while the document has unsaved
+# changes; it goes wherever the entry goes (adopted, deleted, set aside) and is never offered
+# on its own: without an entry there is nothing to recover it with.
+_SIDECAR_SUFFIX = ".sidecar.json"
 _SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # The recorded start time of a process is compared with a tolerance, as its value is derived
 # from clock ticks since boot and can differ in the last digits between two readings.
@@ -188,9 +193,33 @@ class JournalStore:
         entry, which nothing offers."""
         with contextlib.suppress(FileNotFoundError):
             self._entry_file(buffer_id).unlink()
+        with contextlib.suppress(FileNotFoundError):
+            _sidecar_file(self.session_dir, buffer_id).unlink()
         for file in _companions(self.session_dir, buffer_id):
             with contextlib.suppress(FileNotFoundError):
                 file.unlink()
+
+    # -- sidecars ------------------------------------------------------------------------------
+
+    def write_sidecar(self, buffer_id: str, data: bytes | None) -> None:
+        """Keep the sidecar bytes of a buffer beside its entry (None: it has none any more)."""
+        self._entry_file(buffer_id)  # checks the id
+        file = _sidecar_file(self.session_dir, buffer_id)
+        if data is None:
+            with contextlib.suppress(FileNotFoundError):
+                file.unlink()
+            return
+        self.begin_session()
+        write_atomically(file, data)
+
+    def read_sidecar(self, buffer_id: str) -> bytes | None:
+        """The sidecar bytes this session keeps for a buffer (after adoption: the recovered
+        one's), or None when there are none."""
+        self._entry_file(buffer_id)
+        try:
+            return _sidecar_file(self.session_dir, buffer_id).read_bytes()
+        except FileNotFoundError:
+            return None
 
     # -- edit-log entries (the app's journal) -----------------------------------------------------
 
@@ -334,6 +363,8 @@ class JournalStore:
         """The writer chose to throw this recovered text away."""
         with contextlib.suppress(FileNotFoundError):
             item.file.unlink()
+        with contextlib.suppress(FileNotFoundError):
+            _sidecar_file(item.file.parent, item.entry.buffer_id).unlink()
         for file in _companions(item.file.parent, item.entry.buffer_id):
             with contextlib.suppress(FileNotFoundError):
                 file.unlink()
@@ -362,6 +393,9 @@ class JournalStore:
             buffer_id, new_path, title or old.title, old.text, old.fmt, old.saved_at, based_on
         )
         self.write(adopted)
+        with contextlib.suppress(FileNotFoundError):
+            sidecar = _sidecar_file(item.file.parent, old.buffer_id).read_bytes()
+            write_atomically(_sidecar_file(self.session_dir, buffer_id), sidecar)
         self.delete_recoverable(item)
         return adopted
 
@@ -385,8 +419,11 @@ class JournalStore:
         try:
             self._damaged_dir.mkdir(parents=True, exist_ok=True)
             os.replace(file, target)
-            for companion in _companions(file.parent, file.stem):  # its text, for a rescue
-                os.replace(companion, self._damaged_dir / f"{file.parent.name}-{companion.name}")
+            sidecar = _sidecar_file(file.parent, file.stem)
+            for companion in [*_companions(file.parent, file.stem), sidecar]:  # for a rescue
+                if companion.exists():
+                    target_name = f"{file.parent.name}-{companion.name}"
+                    os.replace(companion, self._damaged_dir / target_name)
         except OSError:
             logger.warning("cannot set aside %s", file, exc_info=True)
             return f"A recovery journal entry is damaged and was skipped ({file}): {reason}"
@@ -403,6 +440,10 @@ def _companions(session_dir: Path, buffer_id: str) -> list[Path]:
         )
     except OSError:
         return []
+
+
+def _sidecar_file(session_dir: Path, buffer_id: str) -> Path:
+    return session_dir / f"{buffer_id}{_SIDECAR_SUFFIX}"
 
 
 def _generation_of(file: Path) -> int:
@@ -638,6 +679,7 @@ def _remove_session_dir(session_dir: Path) -> None:
             stray_temporary = child.name.startswith(".") and child.suffix == ".tmp"
             # snapshots and logs whose entry is gone: nothing offers them any more
             orphan = child.suffix in (_SNAPSHOT_SUFFIX, _LOG_SUFFIX) and _generation_of(child) >= 0
+            orphan = orphan or child.name.endswith(_SIDECAR_SUFFIX)
             if child.name in (_MARKER_NAME, LOCK_NAME) or stray_temporary or orphan:
                 child.unlink()
         session_dir.rmdir()
