@@ -75,7 +75,10 @@ def main(argv: list[str] | None = None) -> int:
             current = store.current
             generation = replace(current.generation, temperature=0.0, n=1)
             editor = replace(current.editor, theme=Theme.LIGHT)
-            store.save(replace(current, generation=generation, editor=editor))
+            # Typewriter scrolling keeps the caret's line mid-page, so the suggestion after it
+            # shows whole, with the text it continues above it.
+            page = replace(current.page, typewriter=True)
+            store.save(replace(current, generation=generation, editor=editor, page=page))
             self.window.controller.model_loaded.connect(self.model_ready)
             self.window.controller.suggestion_finished.connect(self.suggested)
             self.window.controller.model_failed.connect(self.model_failed)

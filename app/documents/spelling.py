@@ -43,6 +43,12 @@ LANGUAGE_NAMES = {
     "fa": "فارسی",
 }
 """pyspellchecker's languages, in their own names; only those it ships are offered."""
+WRITING_TOOL_WORDS = frozenset(
+    {"penwright", "ctrl", "alt", "esc", "pgup", "pgdown", "cmd", "markdown", "gguf", "llama"}
+)
+"""Words of the app itself (its name, the key names its guide and hints use): the welcome guide
+would otherwise greet a new writer with a dozen red underlines. Any language, any case."""
+
 MAX_WORD_LIST_BYTES = 4 * 1024 * 1024
 MAX_WORD_CHARS = 100
 
@@ -153,14 +159,15 @@ class SpellChecker:
 
     def _look_up(self, word: str) -> bool:
         folded = word.casefold()
-        if folded in self._ignored or word in self._word_list:
+        if folded in self._ignored or folded in WRITING_TOOL_WORDS or word in self._word_list:
             return True
         dictionary = self._dictionary
         if folded in dictionary:
             return True
         # A possessive or contraction of a known word ("writer's", "isn't" as "isn" + "t").
         base, _, tail = folded.rpartition("'")
-        return bool(base) and tail in ("s", "t", "d", "ll", "re", "ve", "m") and base in dictionary
+        known_base = base in dictionary or base in WRITING_TOOL_WORDS
+        return bool(base) and tail in ("s", "t", "d", "ll", "re", "ve", "m") and known_base
 
     def suggestions(self, word: str, limit: int = 5) -> list[str]:
         """Up to limit known words near word, the likeliest first, in word's capitalisation."""

@@ -28,10 +28,10 @@ def test_the_script_writes_a_light_and_a_dark_page(tmp_path: Path) -> None:
     light, dark = (QImage(str(tmp_path / name)) for name in ("page-light.png", "page-dark.png"))
     assert not light.isNull() and not dark.isNull()
     assert (light.width(), light.height()) == (1100, 700)
-    # the page's background: light in one, dark in the other
-    middle = (light.width() // 2, light.height() * 3 // 4)
-    assert light.pixelColor(*middle).lightness() > 200
-    assert dark.pixelColor(*middle).lightness() < 60
+    # the page's background, in the margin beside the text column: light in one, dark in the other
+    margin = (light.width() // 10, light.height() * 3 // 4)
+    assert light.pixelColor(*margin).lightness() > 200
+    assert dark.pixelColor(*margin).lightness() < 60
 
 
 def test_the_readme_shows_both_after_the_set_up_commands() -> None:

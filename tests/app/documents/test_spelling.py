@@ -90,3 +90,11 @@ def test_another_language_knows_its_words(tmp_path: Path) -> None:
     checker = SpellChecker("es", UserWordList(tmp_path / "words.txt"))
     assert checker.is_known("mañana") and checker.is_known("casa")
     assert not checker.is_known("lighthouse")
+
+
+def test_the_app_s_own_words_are_known_so_the_welcome_guide_is_not_marked(tmp_path: Path) -> None:
+    checker = SpellChecker("en", UserWordList(tmp_path / "words.txt"))
+    for word in ("Penwright", "Penwright's", "Ctrl", "Alt", "Esc"):
+        assert checker.is_known(word), word
+    german = SpellChecker("de", UserWordList(tmp_path / "words.txt"))
+    assert german.is_known("Ctrl") and german.is_known("Penwright")
