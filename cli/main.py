@@ -156,6 +156,62 @@ def _add_continue(sub: argparse._SubParsersAction) -> None:
     )
 
 
+def _add_serve(sub: argparse._SubParsersAction) -> None:
+    from penwright.models.serving.config import API_KEY_VARIABLE, DEFAULT_HOST, DEFAULT_PORT
+
+    serve = sub.add_parser(
+        "serve",
+        help="serve the model to other programs (an OpenAI-compatible HTTP API)",
+        description=(
+            "Load the model once and serve it on an OpenAI-compatible API: GET /v1/models, "
+            "POST /v1/completions (streaming too), POST /v1/chat/completions for models with a "
+            "chat template, GET /health. Binds 127.0.0.1 unless --host says otherwise; any "
+            f"other address needs an API key, best given in the {API_KEY_VARIABLE} environment "
+            "variable (an argument is visible to other users of the machine). Ctrl+C stops."
+        ),
+        formatter_class=_HelpFormatter,
+    )
+    serve.add_argument(
+        "--model",
+        default=DEFAULT_MODEL,
+        help="'default' (the bundled model), a model folder, a .gguf file or a hub id",
+    )
+    serve.add_argument("--device", default="auto", choices=DEVICES, help="where to run the model")
+    serve.add_argument(
+        "--precision",
+        default="auto",
+        choices=PRECISIONS,
+        help="weight precision; 'auto' picks the fastest for the device",
+    )
+    serve.add_argument("--host", default=DEFAULT_HOST, help="the address to listen on")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help="the port (0: a free one)")
+    serve.add_argument(
+        "--api-key",
+        default=None,
+        help=f"the key clients must send as a bearer token; prefer ${API_KEY_VARIABLE}",
+    )
+    serve.add_argument(
+        "--allowed-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="a web origin whose pages may call the server (CORS); repeat for several",
+    )
+    serve.add_argument(
+        "--model-id", default=None, help="the id /v1/models reports (default: from the name)"
+    )
+    high = int(LIMITS["max_new_tokens"].high)
+    serve.add_argument(
+        "--max-tokens-limit",
+        type=int,
+        default=1024,
+        help=f"the most tokens one choice may ask for; at most {high}",
+    )
+    serve.add_argument(
+        "--queue-size", type=int, default=16, help="requests that may wait (then 429)"
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="penwright-cli", description=__doc__, formatter_class=_HelpFormatter
@@ -163,6 +219,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_continue(sub)
+    _add_serve(sub)
 
     diag = sub.add_parser(
         "diagnose",
@@ -223,6 +280,10 @@ def main(argv: list[str] | None = None) -> int:
         from penwright.cli.continue_command import run_continue
 
         return run_continue(args)
+    if args.command == "serve":
+        from penwright.cli.serve_command import run_serve
+
+        return run_serve(args)
     if args.command == "diagnose":
         from penwright.models.diagnostics import run_diagnose
 
