@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from penwright.models.generation.engine import Engine
 from penwright.models.params import GenerationParams
-from penwright.models.results import Delta
+from penwright.models.results import Delta, GenerationStats
 from penwright.models.serving.jobs import JobQueue
 from penwright.models.serving.owner import ModelOwner
 from penwright.models.serving.server import HttpServer
@@ -31,6 +31,8 @@ class GatedEngine(Engine):
         self.reached = threading.Semaphore(0)  # released as each request reaches the model
         self.cancel_events: list[threading.Event] = []
         self.contexts: list[str] = []
+        self.ended: list[GenerationStats] = []  # each request's stats once its stream ended
+        self.ended_one = threading.Semaphore(0)
 
     def stream(
         self, context: str, params: GenerationParams, cancelled: threading.Event | None = None
@@ -46,7 +48,11 @@ class GatedEngine(Engine):
         while not self.gate.wait(0.01):
             if cancelled.is_set():
                 break
-        yield from inner
+        try:
+            yield from inner
+        finally:
+            self.ended.append(self.last_stats)
+            self.ended_one.release()
 
 
 @dataclass
