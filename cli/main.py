@@ -257,6 +257,11 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     configure_logging()  # the engine's warnings reach the same log file as the app's
+    if argv[:1] == ["bench"] and "--serve" in argv:
+        from penwright.benchmarks.serve_bench import main as serve_bench_main
+
+        rest = [arg for arg in argv[1:] if arg != "--serve"]
+        return int(serve_bench_main(rest) or 0)
     if argv[:1] == ["bench"]:
         # The benchmark parses its own options: argparse's REMAINDER would reject one that comes
         # first ("bench --precision int8").
