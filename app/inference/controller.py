@@ -21,15 +21,20 @@ import logging
 import sys
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from penwright.app.inference.requests import LoadRequest, SuggestionRequest
 from penwright.models.loading.device_probe import DeviceInfo
 from penwright.models.params import GenerationParams
 from penwright.models.results import GenerationStats
+from penwright.models.serving.jobs import JobQueue
 from penwright.models.sources.protocol import TextSource
 from penwright.models.spec import LoadProgress, ModelInfo, ModelSpec
+
+if TYPE_CHECKING:
+    from penwright.models.serving.owner import ServedModel
 
 logger = logging.getLogger(__name__)
 
@@ -142,6 +147,23 @@ class ModelLoader(QObject):
         self.devices_found.emit(devices)
 
 
+class PendingCount:
+    """How many of the editor's requests are posted to the worker and not yet started. The GUI
+    thread adds, the worker takes; the server's requests wait while it is above zero."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._count = 0
+
+    def add(self, change: int) -> None:
+        with self._lock:
+            self._count = max(0, self._count + change)
+
+    def __bool__(self) -> bool:
+        with self._lock:
+            return self._count > 0
+
+
 class InferenceWorker(QObject):
     """Owns the engine in use; lives in the worker thread. Never touches widgets or documents.
 
@@ -156,9 +178,14 @@ class InferenceWorker(QObject):
     token_ready = Signal(int, int, str)  # request id, alternative index, text delta
     finished = Signal(int, object)  # request id, GenerationStats
     failed = Signal(int, str)  # request id, message
+    served_model_changed = Signal(object)  # models.serving.owner.ServedModel, after each load
+    served_one = Signal()  # a request from another program was answered
+    _serve_later = Signal(object)  # JobQueue: to itself, behind the editor's posted requests
 
     def __init__(self, shutting_down: threading.Event) -> None:
         super().__init__()
+        self.editor_pending = PendingCount()
+        self._serve_later.connect(self.serve_pending, Qt.ConnectionType.QueuedConnection)
         self._shutting_down = shutting_down
         self._engine: TextSource | None = None
         self._load_error = ""
@@ -184,7 +211,37 @@ class InferenceWorker(QObject):
                 previous.close()
             self._load_error = ""
             self.loaded.emit(request.load_id, info)
+            self._describe_for_serving(engine)
         self._run_waiting()
+
+    def _describe_for_serving(self, engine: TextSource) -> None:
+        """What the HTTP server may say about the new model, read here in its owner thread."""
+        from penwright.models.serving.owner import describe_source
+
+        try:
+            self.served_model_changed.emit(describe_source(engine))
+        except Exception:  # the server then answers 503, the editor is unaffected
+            logger.warning("describing the model for serving failed", exc_info=True)
+
+    @Slot(object)
+    def serve_pending(self, queue: JobQueue) -> None:
+        """Run one request other programs queued (models.serving). Each queued request posts
+        one call of this slot, so the writer's own requests, posted meanwhile, run first: the
+        server waits between the editor's requests, never the other way round."""
+        from penwright.models.serving.jobs import Failed
+        from penwright.models.serving.runner import run_job
+
+        if self.editor_pending:  # the writer asked meanwhile: their request runs first
+            self._serve_later.emit(queue)
+            return
+        job = queue.take(timeout=0)
+        if job is None:
+            return
+        if self._engine is None or self._shutting_down.is_set():
+            job.sink(Failed("no model is loaded yet; try again shortly", 503))
+            return
+        run_job(self._engine, job, queue)
+        self.served_one.emit()
 
     @Slot(object, str)
     def _on_load_failed(self, request: LoadRequest, message: str) -> None:
@@ -214,6 +271,12 @@ class InferenceWorker(QObject):
         if self._default_threads is None:
             self._default_threads = torch.get_num_threads()
         torch.set_num_threads(count or self._default_threads)
+
+    @Slot(object)
+    def generate_posted(self, request: SuggestionRequest) -> None:
+        """The controller's request, as posted (counted in ``editor_pending``)."""
+        self.editor_pending.add(-1)
+        self.generate(request)
 
     @Slot(object)
     def generate(self, request: SuggestionRequest) -> None:
@@ -268,10 +331,12 @@ class InferenceController(QObject):
     suggestion_delta = Signal(int, int, str)  # request id, alternative index, text delta
     suggestion_finished = Signal(int, object)  # request id, GenerationStats
     suggestion_failed = Signal(int, str)  # request id, message
+    served_one = Signal()  # the model answered a request of another program (models.serving)
 
     # Private: to the worker thread (queued, because the worker lives there).
     _load_requested = Signal(object)
     _generate_requested = Signal(object)
+    _serve_requested = Signal(object)  # JobQueue; emitted from the HTTP server's thread
 
     _cpu_threads_requested = Signal(int)
 
@@ -300,6 +365,8 @@ class InferenceController(QObject):
         self.loading = False
         self.load_error: str | None = None
         self._cpu_threads: int | None = None
+        # Read by the HTTP server's thread: one immutable value, replaced whole after a load.
+        self.served_model: ServedModel | None = None
         self._thread, self._worker = self._start_worker()
         self._loader_thread.start()
 
@@ -312,8 +379,11 @@ class InferenceController(QObject):
         # The worker has no parent, so it is deleted on the worker thread when that stops.
         thread.finished.connect(worker.deleteLater)
         self._load_requested.connect(worker.load)
-        self._generate_requested.connect(worker.generate)
+        self._generate_requested.connect(worker.generate_posted)
         self._cpu_threads_requested.connect(worker.set_cpu_threads)
+        self._serve_requested.connect(worker.serve_pending)
+        worker.served_model_changed.connect(self._on_served_model)
+        worker.served_one.connect(self.served_one)
         worker.start_load.connect(self._loader.load)
         self._loader.loaded.connect(worker._on_engine_loaded)
         self._loader.failed.connect(worker._on_load_failed)
@@ -375,8 +445,15 @@ class InferenceController(QObject):
         request = SuggestionRequest.snapshot(self._next_id, text_before_cursor, params)
         self._next_id += 1
         self._current = request
+        self._worker.editor_pending.add(1)
         self._generate_requested.emit(request)
         return request.request_id
+
+    def serve(self, queue: JobQueue) -> None:
+        """A request of another program waits in ``queue``: the worker runs it between the
+        editor's requests. Thread-safe (the HTTP server's thread calls it, as the queue's
+        ``on_submit``)."""
+        self._serve_requested.emit(queue)
 
     def stop(self) -> None:
         """Cancel the current request at once; its late tokens are dropped."""
@@ -437,6 +514,10 @@ class InferenceController(QObject):
         self.loading = False
         self.load_error = message
         self.model_failed.emit(message)
+
+    @Slot(object)
+    def _on_served_model(self, served: ServedModel) -> None:
+        self.served_model = served
 
     @Slot(object)
     def _on_devices_found(self, devices: list[DeviceInfo]) -> None:

@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, Slot
 from penwright.app.editor.editor_widget import Editor
 from penwright.app.editor.keymap import Action
 from penwright.app.editor.typography import page_font
+from penwright.app.inference.serving import ServeWish
 from penwright.app.settings.remote_servers import find_entry
 from penwright.app.settings.store import Settings, SettingsStore, Theme
 from penwright.app.window.theme import apply_theme
@@ -125,6 +126,10 @@ class SettingsApplier(QObject):
         ):
             window.load_model(settings.model)
         self._stored_model = settings.model
+        serve = settings.serve
+        window.server.apply(
+            ServeWish(serve.enabled, serve.port, serve.api_key, serve.allowed_origins)
+        )
 
     @Slot()
     def _on_toolbar_changed(self) -> None:

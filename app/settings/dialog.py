@@ -33,6 +33,7 @@ from penwright.app.settings.pages import (
 )
 from penwright.app.settings.remote_page import RemoteServersPage
 from penwright.app.settings.secrets import KeyStore, shared_keys
+from penwright.app.settings.serve_page import ServePage
 from penwright.app.settings.store import Settings, SettingsStore
 from penwright.app.settings.writing_page import WritingPage
 from penwright.models.loading.device_probe import DeviceInfo
@@ -78,6 +79,7 @@ class SettingsDialog(QDialog):
         self.keys_page = KeysPage()
         self.writing_page = WritingPage()
         self.spelling_page = SpellingPage()
+        self.serve_page = ServePage()
         self.pages: list[SettingsPage] = [
             self.model_page,
             self.remote_page,
@@ -87,6 +89,7 @@ class SettingsDialog(QDialog):
             self.keys_page,
             self.writing_page,
             self.spelling_page,
+            self.serve_page,
         ]
         self.device_page.target_changed.connect(self.model_page.set_target)
         self.remote_page.servers_changed.connect(self.model_page.set_remote_servers)

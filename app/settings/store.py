@@ -44,6 +44,7 @@ from penwright.app.settings.remote_servers import (
     find_entry,
     parse_entries,
 )
+from penwright.app.settings.serve_key import serve_api_key, set_serve_api_key
 from penwright.models.errors import ParamsError
 from penwright.models.params import LIMITS, GenerationParams, Limit, StopMode
 from penwright.models.sources.remote_spec import remote_source_name
@@ -100,6 +101,24 @@ class PageSettings:
     typewriter: bool = False
 
 
+MAX_ORIGINS = 32
+MAX_ORIGIN_CHARS = 256
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    """Serve to other programs: the OpenAI-compatible server on 127.0.0.1 (models.serving).
+
+    allowed_origins: web origins whose pages may call it (CORS); none by default. api_key ("":
+    none) is never written to the settings file: app.settings.serve_key keeps it.
+    """
+
+    enabled: bool = False
+    port: int = 8765
+    allowed_origins: tuple[str, ...] = ()
+    api_key: str = field(default="", repr=False)
+
+
 def default_key_bindings() -> Mapping[Action, str]:
     return MappingProxyType(dict(DEFAULT_BINDINGS))
 
@@ -126,6 +145,7 @@ class Settings:
     # and local_source is the local model to go back to.
     remote_servers: tuple[RemoteServerEntry, ...] = ()
     local_source: str = DEFAULT_MODEL
+    serve: ServeSettings = field(default_factory=ServeSettings)
 
 
 @dataclass(frozen=True)
@@ -496,6 +516,7 @@ class SettingsStore(QObject):
             ),
             remote_servers=remote_servers,
             local_source=local_source,
+            serve=self._read_serve(d.serve),
         )
         self._check_recent_files()
         for key, why in sorted(self._removed.items()):  # keys of no setting: say what went
@@ -598,6 +619,19 @@ class SettingsStore(QObject):
             self._warn("generation/stop", str(why), g.stop.value)
             return GenerationParams(**{**values, "stop": g.stop})
 
+    def _read_serve(self, d: ServeSettings) -> ServeSettings:
+        return ServeSettings(
+            enabled=self._read("serve/enabled", d.enabled, _as_bool),
+            port=self._read("serve/port", d.port, _as_int(1, 65535)),
+            allowed_origins=self._read(
+                "serve/allowed_origins",
+                d.allowed_origins,
+                _as_text_list(MAX_ORIGINS, MAX_ORIGIN_CHARS),
+                _list_chars(MAX_ORIGINS, MAX_ORIGIN_CHARS),
+            ),
+            api_key=serve_api_key(),
+        )
+
     def _read_bindings(self) -> Mapping[Action, str]:
         bindings: dict[Action, str] = {}
         for action in Action:
@@ -653,4 +687,8 @@ class SettingsStore(QObject):
         qs.setValue("writing/key_hints", s.writing.key_hints)
         qs.setValue("remote/servers", dump_entries(s.remote_servers))
         qs.setValue("remote/local_source", s.local_source)
+        qs.setValue("serve/enabled", s.serve.enabled)
+        qs.setValue("serve/port", s.serve.port)
+        qs.setValue("serve/allowed_origins", json.dumps(list(s.serve.allowed_origins)))
+        set_serve_api_key(s.serve.api_key)  # not into the file
         qs.sync()

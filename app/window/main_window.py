@@ -27,6 +27,7 @@ from penwright.app.inference.controller import (
     default_device_probe,
 )
 from penwright.app.inference.load_failure import LoadFailureAction, after_load_failure
+from penwright.app.inference.serving import AppServer
 from penwright.app.inference.suggestions import Suggestions
 from penwright.app.settings.apply import SettingsApplier
 from penwright.app.settings.store import SettingsStore
@@ -72,6 +73,8 @@ class MainWindow(DocumentWindow):
 
         self.controller = InferenceController(engine_factory, self, device_probe)
         self._connect_inference()
+        self.server = AppServer(self.controller, self)  # "Serve to other programs"
+        self.server.state_changed.connect(self.status_panel.show_server)
 
         self.toolbar = WritingToolbar(self.base_params, bindings.get(Action.CONTINUE, ""), self)
         self.addToolBar(self.toolbar)
@@ -174,6 +177,7 @@ class MainWindow(DocumentWindow):
         if given); False if it was still busy then (a model conversion going on)."""
         self.suggestions.shutdown()
         self.dialogs.close_all()  # Preferences may be downloading a model: stop it first
+        self.server.stop()
         return self.controller.shutdown(timeout_ms)
 
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -52,6 +52,8 @@ class StatusPanel(QWidget):
         self.goal_bar.setMaximumWidth(220)
         self.goal_bar.setRange(0, 1000)
         self.goal_bar.hide()
+        self.server_label = QLabel("")  # "Serving on 127.0.0.1:8765 · 3 requests", or nothing
+        self.server_label.hide()
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 6, 0)
         layout.setSpacing(14)
@@ -59,6 +61,7 @@ class StatusPanel(QWidget):
             self.alternatives_label,
             self.progress_bar,
             self.model_label,
+            self.server_label,
             self.words_label,
             self.session_label,
             self.goal_bar,
@@ -125,3 +128,8 @@ class StatusPanel(QWidget):
             "Daily goal reached" if today >= goal else f"{goal - today:,} words to today's goal"
         )
         self.goal_bar.show()
+
+    def show_server(self, text: str) -> None:
+        """What "Serve to other programs" is doing ("" while it is off)."""
+        self.server_label.setText(text)
+        self.server_label.setVisible(bool(text))

@@ -11,10 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import torch
-
-from penwright.models.generation.forward import forward_all_logits
-from penwright.models.generation.sliding_cache import rollback_cache
 from penwright.models.serving.jobs import TokenLogprobs
 
 MAX_TOP_LOGPROBS = 5
@@ -57,6 +53,12 @@ def _score(
     if kept == 0:
         return TokenLogprobs((), (), (), ())
     ids, pieces = ids[:kept], pieces[:kept]
+    # Here, not at the top: the app's window imports the server (and this) before torch loads.
+    import torch
+
+    from penwright.models.generation.forward import forward_all_logits
+    from penwright.models.generation.sliding_cache import rollback_cache
+
     model = source.model
     every = torch.tensor([prompt_ids + ids], device=model.device)
     logits = forward_all_logits(
