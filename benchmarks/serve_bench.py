@@ -5,8 +5,8 @@
 
 Each server runs as a child process on 127.0.0.1 (``penwright-cli serve`` with the default
 model, int8 on the CPU as the app runs it, and ``python -m llama_cpp.server`` on the bundled
-GGUF with the same thread count), one server at a time so they never share the CPU. After one
-warm-up request, for each client count C, C clients at once each send ``--requests`` streaming
+GGUF with the same thread count), one server at a time so they never share the CPU. After two
+warm-up requests, for each client count C, C clients at once each send ``--requests`` streaming
 greedy completions of ``--new-tokens`` tokens (each client its own prompt, so no prefix cache
 serves another client). Figures per (server, C): aggregate tokens/s (all tokens over the wall
 time of the round) and p50/p95 time to first token, measured by the client from sending the
@@ -14,9 +14,10 @@ request to its first text. Tokens are counted from the usage both servers report
 the stream, or the chunks where a server reports none.
 
 Neither server batches concurrent requests here (Penwright's owner runs one request at a time;
-llama-cpp-python's server serves one completion at a time behind a lock), so C clients share one
-decode stream: what grows with C is the wait, seen in TTFT. Other processes sharing the CPU make
-any single figure noisy: compare rows of the same run.
+llama-cpp-python's server serves one completion at a time behind a lock, run here with
+``--interrupt_requests False`` so a new request does not cut the streaming one short), so C
+clients share one decode stream: what grows with C is the wait, seen in TTFT. Other processes
+sharing the CPU make any single figure noisy: compare rows of the same run.
 """
 
 from __future__ import annotations
@@ -91,7 +92,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             base = f"http://127.0.0.1:{port}/v1"
             model = _wait_ready(base, child)
-            _complete(base, model, PROMPT.format(n=0), args.new_tokens)  # the warm-up
+            for warm_up in range(2):  # llama.cpp's first request after a start is slow
+                _complete(base, model, PROMPT.format(n=f"warm-up {warm_up}"), args.new_tokens)
             for count in clients:
                 rounds.append(_round(server, base, model, count, args.requests, args.new_tokens))
                 print(_row(rounds[-1]), file=sys.stderr, flush=True)
@@ -121,7 +123,9 @@ def _command(server: str, port: int, threads: int) -> list[str] | None:
         return [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf_path("default")),
                 "--model_alias", "bench", "--host", "127.0.0.1", "--port", str(port),
                 "--n_threads", str(threads), "--n_threads_batch", str(threads),
-                "--n_ctx", "4096", "--verbose", "False"]  # fmt: skip
+                "--n_ctx", "4096", "--verbose", "False",
+                # Its default lets each new request cut off the one streaming: serve them all.
+                "--interrupt_requests", "False"]  # fmt: skip
     raise SystemExit(f"unknown server {server!r}: penwright or llama.cpp")
 
 
