@@ -134,20 +134,25 @@ class JobQueue:
         """The next job (the owner thread calls this), or None after ``timeout`` seconds or once
         closed. Jobs cancelled while they waited are dropped here, answered as cancelled."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        with self._ready:
-            while True:
-                while self._heap:
-                    job = heapq.heappop(self._heap)[2]
-                    if not job.cancelled.is_set():
-                        job.started.set()
-                        return job
-                    job.sink(Finished(GenerationStats(cancelled=True), ("cancelled",)))
-                if self._closed:
-                    return None
-                left = None if deadline is None else deadline - time.monotonic()
-                if left is not None and left <= 0:
-                    return None
-                self._ready.wait(left)
+        dropped: list[CompletionJob] = []
+        try:
+            with self._ready:
+                while True:
+                    while self._heap:
+                        job = heapq.heappop(self._heap)[2]
+                        if not job.cancelled.is_set():
+                            job.started.set()
+                            return job
+                        dropped.append(job)
+                    if self._closed:
+                        return None
+                    left = None if deadline is None else deadline - time.monotonic()
+                    if left is not None and left <= 0:
+                        return None
+                    self._ready.wait(left)
+        finally:
+            for job in dropped:  # outside the lock: a sink is the HTTP side's code
+                job.sink(Finished(GenerationStats(cancelled=True), ("cancelled",)))
 
     def done(self, seconds: float) -> None:
         """Count a job served (the owner calls this when one ends) and how long it took."""

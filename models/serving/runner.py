@@ -69,17 +69,17 @@ def _run(source: TextSource, job: CompletionJob) -> None:
 def _finish_reasons(
     source: TextSource, job: CompletionJob, stats: GenerationStats
 ) -> tuple[str, ...]:
-    """OpenAI's finish_reason per choice: "length" where the token limit ended it, else "stop"."""
+    """OpenAI's finish_reason per choice: "length" where the token limit ended it, else "stop"
+    (end of text or a stop string)."""
     generated = getattr(source, "last_alternative_ids", None)
     limit = job.params.max_new_tokens
-    reasons = []
-    for i in range(job.params.n):
-        if generated:  # the local engine says how long each alternative got
-            ids = generated[min(i, len(generated) - 1)]
-            reasons.append("length" if len(ids) >= limit and stats.stop_reason != "eos" else "stop")
-        else:
-            reasons.append("length" if stats.stop_reason == "length" else "stop")
-    return tuple(reasons)
+    if not generated:  # a source that reports only the request's reason
+        return ("length" if stats.stop_reason == "length" else "stop",) * job.params.n
+    # Greedy without distinct openings generated one alternative for every choice.
+    return tuple(
+        "length" if len(generated[min(i, len(generated) - 1)]) >= limit else "stop"
+        for i in range(job.params.n)
+    )
 
 
 def _chat_prompt(source: TextSource, job: CompletionJob) -> str:
