@@ -226,8 +226,9 @@ class InferenceWorker(QObject):
     @Slot(object)
     def serve_pending(self, queue: JobQueue) -> None:
         """Run one request other programs queued (models.serving). Each queued request posts
-        one call of this slot, so the writer's own requests, posted meanwhile, run first: the
-        server waits between the editor's requests, never the other way round."""
+        one call of this slot. The writer goes first: while an editor request is posted and not
+        started, this slot posts itself again behind it; and a request running when the writer
+        asks pauses at its next piece, its rest queued ahead of other programs' requests."""
         from penwright.models.serving.jobs import Failed
         from penwright.models.serving.runner import run_job
 
@@ -240,8 +241,9 @@ class InferenceWorker(QObject):
         if self._engine is None or self._shutting_down.is_set():
             job.sink(Failed("no model is loaded yet; try again shortly", 503))
             return
-        run_job(self._engine, job, queue)
-        self.served_one.emit()
+        # The writer asking meanwhile pauses the job at its next piece; the rest runs after.
+        if run_job(self._engine, job, queue, make_way=lambda: bool(self.editor_pending)):
+            self.served_one.emit()
 
     @Slot(object, str)
     def _on_load_failed(self, request: LoadRequest, message: str) -> None:

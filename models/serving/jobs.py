@@ -22,10 +22,12 @@ from penwright.models.results import GenerationStats
 
 
 class Priority(IntEnum):
-    """Lower runs first: the writer's own suggestions go before other programs' requests."""
+    """Lower runs first: the writer's own suggestions, then a request paused for them (the rest
+    of it, see models.serving.runner), then other programs' requests."""
 
     EDITOR = 0
-    SERVER = 1
+    RESUMED = 1
+    SERVER = 2
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,9 @@ class CompletionJob:
     ``cancelled`` may be set from any thread (a client that went away): a job still queued is
     skipped, a running one stops at the next decode step. ``logprobs``: how many likeliest
     tokens to report per generated token (0: only the chosen one's), None for none.
-    ``started`` is set by the owner thread when the job leaves the queue.
+    ``started`` is set by the owner thread when the job leaves the queue. A job paused for the
+    editor is queued again as the rest of itself: ``carried_*`` count what the parts before it
+    used, so its usage covers the whole request.
     """
 
     context: str
@@ -86,6 +90,8 @@ class CompletionJob:
     messages: tuple[dict[str, str], ...] | None = None
     cancelled: threading.Event = field(default_factory=threading.Event)
     started: threading.Event = field(default_factory=threading.Event)
+    carried_prompt_tokens: int | None = None
+    carried_tokens: int = 0
 
 
 class QueueFull(Exception):

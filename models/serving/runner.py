@@ -2,45 +2,76 @@
 
 Used by the command line's owner thread (models.serving.owner) and by the app's inference worker,
 so the server never holds a second copy of the model.
+
+Making way for the editor: in the app, ``make_way`` says when the writer has asked for a
+suggestion. A one-choice job without logprobs then pauses at its next piece: it goes back to the
+front of the queue as the rest of itself (its prompt plus the text already sent, the tokens
+left), the writer's request runs, and the job carries on, its client seeing one unbroken stream.
+The prefix KV cache makes carrying on cheap: only the text generated since is prefilled again.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
+from dataclasses import replace
 
 from penwright.models.errors import ParamsError
 from penwright.models.results import GenerationStats
-from penwright.models.serving.jobs import CompletionJob, Failed, Finished, JobQueue, Piece
+from penwright.models.serving.jobs import (
+    CompletionJob,
+    Failed,
+    Finished,
+    JobQueue,
+    Piece,
+    Priority,
+)
 from penwright.models.serving.logprobs import can_score, score_choices
 from penwright.models.sources.protocol import TextSource
 
 logger = logging.getLogger(__name__)
 
 
-def run_job(source: TextSource, job: CompletionJob, queue: JobQueue | None = None) -> None:
+def run_job(
+    source: TextSource,
+    job: CompletionJob,
+    queue: JobQueue | None = None,
+    make_way: Callable[[], bool] | None = None,
+) -> bool:
     """Stream ``job`` from ``source``, hand every piece to the job's sink, end with Finished (or
-    Failed). Never raises: a failure is the job's answer, and the owner serves the next one."""
+    Failed): True. Or pause it for the editor (see the module docstring; needs ``queue``):
+    False, the rest is queued. Never raises: a failure is the job's answer, and the owner
+    serves the next one."""
     started = time.perf_counter()
+    pausable = queue is not None and job.params.n == 1 and job.logprobs is None
+    answered = True
     try:
-        _run(source, job)
+        answered = _run(source, job, make_way if pausable else None, queue)
     except ParamsError as error:
         job.sink(Failed(str(error), 400))
     except Exception as error:  # an engine bug or OOM fails this request, not the server
         logger.exception("a served request failed")
         job.sink(Failed(f"generation failed: {error}".splitlines()[0], 500))
     finally:
-        if queue is not None:
+        if queue is not None and answered:
             queue.done(time.perf_counter() - started)
+    return answered
 
 
-def _run(source: TextSource, job: CompletionJob) -> None:
+def _run(
+    source: TextSource,
+    job: CompletionJob,
+    make_way: Callable[[], bool] | None,
+    queue: JobQueue | None,
+) -> bool:
     if job.cancelled.is_set():
         job.sink(Finished(GenerationStats(cancelled=True), ("cancelled",)))
-        return
+        return True
     context = job.context if job.messages is None else _chat_prompt(source, job)
     texts = [""] * job.params.n
     single = job.params.greedy and not job.params.distinct
+    paused = False
     deltas = source.stream(context, job.params, job.cancelled)
     try:
         for delta in deltas:
@@ -52,18 +83,46 @@ def _run(source: TextSource, job: CompletionJob) -> None:
             for choice in range(len(texts)) if single else (delta.alternative,):
                 texts[choice] += delta.text
                 job.sink(Piece(choice, delta.text))
+            if make_way is not None and make_way():
+                paused = True
+                break
     finally:
         deltas_close = getattr(deltas, "close", None)
         if deltas_close is not None:
             deltas_close()  # leaving early must still run the generator's cleanup
-    stats = source.last_stats
+    stats = _carried(source.last_stats, job)
+    if paused and not job.cancelled.is_set() and queue is not None:
+        left = job.params.max_new_tokens - source.last_stats.new_tokens
+        if left > 0:
+            rest = replace(
+                job,
+                context=context + texts[0],
+                messages=None,
+                params=replace(job.params, max_new_tokens=left),
+                carried_prompt_tokens=stats.prompt_tokens,
+                carried_tokens=stats.new_tokens,
+            )
+            queue.submit(rest, Priority.RESUMED)
+            return False
     if job.cancelled.is_set():
         job.sink(Finished(stats, ("cancelled",) * len(texts)))
-        return
+        return True
     logprobs = None
     if job.logprobs is not None and can_score(source):
         logprobs = score_choices(source, texts, job.logprobs, len(context))
     job.sink(Finished(stats, _finish_reasons(source, job, stats), logprobs))
+    return True
+
+
+def _carried(stats: GenerationStats, job: CompletionJob) -> GenerationStats:
+    """The figures of the whole job, over the parts it was paused into."""
+    if job.carried_prompt_tokens is None:
+        return stats
+    return replace(
+        stats,
+        prompt_tokens=job.carried_prompt_tokens,
+        new_tokens=stats.new_tokens + job.carried_tokens,
+    )
 
 
 def _finish_reasons(

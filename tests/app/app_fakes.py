@@ -92,23 +92,25 @@ class FakeEngine:
             raise error
         cancelled = cancelled or threading.Event()
         sent = 0
-        for delta in deltas:
-            if sent == script.hold_after:
-                # Wait for the test to open the gate, or for cancellation (polled, as the real
-                # engine checks between decode steps).
-                while not script.gate.wait(0.005):
-                    if cancelled.is_set():
-                        break
-            if cancelled.is_set():
-                break
-            yield delta
-            sent += 1
-        self._stats = GenerationStats(
-            prompt_tokens=len(context.split()),
-            new_tokens=sent,
-            time_to_first_token_s=0.012,
-            decode_tokens_per_s=42.0,
-            total_s=0.05,
-            cancelled=cancelled.is_set(),
-            stop_reason="cancelled" if cancelled.is_set() else "eos",
-        )
+        try:
+            for delta in deltas:
+                if sent == script.hold_after:
+                    # Wait for the test to open the gate, or for cancellation (polled, as the
+                    # real engine checks between decode steps).
+                    while not script.gate.wait(0.005):
+                        if cancelled.is_set():
+                            break
+                if cancelled.is_set():
+                    break
+                sent += 1  # counted when handed over, as a closing caller has it
+                yield delta
+        finally:  # closed early too, as the TextSource contract asks
+            self._stats = GenerationStats(
+                prompt_tokens=len(context.split()),
+                new_tokens=sent,
+                time_to_first_token_s=0.012,
+                decode_tokens_per_s=42.0,
+                total_s=0.05,
+                cancelled=cancelled.is_set(),
+                stop_reason="cancelled" if cancelled.is_set() else "eos",
+            )

@@ -97,7 +97,7 @@ def test_a_key_set_in_preferences_is_asked_and_never_written(
     assert "s3cret" not in written and "serve" in written
 
 
-def test_the_writers_request_goes_before_queued_server_requests(
+def test_the_writers_request_goes_first_pausing_the_server_for_it(
     window: MainWindow, script: EngineScript, qtbot: QtBot, pool: ThreadPoolExecutor
 ) -> None:
     port = serve(window)
@@ -109,8 +109,19 @@ def test_the_writers_request_goes_before_queued_server_requests(
     with qtbot.waitSignal(window.controller.suggestion_finished, timeout=WAIT_MS * 2):
         window.controller.request("the writer", GenerationParams())
         script.gate.set()
-    assert wait(qtbot, first)[0] == 200 and wait(qtbot, second)[0] == 200
-    assert script.contexts == ["server first", "the writer", "server second"]
+    status, answer = wait(qtbot, first)
+    assert wait(qtbot, second)[0] == 200
+    # The first server request paused at its next piece for the writer, then carried on from
+    # what it had sent, before the second one: its client saw one answer.
+    assert script.contexts == [
+        "server first",
+        "the writer",
+        "server first once upon",
+        "server second",
+    ]
+    assert status == 200 and answer["choices"][0]["text"] == " once upon once upon"
+    assert answer["usage"]["completion_tokens"] == 4  # both parts
+    qtbot.waitUntil(lambda: window.server.served == 2, timeout=WAIT_MS)  # two requests, not 3
 
 
 def test_a_port_in_use_is_reported_not_raised(window: MainWindow) -> None:

@@ -1,16 +1,20 @@
 """The JobQueue's rules: the editor first and never refused, others bounded (QueueFull with a
-Retry-After), cancelled jobs dropped and answered, closing answers whoever still waits."""
+Retry-After), cancelled jobs dropped and answered, closing answers whoever still waits; and a
+job paused for the editor carrying on as the rest of itself (on the tiny model)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from penwright.models.params import GenerationParams
+from penwright.models.params import GenerationParams, StopMode
 from penwright.models.serving.jobs import (
     CompletionJob,
     Finished,
     JobEvent,
     JobQueue,
+    Piece,
     Priority,
     QueueFull,
 )
@@ -69,3 +73,29 @@ def test_served_counts_what_was_done() -> None:
     assert queue.served == 2
     with pytest.raises(ValueError, match="at least one"):
         JobQueue(capacity=0)
+
+
+def test_a_job_paused_for_the_editor_carries_on_from_what_it_sent(tiny_gemma: Any) -> None:
+    from penwright.models.generation.engine import Engine
+    from penwright.models.serving.runner import run_job
+
+    engine = Engine()
+    engine.attach(tiny_gemma.model, tiny_gemma.tokenizer, tiny_gemma.info)
+    answers: list[tuple[str, JobEvent]] = []
+    params = GenerationParams(temperature=0.0, max_new_tokens=12, stop=StopMode.NONE).plain()
+    queue = JobQueue(capacity=4)
+    paused = CompletionJob("The harbour", params, lambda e: answers.append(("job", e)))
+    asks = iter([True])  # the editor asks once, at the first piece
+    assert run_job(engine, paused, queue, make_way=lambda: next(asks, False)) is False
+    sent = "".join(e.text for _, e in answers if isinstance(e, Piece))
+    assert sent and not any(isinstance(e, Finished) for _, e in answers)
+    first_tokens = engine.last_stats.new_tokens
+    rest = queue.take(timeout=0)
+    assert rest is not None and rest.context == "The harbour" + sent
+    assert rest.params.max_new_tokens == 12 - first_tokens
+    assert rest.cancelled is paused.cancelled  # the client's disconnect still reaches it
+    assert run_job(engine, rest, queue, make_way=lambda: next(asks, False)) is True
+    finished = answers[-1][1]
+    assert isinstance(finished, Finished) and queue.served == 1
+    assert finished.stats.new_tokens == 12 or finished.finish_reasons == ("stop",)
+    assert finished.stats.prompt_tokens == len(tiny_gemma.tokenizer("The harbour")["input_ids"])
