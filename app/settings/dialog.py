@@ -79,7 +79,7 @@ class SettingsDialog(QDialog):
         self.keys_page = KeysPage()
         self.writing_page = WritingPage()
         self.spelling_page = SpellingPage()
-        self.serve_page = ServePage()
+        self.serve_page = ServePage(keys or shared_keys())
         self.pages: list[SettingsPage] = [
             self.model_page,
             self.remote_page,

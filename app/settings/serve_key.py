@@ -1,28 +1,20 @@
-"""The API key of "Serve to other programs", kept for this session only.
-
-It never goes into the settings file. The system keyring support (app.settings.secrets, issue 15
-part 2) is the place for it: point these two functions at ``shared_keys().get/set`` with the
-account ``SERVE_KEY_ACCOUNT`` and it persists safely. Until then the writer types it again after
-a restart; the app's server binds 127.0.0.1 only, where a key is optional.
-"""
+"""The API key of "Serve to other programs": in the system keyring (app.settings.secrets, the
+account SERVE_ACCOUNT), or for this session only where there is none; never in the settings
+file. The keyring is asked only when serving is on or Preferences shows the key."""
 
 from __future__ import annotations
 
-import threading
-
-SERVE_KEY_ACCOUNT = "serve"
-
-_lock = threading.Lock()
-_session_key = ""
+from penwright.app.settings.secrets import SERVE_ACCOUNT, KeyPlace, KeyStore, shared_keys
 
 
-def serve_api_key() -> str:
+def stored_serve_key(keys: KeyStore | None = None) -> str:
     """The key other programs must send ("" for none)."""
-    with _lock:
-        return _session_key
+    return (keys or shared_keys()).get(SERVE_ACCOUNT)
 
 
-def set_serve_api_key(key: str) -> None:
-    global _session_key
-    with _lock:
-        _session_key = key.strip()
+def keep_serve_key(key: str, keys: KeyStore | None = None) -> KeyPlace | None:
+    """Keep ``key`` ("" forgets it) where it changed; None when it was already kept."""
+    keys = keys or shared_keys()
+    if key == keys.get(SERVE_ACCOUNT):
+        return None
+    return keys.set(SERVE_ACCOUNT, key)

@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 from PySide6.QtWidgets import QCheckBox, QLineEdit
 
 from penwright.app.settings.pages import InputError, SettingsPage, _form, _hint, _spin
+from penwright.app.settings.secrets import KeyPlace, KeyStore
+from penwright.app.settings.serve_key import keep_serve_key, stored_serve_key
 from penwright.app.settings.store import MAX_ORIGIN_CHARS, MAX_ORIGINS, ServeSettings, Settings
 
 
@@ -34,13 +36,14 @@ def parse_origins(text: str) -> tuple[str, ...]:
 
 
 class ServePage(SettingsPage):
-    """On or off, the port, the key and the origins. The key is kept for this session only
-    (app.settings.serve_key): the store never writes it to the settings file."""
+    """On or off, the port, the key and the origins. The key goes to ``keys`` (the system
+    keyring, or this session where there is none), never to the settings file."""
 
     title = "Serving"
 
-    def __init__(self) -> None:
+    def __init__(self, keys: KeyStore | None = None) -> None:
         super().__init__()
+        self._keys = keys
         self.enabled = QCheckBox("Serve to other programs (an OpenAI-compatible API)")
         self.port = _spin(1, 65535)
         self.api_key = QLineEdit()
@@ -59,8 +62,9 @@ class ServePage(SettingsPage):
             "",
             _hint(
                 "Other programs on this computer can use the model you write with, at "
-                "127.0.0.1 only; your own suggestions always go first. The key is kept until "
-                "Penwright closes, never in the settings file."
+                "127.0.0.1 only; your own suggestions always go first. The key is kept in the "
+                "system keyring (where there is none, until Penwright closes), never in the "
+                "settings file."
             ),
         )
         self.enabled.toggled.connect(self._show_address)
@@ -76,12 +80,14 @@ class ServePage(SettingsPage):
         serve = settings.serve
         self.enabled.setChecked(serve.enabled)
         self.port.setValue(serve.port)
-        self.api_key.setText(serve.api_key)
+        self.api_key.setText(serve.api_key or stored_serve_key(self._keys))
         self.origins.setText(" ".join(serve.allowed_origins))
         self._show_address()
 
     def apply_to(self, settings: Settings) -> Settings:
         origins = parse_origins(self.origins.text())
         key = self.api_key.text().strip()
+        if keep_serve_key(key, self._keys) is KeyPlace.SESSION and key:
+            self.address.setText("No system keyring here: the key is kept until Penwright closes.")
         serve = ServeSettings(self.enabled.isChecked(), self.port.value(), origins, key)
         return replace(settings, serve=serve)

@@ -44,7 +44,6 @@ from penwright.app.settings.remote_servers import (
     find_entry,
     parse_entries,
 )
-from penwright.app.settings.serve_key import serve_api_key, set_serve_api_key
 from penwright.models.errors import ParamsError
 from penwright.models.params import LIMITS, GenerationParams, Limit, StopMode
 from penwright.models.sources.remote_spec import remote_source_name
@@ -110,7 +109,8 @@ class ServeSettings:
     """Serve to other programs: the OpenAI-compatible server on 127.0.0.1 (models.serving).
 
     allowed_origins: web origins whose pages may call it (CORS); none by default. api_key ("":
-    none) is never written to the settings file: app.settings.serve_key keeps it.
+    none) is never written to the settings file: the keyring keeps it (app.settings.serve_key),
+    and it is read from there at start only when serving is on.
     """
 
     enabled: bool = False
@@ -402,6 +402,12 @@ def _one_text(raw: str | tuple[str, ...] | NotPlain, max_chars: int) -> str:
     return raw
 
 
+def _stored_serve_key() -> str:
+    from penwright.app.settings.serve_key import stored_serve_key
+
+    return stored_serve_key()
+
+
 # --- the store ----------------------------------------------------------------------------
 
 
@@ -620,8 +626,9 @@ class SettingsStore(QObject):
             return GenerationParams(**{**values, "stop": g.stop})
 
     def _read_serve(self, d: ServeSettings) -> ServeSettings:
+        enabled = self._read("serve/enabled", d.enabled, _as_bool)
         return ServeSettings(
-            enabled=self._read("serve/enabled", d.enabled, _as_bool),
+            enabled=enabled,
             port=self._read("serve/port", d.port, _as_int(1, 65535)),
             allowed_origins=self._read(
                 "serve/allowed_origins",
@@ -629,7 +636,8 @@ class SettingsStore(QObject):
                 _as_text_list(MAX_ORIGINS, MAX_ORIGIN_CHARS),
                 _list_chars(MAX_ORIGINS, MAX_ORIGIN_CHARS),
             ),
-            api_key=serve_api_key(),
+            # Only when serving is on: keyring is slow to import and may ask D-Bus.
+            api_key=_stored_serve_key() if enabled else "",
         )
 
     def _read_bindings(self) -> Mapping[Action, str]:
@@ -690,5 +698,4 @@ class SettingsStore(QObject):
         qs.setValue("serve/enabled", s.serve.enabled)
         qs.setValue("serve/port", s.serve.port)
         qs.setValue("serve/allowed_origins", json.dumps(list(s.serve.allowed_origins)))
-        set_serve_api_key(s.serve.api_key)  # not into the file
         qs.sync()
