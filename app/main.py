@@ -24,6 +24,7 @@ from penwright.app.documents.file_watch import FileWatcher
 from penwright.app.documents.journal import Journal
 from penwright.app.documents.journal_store import JournalStore
 from penwright.app.documents.log_buffer import BufferMeta
+from penwright.app.documents.open_document import OpenDocument
 from penwright.app.documents.quit_signals import QuitSignals
 from penwright.app.documents.recovery_dialog import RecoveryDialog
 from penwright.app.documents.session import DocumentSession
@@ -41,6 +42,7 @@ from penwright.app.settings.secrets import shared_keys
 from penwright.app.settings.store import LoadResult, SettingsStore
 from penwright.app.tasks import run_until_quit
 from penwright.app.window.first_launch import welcome_on_first_run
+from penwright.app.window.last_session import LastSessionKeeper
 from penwright.app.window.main_window import MainWindow
 from penwright.app.window.model_switch import ModelSwitch
 from penwright.app.window.writing_aids import add_writing_aids
@@ -78,6 +80,7 @@ class Penwright:
     journal: Journal
     session: DocumentSession
     model_switch: ModelSwitch
+    last_session: LastSessionKeeper
     sidecars: SidecarKeeper | None = None  # the document's sidecar (story, banned phrases)
 
 
@@ -123,35 +126,36 @@ def build(
     session = DocumentSession(
         window, journal, FileWatcher(window), run_recovery_dialog=hooks.run_recovery_dialog
     )
-    watch_window_document(journal, window, session)
+    watch_window_documents(journal, window, session)
     add_writing_aids(window, store, (data_dir or data_root()) / "spelling" / "words.txt")
     # The document's sidecar beside its file, and in the journal while it is unsaved.
     sidecars = SidecarKeeper(window, session, journal)
-    return Penwright(window, store, stored, journal, session, model_switch, sidecars)
+    last_session = LastSessionKeeper(window, store)
+    return Penwright(window, store, stored, journal, session, model_switch, last_session, sidecars)
 
 
-def watch_window_document(journal: Journal, window: MainWindow, session: DocumentSession) -> None:
-    """The window's document is journalled as an edit log: its edits, never its whole text."""
+def watch_window_documents(journal: Journal, window: MainWindow, session: DocumentSession) -> None:
+    """Each tab's document is journalled as an edit log: its edits, never its whole text."""
 
-    def describe() -> BufferMeta:
-        path = window.file_path
-        title = path.name if path is not None else "Untitled"
-        return BufferMeta(path, title, window.file_format, window.editor.document().isModified())
+    def watch(document: OpenDocument) -> None:
+        def describe() -> BufferMeta:
+            modified = document.modified
+            return BufferMeta(document.file_path, document.name, document.file_format, modified)
 
-    journal.watch_document(window.editor.document(), lambda: session.buffer_id, describe)
+        journal.watch_document(
+            document.editor.document(), lambda: session.buffer_id_of(document), describe
+        )
+
+    window.add_document_setup(watch)
+    window.document_closed.connect(
+        lambda document: journal.unwatch_document(document.editor.document())
+    )
 
 
 def open_files(window: MainWindow, files: list[str]) -> None:
-    """Open the first file; name the others, which need a window of their own.
-
-    The window holds one document until tabs arrive (issue 14), so a desktop that passes
-    several files (%F) gets the first opened and a notice rather than a silent drop.
-    """
-    if files:
-        window.open_file(files[0], ask=False)
-    if len(files) > 1:
-        others = ", ".join(Path(f).name for f in files[1:])
-        window.show_notice(f"Penwright opens one document per window; not opened: {others}")
+    """Open each file in a tab of its own (one that is open already comes to the front)."""
+    for name in files:
+        window.open_file(name, ask=False)
 
 
 def main(argv: list[str] | None = None, hooks: StartupHooks | None = None) -> int:
@@ -198,17 +202,20 @@ def _run(
     hooks: StartupHooks,
     signals: QuitSignals,
 ) -> int:
-    """Show the window, open files, offer recovery, and run until the app quits."""
+    """Show the window, reopen the last session, open files, offer recovery, and run until the
+    app quits."""
     window = parts.window
+    parts.last_session.restore_geometry()
     window.show()  # before any model work: the writer can start at once
     window.settings_applier.report_warnings(parts.stored.warnings)
-    open_files(window, args.files)
+    # The last session's files, then the command line's beside them.
+    parts.last_session.reopen(args.files)
     # The very first start shows the welcome guide (untitled, so it is never overwritten).
     welcome_on_first_run(
         window,
         parts.store.qsettings,
         parts.stored.settings.key_bindings,
-        opened_files=bool(args.files),
+        opened_files=bool(args.files) or window.file_path is not None,
     )
     if not args.no_model:
         window.load_model()

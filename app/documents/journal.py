@@ -10,7 +10,8 @@ once when the application loses focus. A buffer without unsaved changes has no e
 Writing never interrupts editing: a disk error (read-only or full data directory) is reported
 through `autosave_failed` for the status bar, and retried on the next change or flush.
 
-The app's own document is journalled as an edit log (`watch_document`, log_buffer.py): every
+The window's documents (one per tab) are journalled as edit logs (`watch_document`, one call
+per document, log_buffer.py): every
 change is recorded as it happens and appended to the log `log_delay_ms` (250 ms) after the
 first unwritten one, which costs the GUI thread only the size of the change, so a SIGKILL loses
 at most a quarter of a second of typing even in a 100 MB document. Buffers the journal cannot
@@ -62,6 +63,18 @@ BufferStateProvider = Callable[[], BufferState]
 DescribeDocument = Callable[[], BufferMeta]
 
 
+@dataclass
+class _WatchedDocument:
+    """One editor document journalled as an edit log: which buffer it holds now, what it is."""
+
+    recorder: EditRecorder
+    current_buffer: Callable[[], str]
+    describe: DescribeDocument
+
+    def meta(self) -> BufferMeta:
+        return replaced(self.describe(), units=self.recorder.units)
+
+
 class Journal(QObject):
     """One running Penwright's autosave journal. Lives in, and is called from, the GUI thread."""
 
@@ -84,9 +97,7 @@ class Journal(QObject):
         self._logs: dict[str, LogBuffer] = {}
         self._adopted: dict[str, JournalEntry] = {}  # recovered, until tracked
         self._writer = BackgroundWriter(self)
-        self._recorder: EditRecorder | None = None
-        self._current_buffer: Callable[[], str] = str
-        self._describe: DescribeDocument | None = None
+        self._watched: list[_WatchedDocument] = []  # one per tab, in no particular order
         self._pending: set[str] = set()
         self._failing = False
         # Two timers: the quiet one writes when typing pauses; the deadline one bounds what a
@@ -126,18 +137,33 @@ class Journal(QObject):
         describe: DescribeDocument,
     ) -> None:
         """Journal the buffer shown in `document` as an edit log: `current_buffer` names the
-        buffer id it holds at any moment, `describe` what it is (never its text)."""
-        self._recorder = EditRecorder(document, self._on_edit)
-        self._current_buffer = current_buffer
-        self._describe = describe
+        buffer id it holds at any moment, `describe` what it is (never its text). Each of the
+        window's documents (tabs) is watched by its own call."""
+        recorder = EditRecorder(document, partial(self._on_edit, current_buffer))
+        self._watched.append(_WatchedDocument(recorder, current_buffer, describe))
         current = current_buffer()
         if current in self._providers and current not in self._logs:
             self.track(current, self._providers[current])
 
+    def unwatch_document(self, document: QTextDocument) -> None:
+        """The document's tab is closing: its edits are no longer recorded (untrack its buffer)."""
+        for watched in list(self._watched):
+            if watched.recorder.parent() is document:
+                self._watched.remove(watched)
+                watched.recorder.deleteLater()  # its connection to the document goes with it
+
+    def _watching(self, buffer_id: str) -> _WatchedDocument | None:
+        """The watched document that holds buffer_id now, if one does."""
+        for watched in self._watched:
+            if watched.current_buffer() == buffer_id:
+                return watched
+        return None
+
     def track(self, buffer_id: str, state: BufferStateProvider) -> None:
         """Start journalling a buffer (new, opened or recovered); ask `state` when writing."""
         self._providers[buffer_id] = state
-        if self._recorder is None or self._current_buffer() != buffer_id:
+        watched = self._watching(buffer_id)
+        if watched is None:
             return
         old = self._logs.pop(buffer_id, None)
         if old is not None:
@@ -149,7 +175,7 @@ class Journal(QObject):
             lambda: state().text,
             self._report_failure,
         )
-        meta = self._meta()
+        meta = watched.meta()
         if buffer_id in self._adopted:
             adopted = self._adopted.pop(buffer_id)
             # The file it was based on stays the reference: a second crash must still notice
@@ -201,8 +227,9 @@ class Journal(QObject):
     def buffer_saved(self, buffer_id: str) -> None:
         """The buffer was saved to its file: its entry is no longer needed."""
         log = self._logs.get(buffer_id)
-        if log is not None:
-            path = self._meta().path
+        watched = self._watching(buffer_id)
+        if log is not None and watched is not None:
+            path = watched.meta().path
             log.identity = None if path is None else stat_identity(path)
         self._pending.add(buffer_id)
         self._write_pending({buffer_id})
@@ -304,14 +331,10 @@ class Journal(QObject):
     def _on_timer(self) -> None:
         self.flush()
 
-    def _on_edit(self, edit: Edit | None) -> None:
-        log = self._logs.get(self._current_buffer())
+    def _on_edit(self, current_buffer: Callable[[], str], edit: Edit | None) -> None:
+        log = self._logs.get(current_buffer())
         if log is not None:
             log.record(edit)
-
-    def _meta(self) -> BufferMeta:
-        assert self._describe is not None and self._recorder is not None
-        return replaced(self._describe(), units=self._recorder.units)
 
     @Slot(Qt.ApplicationState)
     def _on_application_state_changed(self, state: Qt.ApplicationState) -> None:
@@ -337,8 +360,9 @@ class Journal(QObject):
 
     def _write_one(self, buffer_id: str, provider: BufferStateProvider) -> None:
         log = self._logs.get(buffer_id)
-        if log is not None:
-            log.write(self._meta())
+        watched = self._watching(buffer_id)
+        if log is not None and watched is not None:
+            log.write(watched.meta())
             return
         state = provider()
         if not state.modified:

@@ -1,13 +1,14 @@
-"""Keeps the window's document safe: autosave journal, outside changes, recovery after a crash.
+"""Keeps the window's documents safe: autosave journal, outside changes, recovery after a crash.
 
-The window only announces what happened to its document (`document_replaced` after New, Open,
+Each tab's document only announces what happened to it (`document_replaced` after Open,
 Reload or a recovery; `document_saved` after a successful save); this object turns that into
-journal and file-watch bookkeeping, so document_window.py stays about files:
+journal and file-watch bookkeeping, tab by tab, so document_window.py stays about files:
 
 - each document gets a journal buffer id; every edit tells the journal, which writes the text
   within 2 s (the journal asks for the text only when it writes, so typing stays cheap);
 - the open file is watched; a change by another program asks Reload / Keep My Version, a
   removal says so; either way the writer's text stays in the editor, marked unsaved;
+- after a crash every recovered document the writer chose opens at once, one tab each;
 - an autosave failure (read-only or full data directory) shows in the status bar until a write
   succeeds again, while editing goes on.
 """
@@ -16,16 +17,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QWidget
 
-from penwright.app.documents.document_window import BACKGROUND_ABOVE_BYTES, DocumentWindow
+from penwright.app.documents.document_window import DocumentWindow
 from penwright.app.documents.file_watch import FileWatcher
 from penwright.app.documents.journal import BufferState, Journal
 from penwright.app.documents.journal_store import JournalEntry, new_buffer_id
+from penwright.app.documents.open_document import BACKGROUND_ABOVE_BYTES, OpenDocument
 from penwright.app.documents.recovery_dialog import RecoveryDialog, RunDialog, offer_recovery
 from penwright.app.documents.unsaved_prompt import ExternalChangeChoice, ask_external_change
 from penwright.models.files.textfile import NotTextError, TextFormat, read_text_file
@@ -35,8 +39,19 @@ logger = logging.getLogger(__name__)
 AskExternalChange = Callable[[QWidget | None, str, bool], ExternalChangeChoice]
 
 
+@dataclass
+class _Care:
+    """One tab's bookkeeping: the journal buffer it holds and the file it watches."""
+
+    document: OpenDocument
+    buffer_id: str = ""
+    watched: Path | None = None
+    next_buffer_id: str | None = None  # set while a recovered entry is being shown
+    loading: bool = False  # a large file is going in slice by slice: nothing to journal yet
+
+
 class DocumentSession(QObject):
-    """Journal and file-watch bookkeeping for one MainWindow. GUI thread only."""
+    """Journal and file-watch bookkeeping for one window's documents. GUI thread only."""
 
     def __init__(
         self,
@@ -53,11 +68,7 @@ class DocumentSession(QObject):
         self._watcher = watcher
         self._ask_external = ask_external
         self._run_recovery_dialog = run_recovery_dialog
-        self._buffer_id = ""
-        self._watched: Path | None = None
-        self._next_buffer_id: str | None = None  # set while a recovered entry is being shown
-        self._loading = False  # a large file is going in slice by slice: nothing to journal yet
-        self.left_in_journal = 0  # recovered entries this window could not open (kept on disk)
+        self._cares: dict[OpenDocument, _Care] = {}
 
         # Hidden until an autosave fails; a permanent widget, so "Saved" messages do not hide it.
         self.autosave_label = QLabel("")
@@ -70,170 +81,181 @@ class DocumentSession(QObject):
         journal.autosave_ok.connect(self._on_autosave_ok)
         watcher.changed_on_disk.connect(self._on_changed_on_disk)
         watcher.removed_from_disk.connect(self._on_removed_from_disk)
-        window.document_loading.connect(self._on_document_loading)
-        window.document_replaced.connect(self._on_document_replaced)
-        window.document_saved.connect(self._on_document_saved)
-        window.editor.document().contentsChanged.connect(self._on_contents_changed)
         self.recover_action = QAction("Recover &Unsaved Text…", self)
         self.recover_action.triggered.connect(self._on_recover_requested)
         window.file_menu.insertAction(window.quit_action, self.recover_action)
-        self._on_document_replaced()  # the document the window starts with
+        window.document_closed.connect(self._on_document_closed)
+        window.add_document_setup(self._take_care_of)  # the tabs open now and every later one
+
+    def _take_care_of(self, document: OpenDocument) -> None:
+        care = self._cares[document] = _Care(document)
+        document.document_loading.connect(partial(self._on_document_loading, care))
+        document.document_replaced.connect(partial(self._on_document_replaced, care))
+        document.document_saved.connect(partial(self._on_document_saved, care))
+        document.editor.document().contentsChanged.connect(partial(self._on_contents_changed, care))
+        self._on_document_replaced(care)  # the document the tab starts with
 
     @property
     def buffer_id(self) -> str:
-        return self._buffer_id
+        """The journal buffer of the current tab."""
+        return self.buffer_id_of(self._window.current_document)
+
+    def buffer_id_of(self, document: OpenDocument) -> str:
+        care = self._cares.get(document)
+        return care.buffer_id if care is not None else ""
+
+    @Slot(object)
+    def _on_document_closed(self, document: OpenDocument) -> None:
+        # The writer saved or discarded it before its tab closed: nothing left to protect.
+        care = self._cares.pop(document, None)
+        if care is None:
+            return
+        if care.buffer_id:
+            self._journal.untrack(care.buffer_id)
+        self._watch(care, None)
 
     # -- start-up recovery --------------------------------------------------------------------
 
     def recover(self) -> str:
-        """Offer what a crash left; open the first recovered text here; tell the writer.
+        """Offer what a crash left; open every recovered text the writer chose, one tab each;
+        tell the writer. Returns what the writer was told ("" when nothing was offered).
 
-        Returns what the writer was told ("" when nothing was offered or reported).
-
-        The window holds one document, so when the writer ticks several only the first is
-        recovered now; the others are left untouched in the journal and offered again by
-        File > Recover Unsaved Text… and at the next start. Nothing is ever dropped.
+        A recovered file that is open already and unchanged (reopened by the last session's
+        restore) shows the recovered text in its own tab rather than in a second one.
         """
-        extra: list[int] = []
-
-        def run_and_keep_one(dialog: RecoveryDialog) -> object:
-            result = self._run_recovery_dialog(dialog)
-            ticked = dialog.decision.to_recover
-            extra.append(max(0, len(ticked) - 1))
-            dialog.decision.to_recover = ticked[:1]
-            return result
-
-        outcome = offer_recovery(self._journal, self._window, run_dialog=run_and_keep_one)
-        self.left_in_journal = sum(extra)
+        outcome = offer_recovery(self._journal, self._window, run_dialog=self._run_recovery_dialog)
         messages = list(outcome.problems)
+        for entry in outcome.recovered:
+            self.show_recovered(entry, self._tab_for(entry))
         if outcome.recovered:
-            entry = outcome.recovered[0]
-            self.show_recovered(entry)
-            messages.insert(0, f"Recovered “{entry.title}”: unsaved, save it to keep it.")
-        if self.left_in_journal:
-            count = self.left_in_journal
-            documents = "document is" if count == 1 else "documents are"
-            messages.append(
-                f"{count} more recovered {documents} kept for later: "
-                "File > Recover Unsaved Text… opens them."
-            )
+            names = ", ".join(f"“{entry.title}”" for entry in outcome.recovered)
+            save = "save it to keep it" if len(outcome.recovered) == 1 else "save them to keep them"
+            messages.insert(0, f"Recovered {names}: unsaved, {save}.")
+            self._window.show_tab(self._window.documents[-1])
         message = " ".join(messages)
-        if outcome.problems or self.left_in_journal:
+        if outcome.problems:
             self._window.show_notice(message)  # too important for a status line that scrolls away
         elif message:
             self._window.statusBar().showMessage(message, 20000)
         return message
 
+    def _tab_for(self, entry: JournalEntry) -> OpenDocument:
+        if entry.path is not None:
+            document = self._window.document_for(entry.path)
+            if document is not None and not document.modified and not document.opening:
+                return document
+        return self._window.document_to_fill()
+
     @Slot()
     def _on_recover_requested(self) -> None:
-        if not self._window.ask_to_discard_changes():
-            return
         if not self.recover():
             self._window.statusBar().showMessage("There is no unsaved text to recover.", 10000)
 
-    def show_recovered(self, entry: JournalEntry) -> None:
-        """Put a recovered (already adopted) entry in the window, unsaved, under its buffer id."""
-        self._next_buffer_id = entry.buffer_id
-        self._window.show_document(entry.text, entry.path, entry.fmt, modified=True)
+    def show_recovered(self, entry: JournalEntry, document: OpenDocument | None = None) -> None:
+        """Put a recovered (already adopted) entry in a tab (the current one unless given),
+        unsaved, under its buffer id."""
+        document = document or self._window.current_document
+        self._cares[document].next_buffer_id = entry.buffer_id
+        document.show_document(entry.text, entry.path, entry.fmt, modified=True)
 
-    # -- the window's document ----------------------------------------------------------------
+    # -- each tab's document ------------------------------------------------------------------
 
-    def _state(self) -> BufferState:
-        window = self._window
-        path = window.file_path
+    @staticmethod
+    def _state(document: OpenDocument) -> BufferState:
         return BufferState(
-            path,
-            path.name if path is not None else "Untitled",
-            window.editor.toPlainText(),
-            window.file_format,
-            window.editor.document().isModified(),
+            document.file_path,
+            document.name,
+            document.editor.toPlainText(),
+            document.file_format,
+            document.modified,
         )
 
-    @Slot()
-    def _on_document_loading(self) -> None:
+    def _on_document_loading(self, care: _Care) -> None:
         # The previous document was saved or discarded; the partial text coming in is the
         # file's own, so it is neither journalled nor watched until it is all there.
-        self._loading = True
-        if self._buffer_id:
-            self._journal.untrack(self._buffer_id)
-            self._buffer_id = ""
+        care.loading = True
+        if care.buffer_id:
+            self._journal.untrack(care.buffer_id)
+            care.buffer_id = ""
 
-    @Slot()
-    def _on_document_replaced(self) -> None:
-        self._loading = False
+    def _on_document_replaced(self, care: _Care) -> None:
+        care.loading = False
         # The previous document was saved or discarded by the writer before it was replaced.
-        if self._buffer_id:
-            self._journal.untrack(self._buffer_id)
-        self._buffer_id = self._next_buffer_id or new_buffer_id()
-        self._next_buffer_id = None
-        self._journal.track(self._buffer_id, self._state)
-        if self._window.editor.document().isModified():
-            self._journal.buffer_changed(self._buffer_id)
-        self._watch(self._window.file_path)
+        if care.buffer_id:
+            self._journal.untrack(care.buffer_id)
+        care.buffer_id = care.next_buffer_id or new_buffer_id()
+        care.next_buffer_id = None
+        self._journal.track(care.buffer_id, partial(self._state, care.document))
+        if care.document.modified:
+            self._journal.buffer_changed(care.buffer_id)
+        self._watch(care, care.document.file_path)
 
-    @Slot(object)
-    def _on_document_saved(self, path: Path) -> None:
-        self._watch(path)
+    def _on_document_saved(self, care: _Care, path: Path) -> None:
+        self._watch(care, path)
         self._watcher.note_saved(path)
-        self._journal.buffer_saved(self._buffer_id)
+        self._journal.buffer_saved(care.buffer_id)
 
-    @Slot()
-    def _on_contents_changed(self) -> None:
-        if not self._loading and self._buffer_id:
-            self._journal.buffer_changed(self._buffer_id)
+    def _on_contents_changed(self, care: _Care) -> None:
+        if not care.loading and care.buffer_id:
+            self._journal.buffer_changed(care.buffer_id)
 
-    def _watch(self, path: Path | None) -> None:
-        if path == self._watched:
+    def _watch(self, care: _Care, path: Path | None) -> None:
+        if path == care.watched:
             if path is not None:
                 self._watcher.watch(path)  # reopened or reloaded: its content is known again
             return
-        if self._watched is not None:
-            self._watcher.unwatch(self._watched)
-        self._watched = path
+        old, care.watched = care.watched, path
+        # Two tabs may name one file (Save As onto another tab's file): the watch stays
+        # while either does.
+        if old is not None and not any(c.watched == old for c in self._cares.values()):
+            self._watcher.unwatch(old)
         if path is not None:
             self._watcher.watch(path)
 
     # -- outside changes ----------------------------------------------------------------------
 
-    def _is_ours(self, path: str) -> bool:
-        return self._watched is not None and Path(path) == self._watched
+    def _cares_watching(self, path: str) -> list[_Care]:
+        return [care for care in self._cares.values() if care.watched == Path(path)]
 
     @Slot(str)
     def _on_changed_on_disk(self, path: str) -> None:
-        if not self._is_ours(path):
-            return
+        for care in self._cares_watching(path):
+            self._window.show_tab(care.document)  # the question is about what the writer sees
+            self._ask_about_change(care.document, path)
+
+    def _ask_about_change(self, document: OpenDocument, path: str) -> None:
         window = self._window
-        modified = window.editor.document().isModified()
-        choice = self._ask_external(window, Path(path).name, modified)
+        choice = self._ask_external(window, Path(path).name, document.modified)
         if choice is ExternalChangeChoice.RELOAD:
             if _is_large(path):
                 # Read in the background like an opening; until it has succeeded the editor's
                 # text differs from the file, so it stays marked unsaved.
-                window.editor.document().setModified(True)
-                window.open_file(path, ask=False, encoding=_reload_encoding(window.file_format))
+                document.editor.document().setModified(True)
+                document.open_file(path, ask=False, encoding=_reload_encoding(document.file_format))
                 return
             try:
-                text, fmt = read_text_file(path, encoding=_reload_encoding(window.file_format))
+                text, fmt = read_text_file(path, encoding=_reload_encoding(document.file_format))
             except (NotTextError, OSError) as exc:
                 logger.warning("cannot reload %s", path, exc_info=True)
-                window.editor.document().setModified(True)
+                document.editor.document().setModified(True)
                 window.show_notice(f"Could not reload {path}; your version is kept: {exc}")
                 return
-            window.show_document(text, Path(path), fmt)
+            document.show_document(text, Path(path), fmt)
             window.statusBar().showMessage(f"Reloaded {Path(path).name} from disk", 5000)
         else:
             # The editor's text now differs from the file: it is unsaved work to protect.
-            window.editor.document().setModified(True)
+            document.editor.document().setModified(True)
 
     @Slot(str)
     def _on_removed_from_disk(self, path: str) -> None:
-        if not self._is_ours(path):
-            return
-        self._window.editor.document().setModified(True)
-        self._window.show_notice(
-            f"“{Path(path).name}” was deleted or moved by another program. "
-            "Your text is still here; save it to keep it."
-        )
+        cares = self._cares_watching(path)
+        for care in cares:
+            care.document.editor.document().setModified(True)
+        if cares:
+            self._window.show_notice(
+                f"“{Path(path).name}” was deleted or moved by another program. "
+                "Your text is still here; save it to keep it."
+            )
 
     # -- autosave health ----------------------------------------------------------------------
 

@@ -4,6 +4,10 @@ Asked by the Continue key or button, by Alt+] past the last alternative (one mor
 ones offered), or by a pause in typing (auto-suggest); streamed into the editor's ghost text;
 finished, stopped, failed or dismissed. What the writer should be told goes out as signals,
 which the window shows in its status bar. GUI thread only.
+
+Each tab has its own Suggestions on the window's one controller: it handles only the requests
+it sent, so a suggestion (or its end) in one tab never shows in another, and `leave` dismisses
+what it shows when the writer goes to another tab.
 """
 
 from __future__ import annotations
@@ -62,6 +66,7 @@ class Suggestions(QObject):
         self._auto_request: int | None = None  # the auto suggestion showing, if one does
         self._auto_dismissed = 0  # auto suggestions dismissed in a row
         self._another: tuple[int, int] | None = None  # (request, candidates before it)
+        self._mine: set[int] = set()  # the requests this editor sent that have not ended
         self._pause_timer = QTimer(self)
         self._pause_timer.setSingleShot(True)
         self._pause_timer.setInterval(AUTO_SUGGEST_DELAY_MS)
@@ -115,7 +120,9 @@ class Suggestions(QObject):
     def _send(self, params: GenerationParams) -> int:
         editor = self._editor
         params = replace(params, text_after=editor.text_after_cursor())
-        return self._controller.request(editor.text_before_cursor(), params)
+        request_id = self._controller.request(editor.text_before_cursor(), params)
+        self._mine.add(request_id)
+        return request_id
 
     def _announce_start(self) -> None:
         if self._controller.loading and self._controller.model_info is None:
@@ -151,6 +158,16 @@ class Suggestions(QObject):
 
     def shutdown(self) -> None:
         self._pause_timer.stop()
+
+    def leave(self) -> None:
+        """The writer went to another tab: no suggestion waits or streams unseen here (the
+        dismissal stops this tab's request), and a typing pause here asks for nothing."""
+        self._pause_timer.stop()
+        if self._editor.ghost is not None:
+            self._editor.dismiss_suggestion()
+        for request_id in self._mine:
+            if self._controller.current_id == request_id:
+                self._controller.stop()
 
     @Slot()
     def _on_writer_edited(self) -> None:
@@ -196,6 +213,9 @@ class Suggestions(QObject):
 
     @Slot(int, object)
     def _on_finished(self, request_id: int, stats: GenerationStats) -> None:
+        if request_id not in self._mine:
+            return  # another tab's
+        self._mine.discard(request_id)
         self._editor.finish_suggestion(request_id)
         self.state_changed.emit("Stopped" if stats.cancelled else "Ready")
         if not stats.cancelled:
@@ -209,6 +229,9 @@ class Suggestions(QObject):
 
     @Slot(int, str)
     def _on_failed(self, request_id: int, message: str) -> None:
+        if request_id not in self._mine:
+            return  # another tab's
+        self._mine.discard(request_id)
         ghost = self._editor.ghost
         if ghost is not None and ghost.request_id == request_id:
             self._editor.dismiss_suggestion(notify=False)

@@ -25,6 +25,7 @@ from penwright.models.sources.remote_spec import remote_source_name
 from penwright.models.spec import ModelSpec
 
 if TYPE_CHECKING:
+    from penwright.app.window.document_tab import DocumentTab
     from penwright.app.window.main_window import MainWindow
 
 # The toolbar offers the same ranges as the settings panel, so neither clamps the other.
@@ -105,18 +106,17 @@ class SettingsApplier(QObject):
         self._applying = True
         try:
             e = settings.editor
-            apply_page(window.editor, settings)
+            for tab in window.tabs:
+                self.apply_to_tab(tab)
             # At start-up the platform's colours are already in place for SYSTEM.
             first = previous is None and e.theme is not Theme.SYSTEM
             if first or (previous is not None and previous.editor.theme != e.theme):
                 apply_theme(e.theme)
-            window.editor.set_bindings(settings.key_bindings)
             window.toolbar.set_continue_key(settings.key_bindings[Action.CONTINUE])
             g = settings.generation
             window.base_params = g
             window.toolbar.show_params(g)
             window.toolbar.auto_suggest_action.setChecked(e.auto_suggest)
-            window.suggestions.set_auto_suggest_delay(e.auto_suggest_delay_ms)
         finally:
             self._applying = False
         if settings.cpu_threads != (previous.cpu_threads if previous is not None else 0):
@@ -130,6 +130,14 @@ class SettingsApplier(QObject):
         window.server.apply(
             ServeWish(serve.enabled, serve.port, serve.api_key, serve.allowed_origins)
         )
+
+    def apply_to_tab(self, tab: DocumentTab) -> None:
+        """The editor settings, on one tab (each tab at every change, a new tab when it opens)."""
+        settings = self._applied
+        e = settings.editor
+        apply_page(tab.editor, settings)
+        tab.editor.set_bindings(settings.key_bindings)
+        tab.suggestions.set_auto_suggest_delay(e.auto_suggest_delay_ms)
 
     @Slot()
     def _on_toolbar_changed(self) -> None:

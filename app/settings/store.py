@@ -13,6 +13,8 @@ window, editor and inference worker apply it from there (Frescobaldi's settings_
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import logging
 import math
@@ -164,6 +166,20 @@ MAX_STOP_STRING_CHARS = 256
 MAX_KEY_CHARS = 64
 MAX_SHORT_CHARS = 256
 """Numbers, choices and switches: anything longer is damage (and int() refuses 4,300 digits)."""
+MAX_SESSION_DOCUMENTS = 100
+MAX_GEOMETRY_CHARS = 16_384  # QMainWindow's saveState is a few hundred bytes; more is damage
+
+
+@dataclass(frozen=True)
+class LastSession:
+    """What the last run left open, for the next start: its files in tab order, the current
+    tab's file ("" when that was untitled), and the window's geometry and toolbar layout
+    (QMainWindow.saveGeometry / saveState) as base64 text: never a stored object."""
+
+    documents: tuple[str, ...] = ()
+    current: str = ""
+    geometry: str = ""
+    window_state: str = ""
 
 
 def machine_cores() -> int:
@@ -372,6 +388,15 @@ def _as_servers(raw: object) -> tuple[RemoteServerEntry, ...]:
         raise _Invalid(str(why)) from None
 
 
+def _as_base64(raw: object) -> str:
+    text = _as_text(raw)
+    try:
+        base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise _Invalid(f"{_shown(raw)} is not base64 text") from None
+    return text
+
+
 def _as_seed(raw: object) -> int | None:
     if str(raw).strip() == "":
         return None  # blank: a fresh random seed per request
@@ -539,6 +564,40 @@ class SettingsStore(QObject):
         previous, self._current = self._current, settings
         if settings != previous:
             self.changed.emit(settings)
+
+    def load_last_session(self) -> tuple[LastSession, tuple[str, ...]]:
+        """What the last run left open, and warnings about stored values that were unusable
+        (each replaced by nothing: the start then opens less, never fails)."""
+        earlier, self._warnings = self._warnings, []
+        d = LastSession()
+        try:
+            session = LastSession(
+                documents=self._read(
+                    "session/documents",
+                    d.documents,
+                    _as_text_list(MAX_SESSION_DOCUMENTS, MAX_PATH_CHARS),
+                    _list_chars(MAX_SESSION_DOCUMENTS, MAX_PATH_CHARS),
+                ),
+                current=self._read("session/current", d.current, _as_text, MAX_PATH_CHARS),
+                geometry=self._read("session/geometry", d.geometry, _as_base64, MAX_GEOMETRY_CHARS),
+                window_state=self._read(
+                    "session/window_state", d.window_state, _as_base64, MAX_GEOMETRY_CHARS
+                ),
+            )
+            return session, tuple(self._warnings)
+        finally:
+            self._warnings = earlier
+
+    def save_last_session(self, session: LastSession) -> None:
+        """Keep what is open now for the next start (plain text values only)."""
+        qs = self._qs
+        if not writable(qs):
+            return  # writing makes QSettings parse every value in the file, stored objects too
+        qs.setValue("session/documents", json.dumps(list(session.documents)))
+        qs.setValue("session/current", session.current)
+        qs.setValue("session/geometry", session.geometry)
+        qs.setValue("session/window_state", session.window_state)
+        qs.sync()
 
     # --- reading ---------------------------------------------------------------------
 

@@ -84,12 +84,13 @@ def welcome_on_first_run(
 
 
 def add_welcome_entry(window: MainWindow, bindings: Callable[[], Mapping[Action, str]]) -> QAction:
-    """Help > Welcome Guide: the guide again, any time, after the usual question about changes."""
+    """Help > Welcome Guide: the guide again, any time, in a tab of its own."""
     entry = QAction("&Welcome Guide", window)
 
     def open_guide() -> None:
-        if window.ask_to_discard_changes():
-            open_welcome(window, bindings(), QLocale.system())
+        # In a tab of its own (the current one while blank): no other tab's text is at stake.
+        window.show_tab(window.document_to_fill())
+        open_welcome(window, bindings(), QLocale.system())
 
     entry.triggered.connect(open_guide)
     help_menu = next(

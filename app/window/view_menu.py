@@ -6,6 +6,8 @@ its actions are added to the window itself for that time. Esc leaves focus mode 
 screen), but only an Esc nothing else took: the editor's Esc dismisses a suggestion first, and
 the Find bar's closes the bar.
 
+Focus mode is the window's: every tab's page dims, a tab opened meanwhile too.
+
 Typewriter scrolling is a setting: the entry saves it, and follows it when Preferences change it.
 """
 
@@ -19,6 +21,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, Slot
 from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QMenu, QToolBar, QWidget
 
+from penwright.app.documents.open_document import OpenDocument
 from penwright.app.settings.store import Settings, SettingsStore
 
 if TYPE_CHECKING:
@@ -51,6 +54,12 @@ class ViewMenu(QObject):
         else:
             bar.addMenu(menu)
         window.installEventFilter(self)
+        window.add_document_setup(self._on_document_added)
+
+    def _on_document_added(self, document: OpenDocument) -> None:
+        """A tab opened in focus mode dims like the others."""
+        if self.focus_mode:
+            self._window.tab(document).editor.paragraph_focus.set_enabled(True)
 
     def _add(self, text: str, key: str, slot: Callable[[bool], None]) -> QAction:
         action = self.menu.addAction(text)
@@ -82,7 +91,8 @@ class ViewMenu(QObject):
             self.focus_action.setChecked(on)  # comes back here through toggled
             return
         window = self._window
-        window.editor.paragraph_focus.set_enabled(on)
+        for tab in window.tabs:  # every tab's page: switching tabs keeps the mode
+            tab.editor.paragraph_focus.set_enabled(on)
         if on:
             chrome: list[QWidget] = [window.menuBar(), window.statusBar()]
             chrome += window.findChildren(QToolBar)

@@ -63,7 +63,8 @@ def settings(tmp_path: Path) -> QSettings:
 
 
 def _forget_changes(window: MainWindow) -> None:
-    window.editor.document().setModified(False)
+    for tab in window.tabs:  # every tab: closing would ask about each one
+        tab.editor.document().setModified(False)
 
 
 @pytest.fixture

@@ -4,12 +4,16 @@ Run as ``python tests/app/driver.py [penwright arguments]``: it starts the app t
 ``penwright.app.main.main`` (the composition root the `penwright` command uses) with this driver
 as its start-up hooks. The environment variable PENWRIGHT_TEST_DRIVER holds a JSON object:
 
-    {"type": "text to type", "interval_ms": 10, "then": "stay" | "quit-discard", "welcome": false}
+    {"type": "text to type", "interval_ms": 10, "then": "stay" | "quit-discard", "welcome": false,
+     "tabs": ["more text", ...], "resize": [width, height], "current": tab index}
 
 With it, the app (1) answers the recovery dialog itself instead of waiting for a click: it prints
 `offered <JSON list of {"title", "text"}>` and recovers everything; (2) prints
-`ready <JSON {"text", "modified"}>` once start-up is done; (3) types the text into the editor
-one key event per interval, printing `typed N` after each, and `typed all` at the end, and
+`ready <JSON {"text", "modified", "tabs", "current", "size", "notice"}>` once start-up is done
+(text and modified: the current tab's; tabs: each tab's path, text and modified; size: the
+window's; notice: the last notice shown); "resize" and "current" are applied first, before
+typing; (3) types the text into the editor one key event per interval, then each of "tabs"
+into a new tab of its own, printing `typed N` after each, and `typed all` at the end, and
 prints `journalled N` after each successful journal write (N: characters typed by then); (4) with
 "quit-discard", then closes the window and answers the unsaved-changes question with Discard,
 which is a clean quit. Unless "welcome" is true, the settings say the first run's welcome guide
@@ -47,6 +51,9 @@ class DriverScript:
     interval_ms: int = 10
     then: str = "stay"
     welcome: bool = False  # let the first run show the welcome guide (window/first_launch.py)
+    tabs: tuple[str, ...] = ()
+    resize: tuple[int, int] | None = None
+    current: int | None = None
 
 
 class TestDriver(QObject, StartupHooks):
@@ -59,6 +66,8 @@ class TestDriver(QObject, StartupHooks):
         self._script = script
         self._window: MainWindow | None = None
         self._typed = 0
+        self._texts = [script.type, *script.tabs]  # what goes into each tab, in turn
+        self._in_tab = 0  # characters typed into the current of those
         self._timer = QTimer(self)
         self._timer.setInterval(script.interval_ms)
         self._timer.timeout.connect(self._type_next)
@@ -77,27 +86,54 @@ class TestDriver(QObject, StartupHooks):
         return dialog.result()
 
     def started(self) -> None:
-        assert self._window is not None
-        editor = self._window.editor
-        modified = editor.document().isModified()
-        _say(f"ready {json.dumps({'text': editor.toPlainText(), 'modified': modified})}")
+        window = self._window
+        assert window is not None
+        if self._script.resize is not None:
+            window.resize(*self._script.resize)
+        if self._script.current is not None:
+            window.tab_widget.setCurrentIndex(self._script.current)
+        editor = window.editor
+        tabs = [
+            {
+                "path": str(tab.document.file_path or ""),
+                "text": tab.editor.toPlainText(),
+                "modified": tab.editor.document().isModified(),
+            }
+            for tab in window.tabs
+        ]
+        ready = {
+            "text": editor.toPlainText(),
+            "modified": editor.document().isModified(),
+            "tabs": tabs,
+            "current": window.tab_widget.currentIndex(),
+            "size": [window.width(), window.height()],
+            "notice": window.last_notice,
+        }
+        _say(f"ready {json.dumps(ready)}")
         editor.setFocus()
         self._timer.start()
 
     @Slot()
     def _type_next(self) -> None:
-        assert self._window is not None
-        if self._typed >= len(self._script.type):
+        window = self._window
+        assert window is not None
+        while self._texts and self._in_tab >= len(self._texts[0]):
+            self._texts.pop(0)
+            self._in_tab = 0
+            if self._texts:
+                window.new_file()  # the next text goes into a tab of its own
+        if not self._texts:
             self._timer.stop()
             _say("typed all")
             if self._script.then == "quit-discard":
                 QTimer.singleShot(0, self._answer_discard)
-                self._window.close()
+                window.close()
             return
-        character = self._script.type[self._typed]
+        character = self._texts[0][self._in_tab]
         for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
             event = QKeyEvent(kind, Qt.Key.Key_unknown, Qt.KeyboardModifier.NoModifier, character)
-            QApplication.sendEvent(self._window.editor, event)
+            QApplication.sendEvent(window.editor, event)
+        self._in_tab += 1
         self._typed += 1
         _say(f"typed {self._typed}")
 
@@ -108,12 +144,18 @@ class TestDriver(QObject, StartupHooks):
 
     @Slot()
     def _answer_discard(self) -> None:
+        """Discard at every question (one per tab with changes) until the window is closed."""
+        assert self._window is not None
         box = QApplication.activeModalWidget()
         if isinstance(box, QMessageBox):
             box.button(QMessageBox.StandardButton.Discard).click()
-        else:  # the question has not appeared yet
+        if self._window.isVisible():  # another question may follow
             QTimer.singleShot(10, self._answer_discard)
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:], TestDriver(DriverScript(**json.loads(os.environ[DRIVER_ENV])))))
+    fields = json.loads(os.environ[DRIVER_ENV])
+    fields["tabs"] = tuple(fields.get("tabs", ()))
+    if fields.get("resize") is not None:
+        fields["resize"] = tuple(fields["resize"])
+    sys.exit(main(sys.argv[1:], TestDriver(DriverScript(**fields))))

@@ -94,6 +94,11 @@ class AnswerRecovery(StartupHooks):
         return dialog.result()
 
 
+def _forget(window: MainWindow) -> None:
+    for tab in window.tabs:  # closing would ask about every tab with changes
+        tab.editor.document().setModified(False)
+
+
 @pytest.fixture
 def relaunch(
     qtbot: QtBot, tmp_path: Path
@@ -111,7 +116,7 @@ def relaunch(
             data_dir=data_dir,
         )
         window = parts.window
-        qtbot.addWidget(window, before_close_func=lambda w: w.editor.document().setModified(False))
+        qtbot.addWidget(window, before_close_func=_forget)
         windows.append(window)
         window.show()
         parts.session.recover()
@@ -119,7 +124,7 @@ def relaunch(
 
     yield start
     for window in windows:
-        window.editor.document().setModified(False)
+        _forget(window)
         window.close()
 
 

@@ -18,8 +18,8 @@ from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
-from penwright.app.documents import document_window as document_window_module
 from penwright.app.documents import file_loading as file_loading_module
+from penwright.app.documents import open_document as open_document_module
 from penwright.app.documents import session as session_module
 from penwright.app.documents.file_watch import FileWatcher
 from penwright.app.documents.journal import Journal
@@ -113,7 +113,7 @@ def answer_unsaved(monkeypatch: pytest.MonkeyPatch, choice: UnsavedChoice) -> li
         asked.append(name)
         return choice
 
-    monkeypatch.setattr(document_window_module, "ask_unsaved_changes", ask)
+    monkeypatch.setattr(open_document_module, "ask_unsaved_changes", ask)
     return asked
 
 
@@ -187,16 +187,17 @@ def test_typing_is_journalled_and_saving_removes_the_entry(
     assert rig.journalled() == {}
 
 
-def test_new_document_after_discard_forgets_the_old_entry(
+def test_closing_a_tab_after_discard_forgets_its_entry_and_a_new_tab_gets_its_own(
     qtbot: QtBot, rig: Rig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     type_into(qtbot, rig.window, "throwaway")
     rig.journal.flush()
     first_id = rig.session.buffer_id
     answer_unsaved(monkeypatch, UnsavedChoice.DISCARD)
-    rig.window.new_file()
-    assert rig.session.buffer_id != first_id
+    assert rig.window.close_current_tab()
+    assert rig.session.buffer_id != first_id  # the empty tab left in its place
     assert rig.journalled() == {}
+    rig.window.new_file()
     type_into(qtbot, rig.window, "fresh")
     rig.journal.flush()
     assert rig.journalled() == {rig.session.buffer_id: "fresh"}
@@ -340,25 +341,28 @@ def test_recovered_text_opens_unsaved_and_stays_journalled(rig: Rig, tmp_path: P
     assert rig.journal.recoverable().entries == ()
 
 
-def test_only_one_recovered_document_opens_the_others_wait_in_the_file_menu(
-    qtbot: QtBot, rig: Rig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_every_recovered_document_opens_at_once_in_a_tab_of_its_own(
+    qtbot: QtBot, rig: Rig, tmp_path: Path
 ) -> None:
     _crashed_session(
         tmp_path / "data",
         _entry("one", "first text", saved_at=1.0),
-        _entry("two", "second text", saved_at=2.0),
+        _entry("two", "second text", tmp_path / "two.txt", saved_at=2.0),
     )
-    rig.session.recover()
-    assert rig.window.editor.toPlainText() == "first text"
-    assert rig.session.left_in_journal == 1
-    assert "File > Recover Unsaved Text" in rig.window.last_notice  # a box, not a status line
-    assert [item.entry.text for item in rig.journal.recoverable().entries] == ["second text"]
-
-    assert rig.window.save_to(tmp_path / "first.txt")
-    rig.session.recover_action.trigger()  # File > Recover Unsaved Text…
-    assert rig.asked.recovery_offered[-1] == ["second text"]
-    assert rig.window.editor.toPlainText() == "second text"
+    message = rig.session.recover()
+    window = rig.window
+    texts = sorted(tab.editor.toPlainText() for tab in window.tabs)
+    assert texts == ["first text", "second text"]  # the blank first tab took one of them
+    assert all(tab.editor.document().isModified() for tab in window.tabs)
+    assert "Untitled" in message and "two.txt" in message
+    # Both stay journalled, each under its own tab's buffer.
+    rig.journal.flush()
+    journalled = rig.journalled()
+    assert sorted(journalled.values()) == ["first text", "second text"]
+    assert set(journalled) == {rig.session.buffer_id_of(d) for d in window.documents}
     assert rig.journal.recoverable().entries == ()
+    rig.session.recover_action.trigger()  # File > Recover Unsaved Text…: nothing is left
+    assert window.statusBar().currentMessage() == "There is no unsaved text to recover."
 
 
 def test_decide_later_keeps_everything_and_opens_nothing(rig: Rig, tmp_path: Path) -> None:
@@ -439,19 +443,19 @@ def test_context_is_read_from_the_tail_only_and_keeps_emoji_and_newlines(
 @pytest.fixture
 def large_from_100_kb(monkeypatch: pytest.MonkeyPatch) -> None:
     """Files over 100 KB take the background path (read on a worker, shown in slices)."""
-    monkeypatch.setattr(document_window_module, "BACKGROUND_ABOVE_BYTES", 100_000)
+    monkeypatch.setattr(open_document_module, "BACKGROUND_ABOVE_BYTES", 100_000)
     monkeypatch.setattr(session_module, "BACKGROUND_ABOVE_BYTES", 100_000)
     monkeypatch.setattr(file_loading_module, "SLICE_CHARS", 20_000)
 
 
 @pytest.mark.usefixtures("large_from_100_kb")
-def test_a_large_file_going_in_is_not_journalled_and_the_old_buffer_is_dropped(
-    qtbot: QtBot, rig: Rig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_large_file_going_in_is_not_journalled_and_the_other_tab_keeps_its_entry(
+    qtbot: QtBot, rig: Rig, tmp_path: Path
 ) -> None:
     type_into(qtbot, rig.window, "unsaved words")
     assert rig.journal.flush()
-    assert list(rig.journalled().values()) == ["unsaved words"]
-    answer_unsaved(monkeypatch, UnsavedChoice.DISCARD)
+    unsaved = rig.journalled()
+    assert list(unsaved.values()) == ["unsaved words"]
     path = tmp_path / "big.txt"
     text = "A long line of a large file.\n" * 10_000
     path.write_text(text, encoding="utf-8")
@@ -463,13 +467,14 @@ def test_a_large_file_going_in_is_not_journalled_and_the_old_buffer_is_dropped(
 
     rig.window.document_loading.connect(flush_midway)
     with qtbot.waitSignal(rig.window.open_finished, timeout=WAIT_MS):
-        assert rig.window.open_file(path)
-    assert journalled_while_loading == [{}]  # the discarded text went, nothing partial came
+        assert rig.window.open_file(path)  # a tab of its own: the first one holds unsaved text
+    assert len(rig.window.tabs) == 2
+    assert journalled_while_loading == [unsaved]  # the other tab's text stays, nothing partial
     assert rig.journal.flush()
-    assert rig.journalled() == {}  # opened and unchanged: nothing to journal
+    assert rig.journalled() == unsaved  # opened and unchanged: nothing to journal for it
     type_into(qtbot, rig.window, "!")
     assert rig.journal.flush()
-    assert list(rig.journalled().values()) == [text + "!"]
+    assert sorted(rig.journalled().values()) == sorted([text + "!", "unsaved words"])
 
 
 @pytest.mark.usefixtures("large_from_100_kb")

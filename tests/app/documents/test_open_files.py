@@ -17,7 +17,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QProgressDialog, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
-from penwright.app.documents import document_window, file_loading
+from penwright.app.documents import file_loading, open_document
 from penwright.app.window.main_window import MainWindow
 from penwright.models.files import textfile
 
@@ -41,7 +41,7 @@ def window(make_window: Callable[..., MainWindow]) -> MainWindow:
 def small_thresholds(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make a 300 KB file "large" so the background path runs on a file the test can afford:
     read in 64 KB chunks, shown in 50,000-character slices."""
-    monkeypatch.setattr(document_window, "BACKGROUND_ABOVE_BYTES", 100_000)
+    monkeypatch.setattr(open_document, "BACKGROUND_ABOVE_BYTES", 100_000)
     monkeypatch.setattr(textfile, "_READ_CHUNK_BYTES", 64 * 1024)
     monkeypatch.setattr(file_loading, "SLICE_CHARS", 50_000)
 
@@ -137,7 +137,7 @@ def test_cancelling_a_large_opening_keeps_the_writers_text(
 def test_above_the_size_limit_the_writer_is_asked_first(
     window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(document_window, "ASK_ABOVE_BYTES", 1000)
+    monkeypatch.setattr(open_document, "ASK_ABOVE_BYTES", 1000)
     path = tmp_path / "long.txt"
     path.write_text("word " * 1000, encoding="utf-8")  # 5,000 bytes
     asked: list[tuple[str, str]] = []

@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
-from penwright.app.documents import document_window as document_window_module
+from penwright.app.documents import open_document as document_window_module
 from penwright.app.documents.unsaved_prompt import UnsavedChoice, unsaved_changes_box
 from penwright.app.window.main_window import MainWindow
 from penwright.resources import is_shipped_sample, samples_dir

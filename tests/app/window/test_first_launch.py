@@ -15,8 +15,6 @@ from PySide6.QtCore import QLocale, QSettings
 from PySide6.QtWidgets import QFileDialog
 from pytestqt.qtbot import QtBot
 
-from penwright.app.documents import document_window as document_window_module
-from penwright.app.documents.unsaved_prompt import UnsavedChoice
 from penwright.app.editor.keymap import DEFAULT_BINDINGS, Action
 from penwright.app.window.first_launch import (
     WELCOME_SHOWN_KEY,
@@ -61,7 +59,8 @@ def test_the_welcome_guide_opens_on_the_first_start_only(tmp_path: Path) -> None
     assert "press Ctrl+Return" in str(first["text"]).replace("Press", "press")
     assert first["modified"] is False  # nothing to save unless the writer changes it
     second = start_app(tmp_path)
-    assert second == {"text": "", "modified": False}
+    assert (second["text"], second["modified"]) == ("", False)
+    assert second["tabs"] == [{"path": "", "text": "", "modified": False}]  # the guide: gone
 
 
 def test_the_guide_is_an_untitled_copy_that_save_never_writes_over(
@@ -140,21 +139,12 @@ def test_an_empty_document_shows_the_hint_in_the_current_key(
     assert editor.placeholderText() == "Start writing. Ctrl+J asks Penwright to continue."
 
 
-def test_help_opens_the_guide_again_after_asking_about_changes(
-    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_help_opens_the_guide_again_in_a_tab_of_its_own(qtbot: QtBot, window: MainWindow) -> None:
     help_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Help")
     entry = help_menu.actions()[0]
     assert entry is window.writing_hints.welcome_action and entry.text() == "&Welcome Guide"
     qtbot.keyClicks(window.editor, "my draft")
-    monkeypatch.setattr(
-        document_window_module, "ask_unsaved_changes", lambda *_a, **_k: UnsavedChoice.CANCEL
-    )
-    entry.trigger()
-    assert window.editor.toPlainText() == "my draft"  # kept: the writer said Cancel
-    monkeypatch.setattr(
-        document_window_module, "ask_unsaved_changes", lambda *_a, **_k: UnsavedChoice.DISCARD
-    )
-    entry.trigger()
+    entry.trigger()  # no question: the draft keeps its tab
+    assert [tab.editor.toPlainText() == "my draft" for tab in window.tabs] == [True, False]
     assert window.editor.toPlainText().startswith("# Welcome to Penwright")
     assert window.file_path is None and window.shows_sample

@@ -236,7 +236,7 @@ def test_auto_suggest_asks_after_a_typing_pause_only_when_enabled(
     assert window.editor.ghost_text == " once upon"
 
 
-def test_several_files_on_the_command_line_open_the_first_and_name_the_rest(
+def test_several_files_on_the_command_line_open_in_a_tab_each(
     window: MainWindow, tmp_path: Path
 ) -> None:
     from penwright.app.main import open_files
@@ -245,5 +245,7 @@ def test_several_files_on_the_command_line_open_the_first_and_name_the_rest(
     first.write_text("First file.", encoding="utf-8")
     second.write_text("Second file.", encoding="utf-8")
     open_files(window, [str(first), str(second)])
-    assert window.editor.toPlainText() == "First file."
-    assert "two.txt" in window.last_notice
+    # The blank first tab took the first file; the second has a tab of its own, in front.
+    assert [tab.editor.toPlainText() for tab in window.tabs] == ["First file.", "Second file."]
+    assert window.editor.toPlainText() == "Second file."
+    assert window.last_notice == ""
