@@ -72,18 +72,22 @@ def launch(
     text: str = "",
     then: str = "stay",
     interval_ms: int = TYPING_INTERVAL_MS,
+    files: tuple[str, ...] = (),
+    **driver: object,
 ) -> App:
+    """Start the app through the driver; `driver` adds to its script (tabs, resize, current),
+    `files` are the command line's."""
     env = {
         **os.environ,
         "QT_QPA_PLATFORM": "offscreen",
         "PENWRIGHT_DATA_DIR": str(data_dir),
         "XDG_CONFIG_HOME": str(config_dir),  # QSettings: never the developer's own settings
         "PENWRIGHT_TEST_DRIVER": json.dumps(
-            {"type": text, "interval_ms": interval_ms, "then": then}
+            {"type": text, "interval_ms": interval_ms, "then": then, **driver}
         ),
     }
     process = subprocess.Popen(
-        [sys.executable, str(Path(__file__).with_name("driver.py")), "--no-model"],
+        [sys.executable, str(Path(__file__).with_name("driver.py")), "--no-model", *files],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

@@ -30,6 +30,7 @@ from penwright.app.settings.store import (
     MAX_PATH_CHARS,
     MAX_STOP_STRINGS,
     MAX_USER_MODELS,
+    LastSession,
     SettingsStore,
     machine_cores,
     normalise_key,
@@ -538,3 +539,49 @@ def test_the_app_reads_its_linux_settings_file_and_no_fallback(
     assert result.settings.editor.font_size == 14
     assert result.settings.editor.font_family == ""
     assert not marker.exists()
+
+
+# --- the last session (open files, window geometry) -----------------------------------------
+
+
+def test_the_last_session_round_trips_as_plain_text(settings_path: Path) -> None:
+    qsettings = QSettings(str(settings_path), QSettings.Format.IniFormat)
+    store = SettingsStore(qsettings)
+    store.load()
+    session = LastSession(("/a/one.txt", "/b/two.md"), "/b/two.md", "AdnQywADAAA=", "AAAA/w==")
+    store.save_last_session(session)
+    assert b"Variant" not in settings_path.read_bytes()
+    again = SettingsStore(QSettings(str(settings_path), QSettings.Format.IniFormat))
+    again.load()
+    assert again.load_last_session() == (session, ())
+
+
+def test_a_stored_object_as_window_geometry_is_never_unpickled(
+    settings_path: Path, tmp_path: Path
+) -> None:
+    marker = tmp_path / "created-by-pickle"
+    settings_path.write_bytes(_ini_line("session/geometry", _live_payload(marker)))
+    store = SettingsStore(QSettings(str(settings_path), QSettings.Format.IniFormat))
+    warnings = store.load().warnings
+    assert any(w.startswith("Setting session/geometry: it held a stored object") for w in warnings)
+    assert store.load_last_session() == (LastSession(), ())
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    ("key", "stored"),
+    [
+        ("session/geometry", b"not base64!"),
+        ("session/window_state", b"@ByteArray(AAAA)"),
+        ("session/documents", b"/one/file.txt"),
+    ],
+)
+def test_damaged_session_values_open_nothing_and_say_so(
+    settings_path: Path, key: str, stored: bytes
+) -> None:
+    settings_path.write_bytes(_ini_line(key, stored))
+    store = SettingsStore(QSettings(str(settings_path), QSettings.Format.IniFormat))
+    store.load()
+    session, warnings = store.load_last_session()
+    assert session == LastSession()
+    assert len(warnings) == 1 and warnings[0].startswith(f"Setting {key}:")
