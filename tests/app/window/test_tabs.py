@@ -7,15 +7,21 @@ from pathlib import Path
 
 import pytest
 from app_fakes import WAIT_MS, EngineScript
+from format_probe import underlined
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from penwright.app.documents import open_document
+from penwright.app.documents.export import ExportFormat
+from penwright.app.documents.sidecar_keeper import SidecarKeeper
 from penwright.app.documents.unsaved_prompt import UnsavedChoice
+from penwright.app.window.document_tab import DocumentTab
 from penwright.app.window.main_window import MainWindow
 from penwright.models.results import Delta
+from penwright.models.story.sidecar import load_sidecar, read_story, sidecar_path
+from penwright.models.story.story import StoryContext
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 
@@ -198,3 +204,61 @@ def test_tab_keys_new_next_and_previous(qtbot: QtBot, window: MainWindow) -> Non
     qtbot.keyClick(window.editor, Qt.Key.Key_PageUp, CTRL)
     assert window.current_tab is first
     assert first.editor.toPlainText() == ""  # Ctrl+Tab typed no tab into the text
+
+
+# --- the per-editor features in every tab ----------------------------------------------------
+
+
+def test_each_tab_is_styled_checked_and_hinted_for_its_own_file(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    markdown, plain = tmp_path / "chapter.md", tmp_path / "notes.txt"
+    for path in (markdown, plain):
+        path.write_text("# One\n\nIt was *late* and teh lamps were lit.\n", "utf-8")
+    assert window.open_file(markdown) and window.open_file(plain)
+    first, second = window.tabs
+
+    def styled(tab: DocumentTab) -> bool:
+        highlighter = tab.editor.highlighter
+        return highlighter is not None and highlighter.markdown
+
+    qtbot.waitUntil(lambda: styled(first) and not styled(second))
+    qtbot.waitUntil(lambda: underlined(second.editor) == ["teh"])  # spelling in every tab
+    # Each tab's editor has its own key-hint strip and empty-page hint.
+    assert window.writing_hints.key_strip.parent() is second.editor.viewport()
+    assert first.editor.placeholderText() == second.editor.placeholderText() != ""
+
+
+def test_focus_mode_dims_every_tab_and_one_opened_meanwhile(window: MainWindow) -> None:
+    window.view_menu.set_focus_mode(True)
+    window.new_file()
+    assert all(tab.editor.paragraph_focus.enabled for tab in window.tabs)
+    window.view_menu.set_focus_mode(False)
+    assert not any(tab.editor.paragraph_focus.enabled for tab in window.tabs)
+
+
+def test_export_takes_the_current_tab(window: MainWindow, tmp_path: Path, qtbot: QtBot) -> None:
+    type_text(qtbot, window, "the first tab")
+    window.new_file()
+    type_text(qtbot, window, "the second tab")
+    target = tmp_path / "out.html"
+    assert window.export_menu.export_to(ExportFormat.HTML, target)
+    html = target.read_text(encoding="utf-8")
+    assert "the second tab" in html and "the first tab" not in html
+
+
+def test_each_tab_keeps_its_own_story_sidecar(window: MainWindow, tmp_path: Path) -> None:
+    keeper = window.findChild(SidecarKeeper)
+    assert keeper is not None
+    story = StoryContext(memory="The sea remembers.")
+    first_file = tmp_path / "one.md"
+    first_file.write_text("One.", encoding="utf-8")
+    assert window.open_file(first_file)
+    keeper.set_story(story)
+    assert window.editor.document().isModified()  # the story belongs to the document
+    window.new_file()
+    assert keeper.story() == StoryContext()  # the new tab has none
+    window.step_tab(-1)
+    assert keeper.story() == story
+    assert window.save()
+    assert read_story(load_sidecar(sidecar_path(first_file))[0])[0] == story
