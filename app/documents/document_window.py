@@ -330,7 +330,8 @@ class DocumentWindow(QMainWindow):
             return
         encoding = self.choose_encoding(self, Path(path).name, None)
         if encoding:
-            self.open_file(path, ask=False, encoding=encoding, reopen=True)
+            # A file open already is read again in its tab: its unsaved changes are asked about.
+            self.open_file(path, encoding=encoding, reopen=True)
 
     @Slot()
     def reopen_with_encoding(self) -> None:
