@@ -52,6 +52,11 @@ LIMITS: dict[str, Limit] = {
 prose; context_tokens 131,072 is the longest context of the models Penwright lists."""
 
 
+TOP_ALTERNATIVES = Limit(0, 20)
+"""How many alternatives per token a request may ask for. Not in LIMITS: it is no writer's
+setting (the app asks for what its views show), so the settings store does not keep it."""
+
+
 MAX_CONTEXT_CHARS = 20_000
 """How much text before the cursor a request carries. The engine trims further to its token
 budget; this bound only keeps the snapshot (and the copy made for the queued signal) small."""
@@ -89,6 +94,9 @@ class GenerationParams:
     avoid: continuations already offered here; new alternatives start differently.
     text_after: the rest of the cursor's paragraph; then at least three candidates (n or more)
     are generated and ranked by how well this text follows them, the best first.
+    top_alternatives: when above 0, every generated token comes with its probability and this
+    many most likely tokens at its place (models.results.TokenInfo on each Delta); 0 computes
+    nothing extra.
     """
 
     temperature: float = 0.8
@@ -109,6 +117,7 @@ class GenerationParams:
     dialogue: bool = True
     avoid: tuple[str, ...] = field(default_factory=tuple)
     text_after: str = ""
+    top_alternatives: int = 0
 
     def __post_init__(self) -> None:
         # Accept a plain string for stop ("sentence") and a list for stop_strings.
@@ -140,6 +149,7 @@ class GenerationParams:
             _number(name, getattr(self, name), LIMITS[name])
         for name in ("top_k", "max_new_tokens", "n", "context_tokens", "no_copy_tokens"):
             _integer(name, getattr(self, name), LIMITS[name])
+        _integer("top_alternatives", self.top_alternatives, TOP_ALTERNATIVES)
         if self.seed is not None:
             _integer("seed", self.seed, LIMITS["seed"])
         for s in self.stop_strings:

@@ -55,7 +55,7 @@ from penwright.models.generation.stops import StopScanner
 from penwright.models.generation.vocabulary import Vocabulary
 from penwright.models.loading.output_layer import fold_output_layer
 from penwright.models.params import GenerationParams
-from penwright.models.results import Delta, GenerationStats
+from penwright.models.results import Delta, GenerationStats, TokenChoice, TokenInfo
 from penwright.models.spec import LoadProgress, ModelInfo, ModelSpec, ProgressCallback
 
 logger = logging.getLogger(__name__)
@@ -136,6 +136,13 @@ class _Row:
     # "eos", "length", "cancelled" (set by the decode loop) or "stop" (by the text layer).
     end: str = ""
     reused_tokens: int | None = None  # prompt tokens the first prefill took from the cache
+    # With GenerationParams.top_alternatives: per token, its probability and the best (id,
+    # probability) pairs at its place.
+    odds: list[tuple[float, list[tuple[int, float]]]] = field(default_factory=list)
+
+
+TokenText = Callable[[int], str]
+"""The text of one token id by itself, for the alternatives a TokenInfo lists."""
 
 
 class _Continuation:
@@ -148,20 +155,47 @@ class _Continuation:
         prompt: Prompt,
         params: GenerationParams,
         context: str,
+        token_text: TokenText | None = None,
     ):
         self.row = row
+        self._token_text = token_text
         self._detokenizer = IncrementalDetokenizer(tokenizer, prompt.ids)
         quotes = open_quotes(context) if params.dialogue else None
         self._scanner = StopScanner(params.stop, params.stop_strings, quotes)
         self._healed = len(prompt.healed)  # the writer's own letters, written again first
         self._shown = 0
         self.text = ""  # everything shown so far
+        # Tokens (with odds) whose text is not all shown yet: (where their text ends, odds).
+        self._pending: list[tuple[int, tuple[float, list[tuple[int, float]]]]] = []
+        self._released_end = 0
+        self.tokens: list[TokenInfo] = []  # every token released so far
+
+    def take_tokens(self) -> tuple[TokenInfo, ...]:
+        """The tokens whose text became fully shown since the last call (all the rest once the
+        row ended), each with its part of the shown text; tokens with no text of their own (a
+        healed letter, half a character, beyond a stop) are left out."""
+        released = []
+        ended = bool(self.row.end)
+        while self._pending and (ended or self._pending[0][0] <= self._shown):
+            end, (probability, top) = self._pending.pop(0)
+            end = min(max(end, self._released_end), self._shown)
+            text = self.text[self._released_end : end]
+            self._released_end = end
+            if not text or self._token_text is None:
+                continue
+            choices = tuple(TokenChoice(self._token_text(i), p) for i, p in top if p > 0.0)
+            released.append(TokenInfo(text, probability, choices))
+        self.tokens.extend(released)
+        return tuple(released)
 
     def take_token(self) -> str:
         """Take the row's newest token; return the text it makes safe to show (all the rest
         when the row ended by end of text or length). A stop found ends the row."""
         row = self.row
         self._detokenizer.push(row.token_ids[-1])
+        if len(row.odds) == len(row.token_ids):
+            # Its text ends where the text decoded so far ends (or, held back, a later one's).
+            self._pending.append((len(self._new_text()), row.odds[-1]))
         scan = self._scanner.scan(self._new_text())
         if scan.stopped:
             row.end = "stop"
@@ -200,6 +234,7 @@ class Engine:
         self._last_alternatives: tuple[list[int], ...] = ()
         self._static: StaticDecoder | None = None
         self._vocabulary: Vocabulary | None = None
+        self._token_texts: dict[int, str] = {}  # of this tokenizer, as TokenChoice shows them
         self.decode_step: DecodeStep = decode_step
 
     # -- loading --------------------------------------------------------------------------
@@ -262,6 +297,7 @@ class Engine:
         self._model = model
         self._tokenizer = tokenizer
         self._vocabulary = None  # built at the first request that needs it
+        self._token_texts = {}
         self._eos_ids = _eos_ids(model, tokenizer)
         self._window = ContextWindow(lambda text: tokenizer(text)["input_ids"])
         if static_cache:
@@ -394,8 +430,11 @@ class Engine:
         ranking = bool(params.text_after.strip()) and (params.distinct or not params.greedy)
         if ranking:
             alternatives = max(alternatives, _RANKED_CANDIDATES)
+        token_text = self._token_text if params.top_alternatives else None
         done = [
-            _Continuation(_Row(i, base_seed + i), self._tokenizer, prompt, params, context)
+            _Continuation(
+                _Row(i, base_seed + i), self._tokenizer, prompt, params, context, token_text
+            )
             for i in range(alternatives)
         ]
         try:
@@ -403,7 +442,7 @@ class Engine:
                 done = self._ranked(request, prompt, done)
                 for rank, continuation in enumerate(done):
                     if continuation.text:
-                        yield Delta(rank, continuation.text)
+                        yield Delta(rank, continuation.text, tuple(continuation.tokens))
                 return
             yield from self._generate(request, done)
         except GeneratorExit:
@@ -415,6 +454,14 @@ class Engine:
         finally:
             self._last_alternatives = tuple(c.row.token_ids for c in done)
             self._stats = _stats(prompt_ids, [c.row for c in done], timing)
+
+    def _token_text(self, token_id: int) -> str:
+        """A token's text by itself, leading space included (Gemma's tokenizer keeps it)."""
+        text = self._token_texts.get(token_id)
+        if text is None:
+            text = self._tokenizer.decode([token_id], skip_special_tokens=True)
+            self._token_texts[token_id] = text
+        return text
 
     def _rules(
         self, context: str, selected: list[int], params: GenerationParams
@@ -498,9 +545,11 @@ class Engine:
         by_alternative = {c.row.alternative: c for c in continuations}
         for stepped in self._decode_tokens(request, [c.row for c in continuations]):
             for row in stepped:
-                text = by_alternative[row.alternative].take_token()
-                if text:
-                    yield Delta(row.alternative, text)
+                continuation = by_alternative[row.alternative]
+                text = continuation.take_token()
+                tokens = continuation.take_tokens()
+                if text or tokens:
+                    yield Delta(row.alternative, text, tokens)
 
     def _decode_tokens(self, request: _Request, rows: list[_Row]) -> Iterator[list[_Row]]:
         """The one decode loop: prefill, then one token for every row still going per step.
@@ -540,6 +589,7 @@ class Engine:
             for row in rows
         ]
         active = list(range(len(rows)))  # the row each batch row generates
+        top = params.top_alternatives
         if batched:
             kv.batch_repeat_interleave(len(rows))
             logits = logits.expand(len(rows), -1)  # (rows, vocab)
@@ -554,8 +604,15 @@ class Engine:
         try:
             while True:
                 picks = []
+                odds = []
                 for b, index in enumerate(active):
-                    pick = samplers[index].pick(logits[b : b + 1], history[b : b + 1, :length])
+                    if top:
+                        pick, *row_odds = samplers[index].pick_with_odds(
+                            logits[b : b + 1], history[b : b + 1, :length], top
+                        )
+                        odds.append(row_odds)
+                    else:
+                        pick = samplers[index].pick(logits[b : b + 1], history[b : b + 1, :length])
                     picks.append(pick)
                     row = rows[index]
                     if rules is not None and rules.needs_record(row.alternative):
@@ -569,6 +626,8 @@ class Engine:
                 history[:, length] = tokens[:, 0]
                 length += 1
                 stepped = [rows[index] for index in active]
+                for row, row_odds in zip(stepped, odds, strict=False):
+                    row.odds.append(_odds_on_host(row_odds))
                 for row, token_id in zip(stepped, token_ids, strict=True):
                     row.token_ids.append(token_id)
                     if token_id in self._eos_ids:
@@ -656,6 +715,12 @@ class Engine:
         self._info = replace(
             self._info, device="cpu", precision="fp32", fallback_reason=reason, decode_path="eager"
         )
+
+
+def _odds_on_host(odds: list[torch.Tensor]) -> tuple[float, list[tuple[int, float]]]:
+    """(chosen (1, 1), best probabilities (1, t), their ids (1, t)) -> plain numbers."""
+    chosen, best, best_ids = odds
+    return float(chosen), list(zip(best_ids[0].tolist(), best[0].tolist(), strict=True))
 
 
 def _eos_ids(model: Any, tokenizer: Any) -> frozenset[int]:

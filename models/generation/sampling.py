@@ -59,6 +59,30 @@ class Sampler:
         choice = torch.multinomial(probs, num_samples=1, generator=self._generator)
         return choice if token_ids is None else token_ids.gather(-1, choice)
 
+    def pick_with_odds(
+        self, logits: torch.Tensor, input_ids: torch.Tensor, top: int
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``pick`` (the same token, the same random draw), plus how likely the token was.
+
+        Returns the token (1, 1), its probability (1, 1), and the ``top`` most likely tokens'
+        probabilities (1, t) and ids (1, t), best first (t is top, or the k of top-k when that
+        is fewer; tokens the filters removed have probability 0 there, for the caller to leave
+        out). The distribution is the one the token is drawn from: after the rules, the
+        penalty, temperature, top-k, top-p and min-p. Greedy picks have none, so there it is the
+        softmax of the processed scores at temperature 1: how likely the model itself found the
+        token. Everything stays on the device; the caller syncs once for all rows.
+        """
+        if self._greedy:
+            scores = self._before_top_k(input_ids, logits.float())  # type: ignore[arg-type]
+            token = scores.argmax(dim=-1, keepdim=True)
+            probs = torch.softmax(scores, dim=-1)
+            return _odds(token, probs, token, None, top)
+        scores, token_ids = self._filtered(logits, input_ids)
+        probs = torch.softmax(scores, dim=-1)
+        choice = torch.multinomial(probs, num_samples=1, generator=self._generator)
+        token = choice if token_ids is None else token_ids.gather(-1, choice)
+        return _odds(token, probs, choice, token_ids, top)
+
     def probabilities(self, logits: torch.Tensor, input_ids: torch.Tensor) -> torch.Tensor:
         """The distribution (1, vocab) ``pick`` draws from (sampling only; for tests)."""
         scores, token_ids = self._filtered(logits, input_ids)
@@ -91,6 +115,20 @@ class Sampler:
             # bf16 logits (int8 and bf16 models) have 8 significant bits over 262k entries.
             top_scores, top_ids = torch.topk(scores, tied_or_better, dim=-1)
         return top_scores, top_ids
+
+
+def _odds(
+    token: torch.Tensor,
+    probs: torch.Tensor,
+    choice: torch.Tensor,
+    token_ids: torch.Tensor | None,
+    top: int,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """probs over the vocabulary (token_ids None) or over token_ids; choice indexes probs."""
+    chosen = probs.gather(-1, choice)
+    best, where = torch.topk(probs, min(top, probs.shape[-1]), dim=-1)
+    best_ids = where if token_ids is None else token_ids.gather(-1, where)
+    return token, chosen, best, best_ids
 
 
 def _before_top_k(params: GenerationParams) -> LogitsProcessorList:
