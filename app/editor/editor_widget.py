@@ -16,26 +16,31 @@ from collections.abc import Callable, Mapping
 
 from PySide6.QtCore import QEvent, QPoint, Qt, Signal
 from PySide6.QtGui import (
+    QAction,
     QContextMenuEvent,
     QInputMethodEvent,
     QKeyEvent,
     QKeySequence,
+    QMouseEvent,
     QResizeEvent,
     QTextCursor,
 )
 from PySide6.QtWidgets import QMenu, QPlainTextEdit, QWidget
 
+from penwright.app.editor.confidence import tint, word_confidence
 from penwright.app.editor.focus_mode import ParagraphFocus
 from penwright.app.editor.ghost_drawing import GhostPainter, muted_colour
-from penwright.app.editor.ghost_text import GhostText
+from penwright.app.editor.ghost_text import GhostText, PlacedToken
 from penwright.app.editor.keymap import DEFAULT_BINDINGS, Action
 from penwright.app.editor.page_layout import PageLayout
 from penwright.app.editor.spell_words import SpellCheck
 from penwright.app.editor.spelling_menu import MisspeltWord, add_spelling_entries, misspelt_word_at
 from penwright.app.editor.suggestion_history import SuggestionHistory
+from penwright.app.editor.token_menu import token_menu
 from penwright.app.editor.typewriter import Typewriter
 from penwright.app.editor.writing_highlighter import WritingHighlighter
 from penwright.models.params import MAX_CONTEXT_CHARS
+from penwright.models.results import TokenChoice, TokenInfo
 
 _ACCEPT_ACTIONS = (Action.ACCEPT_ALL, Action.ACCEPT_WORD, Action.ACCEPT_SENTENCE)
 _CYCLE_ACTIONS = (Action.NEXT_ALTERNATIVE, Action.PREVIOUS_ALTERNATIVE)
@@ -68,6 +73,10 @@ class Editor(QPlainTextEdit):
     suggestion_accepted = Signal(str)  # the text that became part of the document
     suggestion_changed = Signal()  # what shows changed (another alternative, more text, none)
     writer_edited = Signal()  # the writer changed the text (not an accept, not a new document)
+    suggestion_rejected = Signal(str)  # the text showing when the writer pressed Dismiss
+    # The writer chose another token for a suggested word: (PlacedToken, TokenChoice); the
+    # window asks for the rest and calls swap_suggestion.
+    swap_requested = Signal(object, object)
 
     def __init__(
         self, bindings: Mapping[Action, str] = DEFAULT_BINDINGS, parent: QWidget | None = None
@@ -92,6 +101,8 @@ class Editor(QPlainTextEdit):
         self.paragraph_focus = ParagraphFocus(self)
         self.typewriter = Typewriter(self)
         self._painter = GhostPainter(self, self._relayout, self.page.spacing.line_pitch)
+        self._confidence_tint = False  # shade ghost words by how likely the model found them
+        self.token_menu: QMenu | None = None
         self.setTabChangesFocus(False)
         self.cursorPositionChanged.connect(self._on_cursor_moved)
         self.document().contentsChange.connect(self._on_contents_change)
@@ -242,6 +253,63 @@ class Editor(QPlainTextEdit):
         self._latest_request = request_id
         self.suggestion_changed.emit()
 
+    def append_tokens(
+        self, request_id: int, alternative: int, tokens: tuple[TokenInfo, ...]
+    ) -> None:
+        """The tokens (with probabilities) behind streamed text: for the tint and for swaps."""
+        ghost = self._ghost
+        if ghost is None or not ghost.owns(request_id):
+            return
+        ghost.append_tokens(alternative, tokens, request_id)
+        if self._confidence_tint:
+            self._render_ghost()
+
+    def set_confidence_tint(self, enabled: bool) -> None:
+        self._confidence_tint = enabled
+        self._render_ghost()
+
+    @property
+    def confidence_tint(self) -> bool:
+        return self._confidence_tint
+
+    def show_token_alternatives(self, offset: int = 0) -> bool:
+        """Pop up the alternatives of the suggested token at offset of the ghost text; the one
+        chosen goes out as swap_requested. False when there is none to show."""
+        ghost = self._ghost
+        placed = ghost.token_at(offset) if ghost is not None else None
+        if placed is None or not placed.token.top:
+            return False
+        menu = token_menu(placed.token, self)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def chosen(action: QAction) -> None:
+            choice = action.data()
+            swapped = isinstance(choice, TokenChoice) and choice.text != placed.token.text
+            if swapped and self._ghost is ghost:
+                self.swap_requested.emit(placed, choice)
+
+        menu.triggered.connect(chosen)
+        point = self._painter.point_below(placed.start) or self.cursorRect().bottomLeft()
+        self.token_menu = menu  # for tests and the window: the popup showing (or last shown)
+        menu.popup(self.viewport().mapToGlobal(point))
+        return True
+
+    def swap_suggestion(self, request_id: int, placed: PlacedToken, choice: TokenChoice) -> None:
+        """Request request_id writes the rest of the suggestion after choice (see swap_text)."""
+        ghost = self._ghost
+        if ghost is None:
+            return
+        ghost.swap(request_id, placed, choice)
+        self._latest_request = request_id
+        self._render_ghost()
+
+    def swap_text(self, placed: PlacedToken, choice: TokenChoice) -> str:
+        """What a swap's request continues after, from the caret: the suggestion up to placed,
+        then the chosen token."""
+        ghost = self._ghost
+        visible = ghost.visible if ghost is not None else ""
+        return visible[: placed.start] + choice.text
+
     def append_suggestion(self, request_id: int, alternative: int, text: str) -> None:
         ghost = self._ghost
         if ghost is None or not ghost.owns(request_id):
@@ -326,7 +394,13 @@ class Editor(QPlainTextEdit):
         ghost = self._ghost
         if ghost is None:
             return
-        self._painter.draw(ghost.anchor, ghost.visible)
+        visible = ghost.visible
+        colours = []
+        if self._confidence_tint:
+            muted = muted_colour(self.palette())
+            for word in word_confidence(visible, ghost.visible_tokens()):
+                colours.append((word.start, word.end, tint(muted, word.probability)))
+        self._painter.draw(ghost.anchor, visible, colours)
         self.suggestion_changed.emit()
 
     def _relayout(self, position: int, length: int) -> None:
@@ -409,8 +483,11 @@ class Editor(QPlainTextEdit):
         if action in _ACCEPT_ACTIONS:
             return self.accept(action)
         if action is Action.DISMISS:
+            self.suggestion_rejected.emit(ghost.visible)
             self.dismiss_suggestion()
             return True
+        if action is Action.SWAP_WORD:
+            return self.show_token_alternatives(0)
         if action is Action.NEXT_ALTERNATIVE and ghost.at_last():
             # Past the last one: ask for another (unless more are still on their way).
             if not ghost.streaming:
@@ -494,6 +571,16 @@ class Editor(QPlainTextEdit):
         self.setTextCursor(self.cursorForPosition(position))  # dismisses one shown elsewhere
         if not self.composing:
             self.continue_requested.emit()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        # A click on a suggested word offers its alternatives instead of moving the caret
+        # (which would dismiss the suggestion).
+        if event.button() == Qt.MouseButton.LeftButton and self._ghost is not None:
+            offset = self._painter.offset_at(event.position().toPoint())
+            if offset is not None and self.show_token_alternatives(offset):
+                event.accept()
+                return
+        super().mousePressEvent(event)
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
         menu = self.context_menu(event.pos())

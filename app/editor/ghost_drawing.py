@@ -19,9 +19,10 @@ separate QTextDocument painted over the editor (Qt Creator's TextSuggestion) ins
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from PySide6.QtGui import QColor, QPalette, QTextCharFormat, QTextDocument, QTextLayout
+from PySide6.QtCore import QPoint
+from PySide6.QtGui import QColor, QPalette, QTextCharFormat, QTextDocument, QTextLayout, QTextLine
 from PySide6.QtWidgets import QPlainTextEdit
 
 LINE_SEPARATOR = "\u2028"
@@ -77,7 +78,11 @@ class GhostPainter:
         self._block_number = -1  # block whose layout holds the drawn text
         self._end = -1  # layout position just after the drawn text
 
-    def draw(self, position: int, text: str) -> None:
+    def draw(
+        self, position: int, text: str, colours: Sequence[tuple[int, int, QColor]] = ()
+    ) -> None:
+        """text at position; colours: (start, end, colour) ranges of text (code points) drawn
+        in that colour instead of the muted one. Only the colour: fonts and metrics stay."""
         self.clear()
         if not text:
             return
@@ -87,7 +92,13 @@ class GhostPainter:
         in_block = position - block.position()
         shown = preedit_text(text)
         layout.setPreeditArea(in_block, shown)
-        layout.setFormats(self._formats(document, in_block, shown))
+        formats = self._formats(document, in_block, shown)
+        for start, end, colour in colours:
+            coloured = QTextCharFormat()
+            coloured.setForeground(colour)
+            offset = in_block + utf16_length(shown[:start])
+            formats.append(_range(offset, utf16_length(shown[start:end]), coloured))
+        layout.setFormats(formats)
         self._block_number = block.blockNumber()
         self._end = in_block + utf16_length(shown)
         self._relayout(block.position(), block.length())
@@ -132,6 +143,43 @@ class GhostPainter:
             return False
         layout.setFormats(others + inside)
         return True
+
+    def offset_at(self, point: QPoint) -> int | None:
+        """The code point of the drawn text under point (viewport coordinates), or None."""
+        if self._block_number < 0:
+            return None
+        editor = self._editor
+        block = editor.document().findBlockByNumber(self._block_number)
+        layout = block.layout()
+        origin = editor.blockBoundingGeometry(block).translated(editor.contentOffset()).topLeft()
+        x, y = point.x() - origin.x(), point.y() - origin.y()
+        start = layout.preeditAreaPosition()
+        shown = layout.preeditAreaText()
+        for index in range(layout.lineCount()):
+            line = layout.lineAt(index)
+            if line.y() <= y < line.y() + line.height():
+                if not line.x() <= x <= line.x() + line.naturalTextWidth():
+                    return None
+                units = line.xToCursor(x, QTextLine.CursorPosition.CursorOnCharacter) - start
+                if not 0 <= units < utf16_length(shown):
+                    return None
+                return len(shown.encode("utf-16-le")[: units * 2].decode("utf-16-le", "ignore"))
+        return None
+
+    def point_below(self, offset: int) -> QPoint | None:
+        """Viewport point just below the drawn text's code point offset (for a popup)."""
+        if self._block_number < 0:
+            return None
+        editor = self._editor
+        block = editor.document().findBlockByNumber(self._block_number)
+        layout = block.layout()
+        units = layout.preeditAreaPosition() + utf16_length(layout.preeditAreaText()[:offset])
+        line = layout.lineForTextPosition(units)
+        if not line.isValid():
+            return None
+        origin = editor.blockBoundingGeometry(block).translated(editor.contentOffset()).topLeft()
+        x, _ = line.cursorToX(units)
+        return QPoint(round(origin.x() + x), round(origin.y() + line.y() + line.height()))
 
     def clear(self) -> None:
         if self._block_number < 0:

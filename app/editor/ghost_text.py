@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from penwright.models.prose import next_word, to_sentence_end
+from penwright.models.results import TokenChoice, TokenInfo
 
 # Blanks before a line break, or at the end, are invisible to a reader and would be left behind
 # as trailing whitespace once accepted. At the end of a stream still coming they are only held
@@ -34,12 +35,28 @@ def tidy(text: str, keep_final_blanks: bool = False) -> str:
     return (_BLANKS_BEFORE_BREAKS if keep_final_blanks else _LINE_END_BLANKS).sub("", text)
 
 
+@dataclass(frozen=True)
+class PlacedToken:
+    """A generated token and where its text stands in the visible suggestion [start, end)."""
+
+    start: int
+    end: int
+    token: TokenInfo
+
+
 @dataclass(eq=False)  # compared by identity: two alternatives may hold the same text
 class _Alternative:
     text: str = ""  # as streamed (or remembered), from the anchor
     done: bool = True
     request_id: int | None = None  # the request streaming into it; None: remembered
     index: int = 0  # which of that request's alternatives it is
+    # Its tokens (when the source sends them) as (start, end) in text, and where the next
+    # one starts: tokens cover the streamed text from the prefix the request continued on.
+    tokens: list[tuple[int, int, TokenInfo]] = field(default_factory=list)
+    token_end: int = 0
+
+    def __post_init__(self) -> None:
+        self.token_end = len(self.text)
 
 
 class GhostText:
@@ -91,6 +108,19 @@ class GhostText:
         if self._show_next_from == request_id and self._remaining(slot):
             self._shown, self._show_next_from = slot, None
         self._settle()
+
+    def append_tokens(
+        self, alternative: int, tokens: Sequence[TokenInfo], request_id: int | None = None
+    ) -> None:
+        """The tokens behind the text of one alternative (models.results.Delta.tokens)."""
+        request_id = self.request_id if request_id is None else request_id
+        if request_id not in self._open:
+            return
+        slot = self._slot(request_id, alternative)
+        for token in tokens:
+            end = slot.token_end + len(token.text)
+            slot.tokens.append((slot.token_end, end, token))
+            slot.token_end = end
 
     def finish(self, request_id: int | None = None) -> None:
         """request_id (None: the starting request) streams no more."""
@@ -162,6 +192,46 @@ class GhostText:
     @property
     def index(self) -> int:
         return self._alternatives.index(self._shown)
+
+    def visible_tokens(self) -> list[PlacedToken]:
+        """The shown alternative's tokens, placed in ``visible`` (those it still shows, cut to
+        what shows); empty when the source sent none."""
+        slot = self._shown
+        visible = self.visible
+        base = len(self._accepted)
+        placed = []
+        for start, end, token in slot.tokens:
+            start, end = max(start - base, 0), min(end - base, len(visible))
+            if end > start:
+                placed.append(PlacedToken(start, end, token))
+        return placed
+
+    def token_at(self, offset: int) -> PlacedToken | None:
+        """The visible token at offset of ``visible`` (or the first one after blanks)."""
+        for placed in self.visible_tokens():
+            if offset < placed.end:
+                return placed
+        return None
+
+    def swap(self, request_id: int, placed: PlacedToken, choice: TokenChoice) -> str:
+        """Keep what shows before placed, put choice in its place, and let request_id write the
+        rest (it shows at once, after the kept text). Requests still streaming end here: the
+        new one supersedes them. Returns the text the new request continues after (from the
+        caret): kept text plus the chosen token's."""
+        for open_request in list(self._open):
+            self.finish(open_request)
+        kept = self.visible[: placed.start]
+        prefix = self._accepted + kept + choice.text
+        slot = _Alternative(prefix, False, request_id, 0)
+        cut = len(self._accepted) + placed.start
+        slot.tokens = [t for t in self._shown.tokens if t[1] <= cut]
+        chosen = TokenInfo(choice.text, choice.probability, placed.token.top)
+        slot.tokens.append((cut, len(prefix), chosen))
+        self._alternatives.append(slot)
+        self._open.add(request_id)
+        self._prefixes[request_id] = prefix
+        self._shown = slot
+        return kept + choice.text
 
     def candidates(self) -> list[int]:
         """Alternatives that agree with what was accepted, have something to show and do not

@@ -16,6 +16,7 @@ class Action(StrEnum):
     DISMISS = "dismiss"
     NEXT_ALTERNATIVE = "next_alternative"
     PREVIOUS_ALTERNATIVE = "previous_alternative"
+    SWAP_WORD = "swap_word"
 
 
 DEFAULT_BINDINGS: dict[Action, str] = {
@@ -26,6 +27,7 @@ DEFAULT_BINDINGS: dict[Action, str] = {
     Action.DISMISS: "Esc",
     Action.NEXT_ALTERNATIVE: "Alt+]",
     Action.PREVIOUS_ALTERNATIVE: "Alt+[",
+    Action.SWAP_WORD: "Alt+Down",
 }
 """Portable key-sequence text (QKeySequence.PortableText) for each action."""
 
@@ -37,4 +39,5 @@ ACTION_LABELS: dict[Action, str] = {
     Action.DISMISS: "Dismiss the suggestion",
     Action.NEXT_ALTERNATIVE: "Next alternative",
     Action.PREVIOUS_ALTERNATIVE: "Previous alternative",
+    Action.SWAP_WORD: "Swap the next suggested word for another",
 }

@@ -176,6 +176,8 @@ class InferenceWorker(QObject):
     loaded = Signal(int, object)  # load id, ModelInfo
     load_failed = Signal(int, str)  # load id, message
     token_ready = Signal(int, int, str)  # request id, alternative index, text delta
+    # request id, alternative index, tuple[TokenInfo, ...]: after the text they belong to
+    tokens_ready = Signal(int, int, object)
     finished = Signal(int, object)  # request id, GenerationStats
     failed = Signal(int, str)  # request id, message
     served_model_changed = Signal(object)  # models.serving.owner.ServedModel, after each load
@@ -304,6 +306,10 @@ class InferenceWorker(QObject):
                         break
                     if delta.text:
                         self.token_ready.emit(request.request_id, delta.alternative, delta.text)
+                    if delta.tokens:
+                        self.tokens_ready.emit(
+                            request.request_id, delta.alternative, delta.tokens
+                        )
             finally:
                 # Leaving early must still run the generator's cleanup (its stats, its cache).
                 close = getattr(deltas, "close", None)
@@ -331,6 +337,8 @@ class InferenceController(QObject):
     model_failed = Signal(str)  # the newest load failed; model_info (if any) still serves
     devices_found = Signal(object)  # list[DeviceInfo], after each load
     suggestion_delta = Signal(int, int, str)  # request id, alternative index, text delta
+    # request id, alternative index, tuple[TokenInfo, ...] (when the source gives them)
+    suggestion_tokens = Signal(int, int, object)
     suggestion_finished = Signal(int, object)  # request id, GenerationStats
     suggestion_failed = Signal(int, str)  # request id, message
     served_one = Signal()  # the model answered a request of another program (models.serving)
@@ -393,6 +401,7 @@ class InferenceController(QObject):
         worker.loaded.connect(self._on_loaded)
         worker.load_failed.connect(self._on_load_failed)
         worker.token_ready.connect(self._on_token_ready)
+        worker.tokens_ready.connect(self._on_tokens_ready)
         worker.finished.connect(self._on_finished)
         worker.failed.connect(self._on_failed)
         thread.start()
@@ -532,6 +541,13 @@ class InferenceController(QObject):
         if current is None or current.request_id != request_id or current.cancelled.is_set():
             return  # stale: a newer request, a stop or a dismissal superseded it
         self.suggestion_delta.emit(request_id, alternative, text)
+
+    @Slot(int, int, object)
+    def _on_tokens_ready(self, request_id: int, alternative: int, tokens: object) -> None:
+        current = self._current
+        if current is None or current.request_id != request_id or current.cancelled.is_set():
+            return
+        self.suggestion_tokens.emit(request_id, alternative, tokens)
 
     @Slot(int, object)
     def _on_finished(self, request_id: int, stats: GenerationStats) -> None:

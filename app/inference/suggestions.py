@@ -18,14 +18,18 @@ from dataclasses import replace
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 from penwright.app.editor.editor_widget import Editor
+from penwright.app.editor.ghost_text import PlacedToken
 from penwright.app.editor.keymap import Action
 from penwright.app.inference.controller import InferenceController
 from penwright.models.params import GenerationParams, StopMode
-from penwright.models.results import GenerationStats
+from penwright.models.results import GenerationStats, TokenChoice
 
 AUTO_SUGGEST_DELAY_MS = 900
 AUTO_SUGGEST_TOKENS = 16
 """Auto-suggest offers a phrase, not a passage: nobody asked for it, so it must cost a glance."""
+TOKEN_ALTERNATIVES = 5
+"""Alternatives per token each request asks for: what the swap popup offers (and the tint
+reads the tokens' own probabilities)."""
 AUTO_SUGGEST_PATIENCE = 2
 """Auto suggestions the writer may dismiss in a row before auto-suggest stays quiet."""
 
@@ -73,6 +77,8 @@ class Suggestions(QObject):
         self._pause_timer.timeout.connect(self._on_typing_pause)
 
         controller.suggestion_delta.connect(editor.append_suggestion)
+        controller.suggestion_tokens.connect(editor.append_tokens)
+        editor.swap_requested.connect(self.request_swap)
         controller.suggestion_finished.connect(self._on_finished)
         controller.suggestion_failed.connect(self._on_failed)
         editor.continue_requested.connect(self.request)
@@ -110,6 +116,29 @@ class Suggestions(QObject):
         editor.expect_another(request_id)
         self._announce_start()
 
+    @Slot(object, object)
+    def request_swap(self, placed: PlacedToken, choice: TokenChoice) -> None:
+        """The writer chose another token for a suggested word: keep the suggestion up to it and
+        ask for the rest, continuing the text before the caret, the kept part and the chosen
+        token. One alternative: the writer is steering this one."""
+        editor = self._editor
+        if editor.ghost is None or editor.composing:
+            return
+        continued = editor.text_before_cursor() + editor.swap_text(placed, choice)
+        params = replace(
+            self._params(),
+            n=1,
+            avoid=(),
+            heal=False,  # the chosen token is whole: the model must not re-read it
+            text_after=editor.text_after_cursor(),
+            top_alternatives=TOKEN_ALTERNATIVES,
+        )
+        request_id = self._controller.request(continued, params)
+        self._mine.add(request_id)
+        editor.swap_suggestion(request_id, placed, choice)
+        self._another = None
+        self._announce_start()
+
     def _start(self, params: GenerationParams, auto: bool = False) -> None:
         request_id = self._send(params)
         self._editor.start_suggestion(request_id)
@@ -119,7 +148,9 @@ class Suggestions(QObject):
 
     def _send(self, params: GenerationParams) -> int:
         editor = self._editor
-        params = replace(params, text_after=editor.text_after_cursor())
+        params = replace(
+            params, text_after=editor.text_after_cursor(), top_alternatives=TOKEN_ALTERNATIVES
+        )
         request_id = self._controller.request(editor.text_before_cursor(), params)
         self._mine.add(request_id)
         return request_id
