@@ -178,7 +178,8 @@ class GhostPainter:
         if not line.isValid():
             return None
         origin = editor.blockBoundingGeometry(block).translated(editor.contentOffset()).topLeft()
-        x, _ = line.cursorToX(units)
+        # PySide6 returns (x, position) here; its stubs say object.
+        x = float(line.cursorToX(units)[0])  # type: ignore[index]
         return QPoint(round(origin.x() + x), round(origin.y() + line.y() + line.height()))
 
     def clear(self) -> None:

@@ -33,6 +33,7 @@ from penwright.app.inference.serving import AppServer
 from penwright.app.inference.suggestions import Suggestions
 from penwright.app.settings.apply import SettingsApplier
 from penwright.app.settings.store import SettingsStore
+from penwright.app.window.authorship import Authorship
 from penwright.app.window.dialogs import WindowDialogs
 from penwright.app.window.document_tab import DocumentTab, install_editor_extras
 from penwright.app.window.edit_menu import EditMenu
@@ -110,6 +111,8 @@ class MainWindow(DocumentWindow):
         self.writing_hints = WritingHints(self, store)
         # Full screen, focus mode and typewriter scrolling (before Help).
         self.view_menu = ViewMenu(self, store)
+        # Who wrote what and the confidence tint: in the View menu, after ViewMenu's entries.
+        self.authorship = Authorship(self)
 
     def _connect_inference(self) -> None:
         controller = self.controller
