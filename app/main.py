@@ -130,6 +130,11 @@ def build(
     add_writing_aids(window, store, (data_dir or data_root()) / "spelling" / "words.txt")
     # The document's sidecar beside its file, and in the journal while it is unsaved.
     sidecars = SidecarKeeper(window, session, journal)
+    window.authorship.keep_in(sidecars)  # provenance in its "provenance" section
+    # A phrase the writer keeps dismissing, once banned, goes on the document's ban list.
+    window.authorship.ban_phrase = lambda phrase: sidecars.set_banned_phrases(
+        tuple(dict.fromkeys((*sidecars.banned_phrases(), phrase)))
+    )
     last_session = LastSessionKeeper(window, store)
     return Penwright(window, store, stored, journal, session, model_switch, last_session, sidecars)
 
