@@ -307,9 +307,7 @@ class InferenceWorker(QObject):
                     if delta.text:
                         self.token_ready.emit(request.request_id, delta.alternative, delta.text)
                     if delta.tokens:
-                        self.tokens_ready.emit(
-                            request.request_id, delta.alternative, delta.tokens
-                        )
+                        self.tokens_ready.emit(request.request_id, delta.alternative, delta.tokens)
             finally:
                 # Leaving early must still run the generator's cleanup (its stats, its cache).
                 close = getattr(deltas, "close", None)

@@ -5,7 +5,8 @@ Run as ``python tests/app/driver.py [penwright arguments]``: it starts the app t
 as its start-up hooks. The environment variable PENWRIGHT_TEST_DRIVER holds a JSON object:
 
     {"type": "text to type", "interval_ms": 10, "then": "stay" | "quit-discard", "welcome": false,
-     "tabs": ["more text", ...], "resize": [width, height], "current": tab index}
+     "tabs": ["more text", ...], "resize": [width, height], "current": tab index,
+     "accept": "a suggestion to accept after typing"}
 
 With it, the app (1) answers the recovery dialog itself instead of waiting for a click: it prints
 `offered <JSON list of {"title", "text"}>` and recovers everything; (2) prints
@@ -17,7 +18,10 @@ into a new tab of its own, printing `typed N` after each, and `typed all` at the
 prints `journalled N` after each successful journal write (N: characters typed by then); (4) with
 "quit-discard", then closes the window and answers the unsaved-changes question with Discard,
 which is a clean quit. Unless "welcome" is true, the settings say the first run's welcome guide
-was shown already, so the editor starts empty as the typing tests expect. Key events go
+was shown already, so the editor starts empty as the typing tests expect. With "accept", once
+everything is typed the text is shown as a suggestion at the caret and accepted with Tab (no
+model needed), and `accepted` is printed; `ready` also says which spans are suggested
+("provenance": [[start, end, origin], ...]). Key events go
 through the editor's keyPressEvent, the path real typing takes, so the journal sees exactly
 what it would see.
 """
@@ -54,6 +58,7 @@ class DriverScript:
     tabs: tuple[str, ...] = ()
     resize: tuple[int, int] | None = None
     current: int | None = None
+    accept: str = ""  # a suggestion to accept once everything is typed
 
 
 class TestDriver(QObject, StartupHooks):
@@ -108,6 +113,11 @@ class TestDriver(QObject, StartupHooks):
             "current": window.tab_widget.currentIndex(),
             "size": [window.width(), window.height()],
             "notice": window.last_notice,
+            # The current tab's suggested spans: [start, end, origin].
+            "provenance": [
+                [span.start, span.end, span.origin.value]
+                for span in window.authorship.tracker.provenance.spans
+            ],
         }
         _say(f"ready {json.dumps(ready)}")
         editor.setFocus()
@@ -125,6 +135,8 @@ class TestDriver(QObject, StartupHooks):
         if not self._texts:
             self._timer.stop()
             _say("typed all")
+            if self._script.accept:
+                self._accept_suggestion(self._script.accept)
             if self._script.then == "quit-discard":
                 QTimer.singleShot(0, self._answer_discard)
                 window.close()
@@ -136,6 +148,18 @@ class TestDriver(QObject, StartupHooks):
         self._in_tab += 1
         self._typed += 1
         _say(f"typed {self._typed}")
+
+    def _accept_suggestion(self, text: str) -> None:
+        assert self._window is not None
+        editor = self._window.editor
+        editor.start_suggestion(1)
+        editor.append_suggestion(1, 0, text)
+        editor.finish_suggestion(1)
+        for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+            QApplication.sendEvent(
+                editor, QKeyEvent(kind, Qt.Key.Key_Tab, Qt.KeyboardModifier.NoModifier)
+            )
+        _say("accepted")
 
     @Slot(bool)
     def _on_journal_flushed(self, ok: bool) -> None:
