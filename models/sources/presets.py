@@ -46,6 +46,9 @@ class ServerPreset:
     base_url: str
     ignores: frozenset[str] = frozenset()
     multiple_choices: bool = True  # honours n > 1 in one request
+    # Streams OpenAI "logprobs" per event when asked: the confidence tint and word swaps then
+    # work on its suggestions too. Servers not known to do so are not asked (some refuse).
+    logprobs: bool = False
     # The body field the server reads for repetition_penalty (OpenAI's API has none).
     repetition_field: str = "repetition_penalty"
     # Whether the model id must be one the server lists; servers of one model take any name.
@@ -80,6 +83,7 @@ PRESETS: dict[str, ServerPreset] = {
             "vllm",
             "vLLM",
             "http://127.0.0.1:8000/v1",
+            logprobs=True,
             model_hint="the name given to vllm serve, e.g. google/gemma-3-1b-pt",
             serve_command="vllm serve google/gemma-3-1b-pt --host 127.0.0.1 --port 8000",
         ),

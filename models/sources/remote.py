@@ -51,6 +51,7 @@ from penwright.models.sources.remote_spec import (
 from penwright.models.sources.remote_stream import Cancelled, StreamedRequest
 from penwright.models.sources.remote_text import RemoteContinuation, remote_prompt
 from penwright.models.sources.sse import DONE, EventAssembler
+from penwright.models.sources.token_align import TokenAligner, server_tokens
 from penwright.models.spec import LoadProgress, ModelInfo, ModelSpec, ProgressCallback
 
 __all__ = [
@@ -63,6 +64,7 @@ __all__ = [
 ]
 
 MAX_SERVER_STOPS = 4  # OpenAI's API takes at most four stop strings
+MAX_SERVER_LOGPROBS = 5  # and at most five alternatives per token
 
 
 def list_models(server: RemoteServer, client: httpx.Client | None = None) -> list[dict[str, Any]]:
@@ -255,6 +257,8 @@ class RemoteSource:
         server = self.server
         body = self._body(prompt, params, alternatives)
         continuations = {a: RemoteContinuation(context, params) for a in alternatives}
+        # With logprobs asked for (and a server that reports them): each alternative's tokens.
+        aligners = {a: TokenAligner() for a in alternatives} if "logprobs" in body else {}
         finished: set[int] = set()
         request = StreamedRequest(
             self._client,
@@ -267,7 +271,9 @@ class RemoteSource:
         )
         try:
             for piece in self._pieces(request, alternatives, finished):
-                alternative, text, reason = piece
+                alternative, text, reason, logprobs = piece
+                if aligners:
+                    aligners[alternative].add(server_tokens(logprobs))
                 continuation = continuations[alternative]
                 if text:
                     run.token()
@@ -279,21 +285,24 @@ class RemoteSource:
                 if continuation.stopped and alternative not in finished:
                     finished.add(alternative)
                     run.reason = "stop"
-                yield from distinct.offer(alternative, new, done=alternative in finished)
+                offered = distinct.offer(alternative, new, done=alternative in finished)
+                yield from _with_tokens(offered, aligners.get(alternative), alternative in finished)
                 if len(finished) == len(alternatives):
                     return  # every alternative ended here: the rest of the stream is not read
         finally:
             request.close()
         for alternative in alternatives:  # the stream ended without saying why: end them here
             if alternative not in finished:
-                yield from distinct.offer(
+                offered = distinct.offer(
                     alternative, continuations[alternative].finish(), done=True
                 )
+                yield from _with_tokens(offered, aligners.get(alternative), True)
 
     def _pieces(
         self, request: StreamedRequest, alternatives: range, finished: set[int]
-    ) -> Iterator[tuple[int, str, str]]:
-        """(alternative, text, finish reason or "") for each choice in each event."""
+    ) -> Iterator[tuple[int, str, str, object]]:
+        """(alternative, text, finish reason or "", its logprobs object or None) for each
+        choice in each event."""
         label = self._server.label
         events = EventAssembler()
         done = False
@@ -321,7 +330,7 @@ class RemoteSource:
 
     def _choices(
         self, event: dict[str, Any], alternatives: range
-    ) -> Iterator[tuple[int, str, str]]:
+    ) -> Iterator[tuple[int, str, str, object]]:
         label = self._server.label
         if "error" in event:  # an error event in the middle of the stream
             detail = event["error"]
@@ -345,7 +354,7 @@ class RemoteSource:
             if not isinstance(text, str):
                 raise malformed(label, "a choice's text is not text")
             reason = choice.get("finish_reason") or ""
-            yield alternatives[index], text, str(reason)
+            yield alternatives[index], text, str(reason), choice.get("logprobs")
 
     def _body(self, prompt: str, params: GenerationParams, alternatives: range) -> dict[str, Any]:
         kind = self._server.kind
@@ -368,12 +377,25 @@ class RemoteSource:
             body["seed"] = (params.seed + alternatives.start) % 2**63
         if len(alternatives) > 1:
             body["n"] = len(alternatives)
+        if params.top_alternatives and kind.logprobs:
+            body["logprobs"] = min(params.top_alternatives, MAX_SERVER_LOGPROBS)
         stops = list(params.stop_strings)
         if params.stop is StopMode.PARAGRAPH:
             stops.append("\n\n")  # the scanner ends it there too; the server need not go on
         if stops:
             body["stop"] = stops[:MAX_SERVER_STOPS]
         return body
+
+
+def _with_tokens(
+    deltas: Iterator[Delta], aligner: TokenAligner | None, done: bool
+) -> Iterator[Delta]:
+    """deltas with the server's tokens for their text, when it reported them."""
+    for delta in deltas:
+        if aligner is None:
+            yield delta
+        else:
+            yield dataclasses.replace(delta, tokens=aligner.take(delta.text, done))
 
 
 def _json(label: str, data: str) -> dict[str, Any]:

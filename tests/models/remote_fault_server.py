@@ -23,6 +23,8 @@ class FaultServer:
         self.scenario = "ok"
         self.models_scenario = "ok"
         self.pieces: list[str] = list(PIECES)
+        # When set and a request asks for logprobs: each piece's (logprob, top logprobs).
+        self.logprobs: list[tuple[float, dict[str, float]]] | None = None
         self.bodies: list[dict[str, Any]] = []  # every completions request, as JSON
         self.headers: list[dict[str, str]] = []
         self.required_key = ""  # when set, a request without "Bearer <it>" gets 401
@@ -52,13 +54,21 @@ def fault_server() -> Iterator[FaultServer]:
         server.close()
 
 
-def _chunk(index: int, text: str, finish: str | None = None) -> bytes:
-    event = {
-        "id": "cmpl-1",
-        "object": "text_completion",
-        "model": MODEL_ID,
-        "choices": [{"index": index, "text": text, "finish_reason": finish}],
-    }
+def _chunk(
+    index: int,
+    text: str,
+    finish: str | None = None,
+    logprobs: tuple[float, dict[str, float]] | None = None,
+) -> bytes:
+    choice: dict[str, Any] = {"index": index, "text": text, "finish_reason": finish}
+    if logprobs is not None:  # vLLM's streamed form: this event's tokens
+        choice["logprobs"] = {
+            "tokens": [text],
+            "token_logprobs": [logprobs[0]],
+            "top_logprobs": [logprobs[1]],
+            "text_offset": [0],
+        }
+    event = {"id": "cmpl-1", "object": "text_completion", "model": MODEL_ID, "choices": [choice]}
     return f"data: {json.dumps(event)}\n\n".encode()
 
 
@@ -138,9 +148,12 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
                 pieces = server.pieces
                 if scenario == "cut":
                     pieces = pieces[:3]
-                for piece in pieces:
+                asked = body.get("logprobs") is not None and server.logprobs is not None
+                for number, piece in enumerate(pieces):
+                    odds = server.logprobs[number] if asked and server.logprobs else None
                     for index in range(n):
-                        self.wfile.write(_chunk(index, piece if index == 0 else f"{piece}{index}"))
+                        text = piece if index == 0 else f"{piece}{index}"
+                        self.wfile.write(_chunk(index, text, None, odds))
                     self.wfile.flush()
                 if scenario == "cut":
                     return  # the connection closes: no finish_reason, no [DONE]
