@@ -354,6 +354,11 @@ class Engine:
             torch.cuda.empty_cache()
 
     @property
+    def reports_token_probabilities(self) -> bool:
+        """Deltas carry TokenInfo when GenerationParams.top_alternatives asks for them."""
+        return True
+
+    @property
     def info(self) -> ModelInfo | None:
         return self._info
 

@@ -163,7 +163,9 @@ class _Shape:
         return {"id": self.id, "object": name, "created": self.created, "model": self.model_id,
                 "choices": choices}  # fmt: skip
 
-    def piece(self, index: int, text: str, finish: str | None) -> dict[str, Any]:
+    def piece(
+        self, index: int, text: str, finish: str | None, logprobs: TokenLogprobs | None = None
+    ) -> dict[str, Any]:
         raise NotImplementedError
 
     def whole(
@@ -175,27 +177,36 @@ class _Shape:
 class _TextChunks(_Shape):
     object_name = chunk_name = "text_completion"
 
-    def piece(self, index: int, text: str, finish: str | None) -> dict[str, Any]:
-        return {"index": index, "text": text, "logprobs": None, "finish_reason": finish}
+    def piece(
+        self, index: int, text: str, finish: str | None, logprobs: TokenLogprobs | None = None
+    ) -> dict[str, Any]:
+        shown = _logprobs_json(logprobs)
+        return {"index": index, "text": text, "logprobs": shown, "finish_reason": finish}
 
     def whole(
         self, index: int, text: str, finish: str, logprobs: TokenLogprobs | None
     ) -> dict[str, Any]:
-        shown = None
-        if logprobs is not None:
-            shown = {
-                "tokens": list(logprobs.tokens),
-                "token_logprobs": list(logprobs.token_logprobs),
-                "top_logprobs": [dict(top) for top in logprobs.top_logprobs] or None,
-                "text_offset": list(logprobs.text_offset),
-            }
+        shown = _logprobs_json(logprobs)
         return {"index": index, "text": text, "logprobs": shown, "finish_reason": finish}
+
+
+def _logprobs_json(logprobs: TokenLogprobs | None) -> dict[str, Any] | None:
+    if logprobs is None:
+        return None
+    return {
+        "tokens": list(logprobs.tokens),
+        "token_logprobs": list(logprobs.token_logprobs),
+        "top_logprobs": [dict(top) for top in logprobs.top_logprobs] or None,
+        "text_offset": list(logprobs.text_offset),
+    }
 
 
 class _ChatChunks(_Shape):
     object_name, chunk_name = "chat.completion", "chat.completion.chunk"
 
-    def piece(self, index: int, text: str, finish: str | None) -> dict[str, Any]:
+    def piece(
+        self, index: int, text: str, finish: str | None, logprobs: TokenLogprobs | None = None
+    ) -> dict[str, Any]:
         delta = {"content": text} if text else {}
         return {"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}
 
@@ -304,9 +315,8 @@ async def _server_sent_events(
         event = first
         while True:
             if isinstance(event, Piece):
-                chunk = shape.envelope(
-                    shape.chunk_name, [shape.piece(event.alternative, event.text, None)]
-                )
+                piece = shape.piece(event.alternative, event.text, None, event.logprobs)
+                chunk = shape.envelope(shape.chunk_name, [piece])
                 yield _data(chunk)
             elif isinstance(event, Failed):
                 yield _data({"error": {"message": event.message, "type": "server_error"}})

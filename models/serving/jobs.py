@@ -43,10 +43,12 @@ class TokenLogprobs:
 
 @dataclass(frozen=True)
 class Piece:
-    """New stable text of one choice."""
+    """New stable text of one choice; ``logprobs``: its tokens, when the job asked for them and
+    the source streams token probabilities (see models.serving.logprobs.from_tokens)."""
 
     alternative: int
     text: str
+    logprobs: TokenLogprobs | None = None
 
 
 @dataclass(frozen=True)

@@ -5,12 +5,21 @@ they are computed afterwards, on the owner thread, by one scoring forward over t
 generated tokens on a throwaway KV cache (the engine's prefix cache stays as the request left it).
 They are the model's own distribution, before temperature and the other filters, as OpenAI and
 vLLM report them.
+
+A streamed request, and a source that cannot be scored (a remote server that reports its own),
+get the probabilities the source streams with its text instead (models.results.TokenInfo, asked
+with GenerationParams.top_alternatives): the distribution each token was drawn from, which at
+temperature 0 is the model's own (after the prose rules), and after temperature, top-k and
+top-p otherwise; ``from_tokens`` turns them into the same OpenAI object.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from typing import Any
 
+from penwright.models.results import TokenInfo
 from penwright.models.serving.jobs import TokenLogprobs
 
 MAX_TOP_LOGPROBS = 5
@@ -23,6 +32,32 @@ def can_score(source: object) -> bool:
         hasattr(source, name)
         for name in ("model", "tokenizer", "last_prompt_ids", "last_alternative_ids")
     )
+
+
+def streams_tokens(source: object) -> bool:
+    """Whether ``source`` streams token probabilities when asked (TextSource's optional
+    ``reports_token_probabilities``: the local Engine, a remote server that reports them)."""
+    return bool(getattr(source, "reports_token_probabilities", False))
+
+
+def from_tokens(tokens: Sequence[TokenInfo], top: int, text_offset: int) -> TokenLogprobs:
+    """Streamed tokens as the OpenAI logprobs object; ``text_offset``: where the first starts."""
+    offsets, at = [], text_offset
+    for token in tokens:
+        offsets.append(at)
+        at += len(token.text)
+    return TokenLogprobs(
+        tokens=tuple(t.text for t in tokens),
+        token_logprobs=tuple(_log(t.probability) for t in tokens),
+        top_logprobs=tuple({c.text: _log(c.probability) for c in t.top[:top]} for t in tokens)
+        if top > 0
+        else (),
+        text_offset=tuple(offsets),
+    )
+
+
+def _log(probability: float) -> float:
+    return math.log(probability) if probability > 0 else -math.inf
 
 
 def score_choices(

@@ -117,10 +117,6 @@ def completion_request(body: CompletionBody, model: ServedModel, limits: ServeLi
             )
         if not model.logprobs:
             raise BadRequest("this model's source cannot report token probabilities", "logprobs")
-        if body.stream:
-            raise BadRequest(
-                "logprobs are reported without stream: ask again with stream false", "logprobs"
-            )
     params = _params(body, body.max_tokens if body.max_tokens is not None else 16, model, limits)
     return Asked(prompt, params, logprobs)
 

@@ -27,14 +27,15 @@ class ServedModel:
 
 def describe_source(source: TextSource, model_id: str | None = None) -> ServedModel:
     """Read ``source``'s facts for the HTTP side; call it on the owner thread (after a load)."""
-    from penwright.models.serving.logprobs import can_score
+    from penwright.models.serving.logprobs import can_score, streams_tokens
 
     info = source.info
     if info is None:
         raise RuntimeError("no model is loaded")
     tokenizer: Any = getattr(source, "tokenizer", None)
     chat = bool(getattr(tokenizer, "chat_template", None))
-    return ServedModel(model_id or model_slug(info), info, chat, can_score(source))
+    logprobs = can_score(source) or streams_tokens(source)
+    return ServedModel(model_id or model_slug(info), info, chat, logprobs)
 
 
 def model_slug(info: ModelInfo) -> str:

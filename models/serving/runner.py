@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from penwright.models.errors import ParamsError
-from penwright.models.results import GenerationStats
+from penwright.models.results import GenerationStats, TokenInfo
 from penwright.models.serving.jobs import (
     CompletionJob,
     Failed,
@@ -27,7 +27,12 @@ from penwright.models.serving.jobs import (
     Piece,
     Priority,
 )
-from penwright.models.serving.logprobs import can_score, score_choices
+from penwright.models.serving.logprobs import (
+    can_score,
+    from_tokens,
+    score_choices,
+    streams_tokens,
+)
 from penwright.models.sources.protocol import TextSource
 
 logger = logging.getLogger(__name__)
@@ -72,7 +77,13 @@ def _run(
     texts = [""] * job.params.n
     single = job.params.greedy and not job.params.distinct
     paused = False
-    deltas = source.stream(context, job.params, job.cancelled)
+    # Token probabilities streamed with the text: for streamed logprobs, and for a source
+    # that cannot be scored afterwards.
+    top = job.logprobs
+    streamed = top is not None and streams_tokens(source)
+    params = replace(job.params, top_alternatives=max(top or 0, 1)) if streamed else job.params
+    tokens: list[list[TokenInfo]] = [[] for _ in texts]
+    deltas = source.stream(context, params, job.cancelled)
     try:
         for delta in deltas:
             if job.cancelled.is_set():
@@ -81,8 +92,13 @@ def _run(
                 continue
             # Greedy without distinct openings makes one continuation: every choice is that one.
             for choice in range(len(texts)) if single else (delta.alternative,):
+                piece_logprobs = None
+                if streamed and top is not None:
+                    offset = len(context) + len(texts[choice])
+                    piece_logprobs = from_tokens(delta.tokens, top, offset)
+                    tokens[choice].extend(delta.tokens)
                 texts[choice] += delta.text
-                job.sink(Piece(choice, delta.text))
+                job.sink(Piece(choice, delta.text, piece_logprobs))
             if make_way is not None and make_way():
                 paused = True
                 break
@@ -108,8 +124,10 @@ def _run(
         job.sink(Finished(stats, ("cancelled",) * len(texts)))
         return True
     logprobs = None
-    if job.logprobs is not None and can_score(source):
-        logprobs = score_choices(source, texts, job.logprobs, len(context))
+    if top is not None and can_score(source):
+        logprobs = score_choices(source, texts, top, len(context))
+    elif streamed and top is not None:
+        logprobs = tuple(from_tokens(kept, top, len(context)) for kept in tokens)
     job.sink(Finished(stats, _finish_reasons(source, job, stats), logprobs))
     return True
 

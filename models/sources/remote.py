@@ -156,6 +156,11 @@ class RemoteSource:
         return dataclasses.replace(self._server, api_key=self._key())
 
     @property
+    def reports_token_probabilities(self) -> bool:
+        """Deltas carry TokenInfo when asked, if the server's kind reports logprobs."""
+        return self._server.kind.logprobs
+
+    @property
     def info(self) -> ModelInfo | None:
         return self._info
 

@@ -69,7 +69,7 @@ def test_stream_is_server_sent_events_ending_in_done(server: RunningServer) -> N
         ({"prompt": "x", "temperature": 9}, 400, "temperature must be between 0 and 5"),
         ({"prompt": "x", "n": 9}, 400, "n must be between 1 and 8"),
         ({"prompt": "x", "stop": ["a", "b", "c", "d", "e"]}, 400, "at most 4"),
-        ({"prompt": "x", "logprobs": 2, "stream": True}, 400, "without stream"),
+        ({"prompt": "x", "logprobs": 9}, 400, "logprobs must be between 0 and 5"),
         ({"prompt": "x", "echo": True}, 400, "echo is not supported"),
         ({"prompt": ["a", "b"]}, 400, "one prompt per request"),
         ({"max_tokens": "many"}, 400, "max_tokens"),
