@@ -26,7 +26,7 @@ def server_tokens(logprobs: Any) -> list[TokenInfo]:
     tops = logprobs.get("top_logprobs") or []
     if not isinstance(tokens, list) or not isinstance(chosen, list):
         return []
-    result = []
+    result: list[TokenInfo] = []
     for i, (text, logprob) in enumerate(zip(tokens, chosen, strict=False)):
         if not isinstance(text, str) or not isinstance(logprob, int | float):
             return result
