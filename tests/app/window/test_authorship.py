@@ -106,9 +106,12 @@ def test_a_file_changed_elsewhere_loses_only_its_provenance(
     qtbot.keyClick(window.editor, Qt.Key.Key_Tab)
     path = tmp_path / "dawn.txt"
     assert window.save_to(path)
-    path.write_text("Rewritten by another program.", encoding="utf-8")
+    # Another program rewrites a copy of the file and its sidecar (the open one is watched).
+    other = tmp_path / "other.txt"
+    other.write_text("Rewritten by another program.", encoding="utf-8")
+    sidecar_path(other).write_bytes(sidecar_path(path).read_bytes())
     window.new_file()
-    assert window.open_file(path)
+    assert window.open_file(other)
     qtbot.waitUntil(lambda: window.editor.toPlainText().startswith("Rewritten"))
     assert window.authorship.tracker.provenance.spans == ()
     assert "changed outside Penwright" in window.statusBar().currentMessage()
