@@ -150,3 +150,22 @@ def test_a_phrase_dismissed_three_times_is_offered_for_the_ban_list(
     ban = next(b for b in offer.findChildren(QPushButton) if b.text() == "Ban It")
     qtbot.mouseClick(ban, Qt.MouseButton.LeftButton)
     assert banned == ["the fog rolled"]
+
+
+def test_each_tab_has_its_own_provenance(
+    qtbot: QtBot, window: MainWindow, script: EngineScript
+) -> None:
+    script.deltas = [Delta(0, SUGGESTION, TOKENS)]
+    write(window, "At dawn")
+    suggest(qtbot, window)
+    qtbot.keyClick(window.editor, Qt.Key.Key_Tab)
+    first = window.current_document
+    window.authorship.show_ai_action.trigger()
+    window.new_file()  # a tab of its own
+    assert window.current_document is not first
+    write(window, "Typed only.")
+    assert window.authorship.tracker.provenance.spans == ()
+    assert ai_selections(window) == []
+    window.tab_widget.setCurrentWidget(first.page)
+    assert [(s.start, s.end) for s in window.authorship.tracker.provenance.spans] == [(7, 23)]
+    assert ai_selections(window) == [(7, 23)]
