@@ -47,6 +47,9 @@ class _Followed:
     tracker: ProvenanceTracker
     rejected: RejectedPhrases = field(default_factory=RejectedPhrases)
     stored: object = None  # its provenance section as last written or read here
+    # Whether that section is ours to replace: one we could not read (a newer format, another
+    # text) stays as it is until the writer accepts a suggestion here.
+    owns: bool = False
 
 
 class Authorship(QObject):
@@ -137,10 +140,12 @@ class Authorship(QObject):
         if stored is followed.stored:
             return  # our own write coming back, or this tab's section as already read
         followed.stored = stored
+        followed.owns = False
         if stored is None:
             followed.tracker.reset()
             return
         problem = followed.tracker.restore(stored)
+        followed.owns = problem is None
         if problem is not None:
             self._window.statusBar().showMessage(
                 f"Who wrote what is not known for this text: {problem}.", 10000
@@ -152,9 +157,9 @@ class Authorship(QObject):
         provenance = followed.tracker.provenance
         # A document with no suggested text needs no section (and a plain file no sidecar).
         value = provenance.to_dict() if provenance.spans else None
-        if value is None and followed.stored is None:
+        if value is None and (followed.stored is None or not followed.owns):
             return
-        followed.stored = value
+        followed.stored, followed.owns = value, True
         self._sidecars.set_section(PROVENANCE, value, modifies=False)
 
     # -- the source of a suggestion -----------------------------------------------------------
