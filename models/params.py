@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from penwright.models.errors import ParamsError
+from penwright.models.story.story import StoryContext
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,10 @@ class GenerationParams:
       temperature 0 alternative i continues greedily from the i-th most likely first token.
     - dialogue: a sentence stop inside an open quotation waits for its closing quote.
     avoid: continuations already offered here; new alternatives start differently.
+    story: the document's memory, author's note and lore (models.story), which the engine
+    places around the text before the cursor (models.story.assembly); None: the text alone.
+    banned_phrases: phrases the model must never write (as written, after a space, and with a
+    capital first letter), for the document's ban list.
     text_after: the rest of the cursor's paragraph; then at least three candidates (n or more)
     are generated and ranked by how well this text follows them, the best first.
     top_alternatives: when above 0, every generated token comes with its probability and this
@@ -118,6 +123,8 @@ class GenerationParams:
     avoid: tuple[str, ...] = field(default_factory=tuple)
     text_after: str = ""
     top_alternatives: int = 0
+    story: StoryContext | None = None
+    banned_phrases: tuple[str, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
         # Accept a plain string for stop ("sentence") and a list for stop_strings.
@@ -127,7 +134,7 @@ class GenerationParams:
             except ValueError:
                 choices = ", ".join(m.value for m in StopMode)
                 raise ParamsError(f"stop must be one of {choices}, not {self.stop!r}") from None
-        for name in ("stop_strings", "avoid"):
+        for name in ("stop_strings", "avoid", "banned_phrases"):
             if not isinstance(getattr(self, name), tuple):
                 object.__setattr__(self, name, tuple(getattr(self, name)))
         self.validate()
@@ -161,6 +168,11 @@ class GenerationParams:
         for text in (*self.avoid, self.text_after):
             if not isinstance(text, str):
                 raise ParamsError(f"avoid and text_after must be text, not {text!r}")
+        for phrase in self.banned_phrases:
+            if not isinstance(phrase, str) or not phrase.strip():
+                raise ParamsError(f"banned phrases must be non-empty text, not {phrase!r}")
+        if self.story is not None and not isinstance(self.story, StoryContext):
+            raise ParamsError(f"story must be a StoryContext, not {type(self.story).__name__}")
         if self.stop is StopMode.CUSTOM and not self.stop_strings:
             raise ParamsError("stop mode 'custom' needs at least one stop string")
 

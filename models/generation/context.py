@@ -46,25 +46,29 @@ class ContextWindow:
 
     def select(self, text: str, budget: int) -> list[int]:
         """Token ids of the part of ``text`` the model should see (at most ``budget``)."""
+        return self.select_with_start(text, budget)[1]
+
+    def select_with_start(self, text: str, budget: int) -> tuple[int, list[int]]:
+        """Where the part the model should see starts in ``text``, and its token ids."""
         last = self._last_cut
         if last.position and text.startswith(last.text_before):
             ids = list(self._encode(text[last.position :]))
             # Keep the cut unless the rest outgrew the budget or shrank so much (text deleted)
             # that the model would see needlessly little.
             if budget * _MIN_KEEP <= len(ids) <= budget:
-                return ids
+                return last.position, ids
         if len(text) <= budget * _CHARS_PER_TOKEN_BOUND:
             ids = list(self._encode(text))
             if len(ids) <= budget:
                 self._last_cut = _Cut(0, "")
-                return ids
+                return 0, ids
         cut = self._choose_cut(text, budget)
         ids = list(self._encode(text[cut:]))
-        while len(ids) > budget:  # retokenizing at the cut can add a token or two
+        while len(ids) > budget and cut < len(text):  # retokenizing at the cut adds a token
             cut = _next_match(_WORD_START, text, cut + 1) or cut + max(1, len(text[cut:]) // 8)
             ids = list(self._encode(text[cut:]))
         self._last_cut = _Cut(cut, text[:cut])
-        return ids
+        return cut, ids
 
     def _choose_cut(self, text: str, budget: int) -> int:
         earliest = self._start_of_last_tokens(text, int(budget * _REFILL))

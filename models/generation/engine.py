@@ -48,15 +48,22 @@ from penwright.models.generation.forward import (
 from penwright.models.generation.prefix_cache import PrefixCache
 from penwright.models.generation.quotes import open_quotes
 from penwright.models.generation.rules import Prompt, RequestRules, prepare_prompt
-from penwright.models.generation.sampling import Sampler
+from penwright.models.generation.sampling import Sampler, banned_sequences
 from penwright.models.generation.sliding_cache import rollback_cache
 from penwright.models.generation.static_decode import StaticDecoder, supports_static_cache
 from penwright.models.generation.stops import StopScanner
 from penwright.models.generation.vocabulary import Vocabulary
 from penwright.models.loading.output_layer import fold_output_layer
 from penwright.models.params import GenerationParams
+from penwright.models.prose import OPENING
 from penwright.models.results import Delta, GenerationStats, TokenChoice, TokenInfo
 from penwright.models.spec import LoadProgress, ModelInfo, ModelSpec, ProgressCallback
+from penwright.models.story.assembly import (
+    AssembledContext,
+    PromptPreview,
+    StoryAssembler,
+    plain_context,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -124,6 +131,7 @@ class _Request:
     base_seed: int  # alternative i samples with seed base_seed + i, batched or not
     cancelled: threading.Event
     timing: _Timing
+    banned: list[list[int]] = field(default_factory=list)  # token sequences never completed
 
 
 @dataclass
@@ -229,6 +237,7 @@ class Engine:
         self._eos_ids: frozenset[int] = frozenset()
         self._cache = PrefixCache()
         self._window: ContextWindow | None = None
+        self._assembler: StoryAssembler | None = None
         self._stats = GenerationStats()
         self._last_prompt_ids: list[int] = []
         self._last_alternatives: tuple[list[int], ...] = ()
@@ -300,6 +309,7 @@ class Engine:
         self._token_texts = {}
         self._eos_ids = _eos_ids(model, tokenizer)
         self._window = ContextWindow(lambda text: tokenizer(text)["input_ids"])
+        self._assembler = StoryAssembler(lambda text: tokenizer(text)["input_ids"])
         if static_cache:
             self._static = StaticDecoder(model, info.context_length, compile_step=compile_decode)
             self._cache = PrefixCache(new_kv=self._static.empty_cache)
@@ -345,6 +355,7 @@ class Engine:
         GPU's memory back. Safe to call twice; ``stream`` refuses until the next load."""
         on_cuda = getattr(getattr(self._model, "device", None), "type", None) == "cuda"
         self._model = self._tokenizer = self._info = self._window = None
+        self._assembler = None
         self._static = None
         self._vocabulary = None
         self._cache = PrefixCache()
@@ -419,10 +430,7 @@ class Engine:
         self, context: str, params: GenerationParams, cancelled: threading.Event
     ) -> Iterator[Delta]:
         timing = _Timing(started=time.perf_counter())
-        assert self._window is not None and self._info is not None
-        room = self._info.context_length - params.max_new_tokens
-        budget = max(1, min(params.context_tokens, room))
-        selected = self._window.select(context, budget)
+        context, selected = self._assembled(context, params)
         if not selected:
             raise ParamsError("there is no text to continue (and the model has no start token)")
         rules = self._rules(context, selected, params)
@@ -430,7 +438,9 @@ class Engine:
         prompt_ids = prompt.ids
         self._last_prompt_ids = prompt_ids
         base_seed = params.seed if params.seed is not None else secrets.randbits(62)
-        request = _Request(prompt_ids, rules, params, base_seed, cancelled, timing)
+        request = _Request(
+            prompt_ids, rules, params, base_seed, cancelled, timing, self._banned(params)
+        )
         alternatives = 1 if params.greedy and not params.distinct else params.n
         ranking = bool(params.text_after.strip()) and (params.distinct or not params.greedy)
         if ranking:
@@ -467,6 +477,53 @@ class Engine:
             text = self._tokenizer.decode([token_id], skip_special_tokens=True)
             self._token_texts[token_id] = text
         return text
+
+    def preview(self, context: str, params: GenerationParams) -> PromptPreview:
+        """What ``stream(context, params)`` would feed the model, without generating: the
+        marked parts (memory, lore, note, story), what was cut, and the exact prompt ids.
+        Keeps the same sticky cuts ``stream`` does, so calling it changes nothing."""
+        if self._model is None or self._window is None:
+            raise EngineError("no model is loaded yet")
+        params.validate()
+        assembled = self._assemble(context, params)
+        text = assembled.text if _has_story(params) else context
+        rules = self._rules(text, list(assembled.ids), params)
+        prompt = rules.prompt if rules is not None else Prompt(list(assembled.ids))
+        opening = OPENING if prompt.opening else ""
+        return PromptPreview(assembled, tuple(prompt.ids), prompt.healed, opening)
+
+    def _budget(self, params: GenerationParams) -> int:
+        assert self._info is not None
+        room = self._info.context_length - params.max_new_tokens
+        return max(1, min(params.context_tokens, room))
+
+    def _assemble(self, context: str, params: GenerationParams) -> AssembledContext:
+        """The parts the model reads: the story's (models.story.assembly) when there is one,
+        else the end of the text the context budget keeps."""
+        assert self._window is not None and self._assembler is not None
+        budget = self._budget(params)
+        if _has_story(params):
+            assert params.story is not None
+            return self._assembler.assemble(context, params.story, budget)
+        start, ids = self._window.select_with_start(context, budget)
+        special = len(self._tokenizer("")["input_ids"])
+        return plain_context(context, start, ids, budget, special)
+
+    def _assembled(self, context: str, params: GenerationParams) -> tuple[str, list[int]]:
+        """The text the prose rules read (the whole text before the cursor, or the assembled
+        story) and the token ids of the context."""
+        assembled = self._assemble(context, params)
+        return (assembled.text if _has_story(params) else context), list(assembled.ids)
+
+    def _banned(self, params: GenerationParams) -> list[list[int]]:
+        if not params.banned_phrases:
+            return []
+        tokenizer = self._tokenizer
+
+        def encode(text: str) -> list[int]:
+            return list(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+        return banned_sequences(params.banned_phrases, encode)
 
     def _rules(
         self, context: str, selected: list[int], params: GenerationParams
@@ -590,7 +647,13 @@ class Engine:
         device = logits.device
         rules = request.rules
         samplers = [
-            Sampler(params, row.seed, device, rules.processors(row.alternative) if rules else None)
+            Sampler(
+                params,
+                row.seed,
+                device,
+                rules.processors(row.alternative) if rules else None,
+                request.banned,
+            )
             for row in rows
         ]
         active = list(range(len(rows)))  # the row each batch row generates
@@ -726,6 +789,10 @@ def _odds_on_host(odds: list[torch.Tensor]) -> tuple[float, list[tuple[int, floa
     """(chosen (1, 1), best probabilities (1, t), their ids (1, t)) -> plain numbers."""
     chosen, best, best_ids = odds
     return float(chosen), list(zip(best_ids[0].tolist(), best[0].tolist(), strict=True))
+
+
+def _has_story(params: GenerationParams) -> bool:
+    return params.story is not None and not params.story.empty
 
 
 def _eos_ids(model: Any, tokenizer: Any) -> frozenset[int]:

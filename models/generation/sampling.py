@@ -15,10 +15,13 @@ cost ~10 ms a step).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import torch
 from transformers import (
     LogitsProcessorList,
     MinPLogitsWarper,
+    NoBadWordsLogitsProcessor,
     RepetitionPenaltyLogitsProcessor,
     TemperatureLogitsWarper,
     TopKLogitsWarper,
@@ -38,12 +41,15 @@ class Sampler:
         seed: int,
         device: torch.device,
         rules: LogitsProcessorList | None = None,
+        banned: Sequence[Sequence[int]] = (),
     ) -> None:
         """``rules``: the prose rules of models.generation.rules, run first (they only forbid
-        tokens, so where they run among the processors changes nothing)."""
+        tokens, so where they run among the processors changes nothing). ``banned``: token
+        sequences never to complete (``banned_sequences``)."""
         self._greedy = params.greedy
         self._top_k = params.top_k
-        self._before_top_k = LogitsProcessorList([*(rules or ()), *_before_top_k(params)])
+        bans = [NoBadWordsLogitsProcessor([list(ids) for ids in banned])] if banned else []
+        self._before_top_k = LogitsProcessorList([*(rules or ()), *bans, *_before_top_k(params)])
         self._after_top_k = _after_top_k(params)
         self._generator = torch.Generator(device=device)
         self._generator.manual_seed(seed)
@@ -129,6 +135,26 @@ def _odds(
     best, where = torch.topk(probs, min(top, probs.shape[-1]), dim=-1)
     best_ids = where if token_ids is None else token_ids.gather(-1, where)
     return token, chosen, best, best_ids
+
+
+def banned_sequences(
+    phrases: Sequence[str], encode: Callable[[str], Sequence[int]]
+) -> list[list[int]]:
+    """The token sequences of each banned phrase as a model would write it: as given, after a
+    space (most words follow one), and with a capital first letter (starting a sentence).
+    ``encode`` adds no special tokens. transformers' NoBadWordsLogitsProcessor then forbids the
+    last token of any sequence whose others were just generated."""
+    sequences: list[list[int]] = []
+    for phrase in phrases:
+        phrase = phrase.strip()
+        if not phrase:
+            continue
+        for form in {phrase, phrase[0].upper() + phrase[1:], phrase[0].lower() + phrase[1:]}:
+            for variant in (form, " " + form):
+                ids = list(encode(variant))
+                if ids and ids not in sequences:
+                    sequences.append(ids)
+    return sequences
 
 
 def _before_top_k(params: GenerationParams) -> LogitsProcessorList:

@@ -80,7 +80,7 @@ def story_from_json(value: object, problems: Problems) -> StoryContext:
         return StoryContext()
     memory = _string(value, "memory", problems)
     note = _string(value, "note", problems)
-    depth = _integer(value, "note_depth", DEFAULT_NOTE_DEPTH, 0, MAX_NOTE_DEPTH, problems)
+    depth = _integer(value, "note_depth", DEFAULT_NOTE_DEPTH, 1, MAX_NOTE_DEPTH, problems)
     scan = _integer(value, "scan_chars", DEFAULT_SCAN_CHARS, 1, 1_000_000, problems)
     lore: list[LoreEntry] = []
     raw_lore = value.get("lore", [])
