@@ -22,16 +22,8 @@ from penwright.models.errors import EngineError
 
 # Files a causal LM in transformers never needs; a repo may hold gigabytes of them.
 _IGNORED_FILES = [
-    "*.onnx",
-    "onnx/*",
-    "*.tflite",
-    "*.msgpack",
-    "*.h5",
-    "*.ot",
-    "*.mlmodel",
-    "coreml/*",
-    "*.gguf",
-    "original/*",
+    "*.onnx", "onnx/*", "*.tflite", "*.msgpack", "*.h5", "*.ot", "*.mlmodel", "coreml/*",
+    "*.gguf", "original/*",
 ]
 _TRUE = {"1", "true", "yes", "on"}
 

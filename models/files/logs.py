@@ -70,9 +70,8 @@ def configure_logging(level: int = logging.INFO) -> Path:
         root.setLevel(logging.WARNING)
     logging.getLogger(_OWN_LOGGER).setLevel(level)
     if problem is not None:
-        logger.warning(
-            "the log file %s cannot be written (%s); logging to stderr only", path, problem
-        )
+        logger.warning("the log file %s cannot be written (%s); logging to stderr only", path,
+                       problem)
     return path
 
 

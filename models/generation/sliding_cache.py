@@ -137,7 +137,9 @@ def rollback_cache(config: Any | None = None) -> DynamicCache:
         cache.layer_class_to_replicate = GrowingLayer
         return cache
     cache.layers = [
-        RollbackSlidingLayer(window) if kind == "sliding_attention" and window else GrowingLayer()
+        RollbackSlidingLayer(window)
+        if kind == "sliding_attention" and window
+        else GrowingLayer()
         for kind in layer_types
     ]
     return cache
