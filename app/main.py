@@ -45,6 +45,7 @@ from penwright.app.window.first_launch import welcome_on_first_run
 from penwright.app.window.last_session import LastSessionKeeper
 from penwright.app.window.main_window import MainWindow
 from penwright.app.window.model_switch import ModelSwitch
+from penwright.app.window.story_room import StoryRoom
 from penwright.app.window.writing_aids import add_writing_aids
 from penwright.models.files.folders import data_root
 from penwright.models.files.logs import configure_logging
@@ -82,6 +83,7 @@ class Penwright:
     model_switch: ModelSwitch
     last_session: LastSessionKeeper
     sidecars: SidecarKeeper | None = None  # the document's sidecar (story, banned phrases)
+    story_room: StoryRoom | None = None  # the Story panel, the context view
 
 
 def parse_arguments(argv: list[str]) -> argparse.Namespace:
@@ -136,7 +138,11 @@ def build(
         tuple(dict.fromkeys((*sidecars.banned_phrases(), phrase)))
     )
     last_session = LastSessionKeeper(window, store)
-    return Penwright(window, store, stored, journal, session, model_switch, last_session, sidecars)
+    # The Story panel and context view; each tab's requests carry its story and ban list.
+    story_room = StoryRoom(window, sidecars)
+    return Penwright(
+        window, store, stored, journal, session, model_switch, last_session, sidecars, story_room
+    )
 
 
 def watch_window_documents(journal: Journal, window: MainWindow, session: DocumentSession) -> None:

@@ -110,21 +110,33 @@ class SidecarKeeper(QObject):
         """What the writer was last told about a sidecar (tests read it)."""
         return self._last_warning
 
-    def story(self) -> StoryContext:
-        return read_story(self.sidecar)[0]
+    def story(self, document: OpenDocument | None = None) -> StoryContext:
+        """The story of ``document`` (the current tab's when None)."""
+        return read_story(self._of(document).sidecar)[0]
 
-    def banned_phrases(self) -> tuple[str, ...]:
-        return read_banned_phrases(self.sidecar)[0]
+    def banned_phrases(self, document: OpenDocument | None = None) -> tuple[str, ...]:
+        return read_banned_phrases(self._of(document).sidecar)[0]
 
-    def set_story(self, story: StoryContext) -> None:
-        if story != self.story():
-            write_story(self.sidecar, story)
-            self._section_changed(self._current(), modifies=True)
+    def set_story(self, story: StoryContext, document: OpenDocument | None = None) -> None:
+        held = self._of(document)
+        if story != read_story(held.sidecar)[0]:
+            write_story(held.sidecar, story)
+            self._section_changed(held, modifies=True)
 
-    def set_banned_phrases(self, phrases: tuple[str, ...]) -> None:
-        if phrases != self.banned_phrases():
-            write_banned_phrases(self.sidecar, phrases)
-            self._section_changed(self._current(), modifies=True)
+    def set_banned_phrases(
+        self, phrases: tuple[str, ...], document: OpenDocument | None = None
+    ) -> None:
+        held = self._of(document)
+        if phrases != read_banned_phrases(held.sidecar)[0]:
+            write_banned_phrases(held.sidecar, phrases)
+            self._section_changed(held, modifies=True)
+
+    def holds(self, document: OpenDocument) -> bool:
+        """Whether ``document``'s sidecar is here (its tab is open and set up)."""
+        return document in self._held_by
+
+    def _of(self, document: OpenDocument | None) -> _Held:
+        return self._current() if document is None else self._held_by[document]
 
     def set_section(self, name: str, value: object, *, modifies: bool = True) -> None:
         """Replace one section (None removes it). ``modifies``: the change is the writer's and

@@ -182,6 +182,7 @@ class InferenceWorker(QObject):
     failed = Signal(int, str)  # request id, message
     served_model_changed = Signal(object)  # models.serving.owner.ServedModel, after each load
     served_one = Signal()  # a request from another program was answered
+    preview_ready = Signal(int, object)  # preview id, PromptPreview, or str: why there is none
     _serve_later = Signal(object)  # JobQueue: to itself, behind the editor's posted requests
 
     def __init__(self, shutting_down: threading.Event) -> None:
@@ -277,6 +278,23 @@ class InferenceWorker(QObject):
         torch.set_num_threads(count or self._default_threads)
 
     @Slot(object)
+    def preview(self, request: SuggestionRequest) -> None:
+        """What the engine would read for ``request`` (the story context view); no generation."""
+        preview = getattr(self._engine, "preview", None)
+        if preview is None:
+            self.preview_ready.emit(
+                request.request_id, "No local model is loaded: the context view needs one."
+            )
+            return
+        try:
+            result = preview(request.context, request.params)
+        except Exception as exc:  # a bad request is told, like a failed suggestion
+            logger.warning("previewing the context failed", exc_info=True)
+            self.preview_ready.emit(request.request_id, describe_error(exc))
+            return
+        self.preview_ready.emit(request.request_id, result)
+
+    @Slot(object)
     def generate_posted(self, request: SuggestionRequest) -> None:
         """The controller's request, as posted (counted in ``editor_pending``)."""
         self.editor_pending.add(-1)
@@ -340,10 +358,12 @@ class InferenceController(QObject):
     suggestion_finished = Signal(int, object)  # request id, GenerationStats
     suggestion_failed = Signal(int, str)  # request id, message
     served_one = Signal()  # the model answered a request of another program (models.serving)
+    context_previewed = Signal(int, object)  # preview id, PromptPreview or str (request_preview)
 
     # Private: to the worker thread (queued, because the worker lives there).
     _load_requested = Signal(object)
     _generate_requested = Signal(object)
+    _preview_requested = Signal(object)
     _serve_requested = Signal(object)  # JobQueue; emitted from the HTTP server's thread
 
     _cpu_threads_requested = Signal(int)
@@ -388,6 +408,8 @@ class InferenceController(QObject):
         thread.finished.connect(worker.deleteLater)
         self._load_requested.connect(worker.load)
         self._generate_requested.connect(worker.generate_posted)
+        self._preview_requested.connect(worker.preview)
+        worker.preview_ready.connect(self.context_previewed)
         self._cpu_threads_requested.connect(worker.set_cpu_threads)
         self._serve_requested.connect(worker.serve_pending)
         worker.served_model_changed.connect(self._on_served_model)
@@ -463,6 +485,14 @@ class InferenceController(QObject):
         editor's requests. Thread-safe (the HTTP server's thread calls it, as the queue's
         ``on_submit``)."""
         self._serve_requested.emit(queue)
+
+    def request_preview(self, text_before_cursor: str, params: GenerationParams) -> int:
+        """Ask what the model would read for this request; ``context_previewed`` answers with
+        the returned id (in the worker's order: after any suggestion posted before it)."""
+        self._preview_id = getattr(self, "_preview_id", 0) + 1
+        request = SuggestionRequest.snapshot(self._preview_id, text_before_cursor, params)
+        self._preview_requested.emit(request)
+        return self._preview_id
 
     def stop(self) -> None:
         """Cancel the current request at once; its late tokens are dropped."""

@@ -10,7 +10,7 @@ Collaborators are passed in by app.main.build.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from PySide6.QtCore import QSettings, Signal, Slot
 from PySide6.QtGui import QCloseEvent
@@ -47,6 +47,9 @@ from penwright.models.spec import LoadProgress, ModelInfo, ModelSpec
 
 logger = logging.getLogger(__name__)
 
+ParamsAdjuster = Callable[[OpenDocument, GenerationParams], GenerationParams]
+"""Adds what one document brings to its requests (its story and ban list: story_room.py)."""
+
 FILE_FILTER = "Text files (*.txt *.md);;All files (*)"
 
 
@@ -72,6 +75,7 @@ class MainWindow(DocumentWindow):
         # (bindings, font) from the SettingsApplier.
         super().__init__(lambda: Editor(bindings), settings, parent)
         self._tabs: dict[OpenDocument, DocumentTab] = {}
+        self._params_adjusters: list[ParamsAdjuster] = []
         self._shown_tab: DocumentTab | None = None  # the tab whose state the status bar shows
         self._model_spec = model_spec or ModelSpec()
         self.base_params = base_params or GenerationParams()
@@ -124,7 +128,7 @@ class MainWindow(DocumentWindow):
 
     def _install_tab(self, document: OpenDocument) -> None:
         tab = install_editor_extras(
-            document, self.controller, lambda: self.toolbar.params(self.base_params)
+            document, self.controller, lambda: self.request_params(document)
         )
         self._tabs[document] = tab
         suggestions = tab.suggestions
@@ -140,6 +144,17 @@ class MainWindow(DocumentWindow):
             applier.apply_to_tab(tab)
         if document.page is self.tab_widget.currentWidget():
             self._on_current_tab_changed(document)
+
+    def request_params(self, document: OpenDocument) -> GenerationParams:
+        """The parameters of a request from ``document``'s tab: the toolbar's, then what each
+        adjuster adds for that document (its story and ban list: story_room.py)."""
+        params = self.toolbar.params(self.base_params)
+        for adjust in self._params_adjusters:
+            params = adjust(document, params)
+        return params
+
+    def add_params_adjuster(self, adjust: ParamsAdjuster) -> None:
+        self._params_adjusters.append(adjust)
 
     @property
     def tabs(self) -> list[DocumentTab]:
