@@ -29,6 +29,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
+from penwright.cli.story_options import apply_story
 from penwright.models.errors import EngineError, GenerationError, ParamsError
 from penwright.models.files.textfile import NotTextError, read_text_file
 from penwright.models.generation.engine import Engine
@@ -50,9 +51,11 @@ def run_continue(args: argparse.Namespace) -> int:
     """Run the ``continue`` command with ``args`` from penwright.cli.main; return the exit code."""
     try:
         context = read_text(Path(args.file))
-        params = params_from(args)
+        params, warnings = apply_story(args, params_from(args), read_text)
     except (BadInput, ParamsError) as error:
         return _fail(str(error), EXIT_BAD_INPUT)
+    for warning in warnings:
+        print(f"note: {warning}", file=sys.stderr)
 
     engine: TextSource
     if getattr(args, "server", None):

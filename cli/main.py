@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 
 from penwright import __version__
+from penwright.cli.story_options import add_story_options
 from penwright.models.files.logs import configure_logging
 from penwright.models.params import LIMITS, GenerationParams, StopMode
 from penwright.models.sources.presets import DEFAULT_PRESET, PRESETS
@@ -63,19 +64,39 @@ _NUMBER_OPTIONS = (
 does. Type, default and range come from GenerationParams and LIMITS."""
 
 
-def _add_continue(sub: argparse._SubParsersAction) -> None:
-    cont = sub.add_parser(
-        "continue",
-        help="continue FILE's text and print the continuation to stdout",
-        description=(
-            "Continue the text of FILE with the language model. With -n 1 the continuation is "
-            "streamed to stdout as it is generated; with -n N each alternative is printed "
-            "whole once all are done; with --json one JSON object is printed for scripts. "
-            "Progress and figures go to stderr. Exit codes: 0 done, 1 generation failed, "
-            "2 bad file, option or model, 130 interrupted."
-        ),
-        formatter_class=_HelpFormatter,
+def _add_context(sub: argparse._SubParsersAction) -> None:
+    context = _add_continue(
+        sub,
+        "context",
+        "print exactly what the model reads to continue FILE, each part marked",
+        "Print the text the model reads to continue FILE at its end: FILE's sidecar "
+        "(FILE.penwright.json: memory, author's note, lore, banned phrases) and --memory, "
+        "--note and --ban applied, each part (memory, lore: NAME, note, story) under a marker "
+        "line with its token count, then the tokens against the budget and what was cut. "
+        "--raw prints the text alone. Loads the model for its tokenizer; generates nothing.",
     )
+    context.add_argument(
+        "--raw", action="store_true", help="print the text alone, exactly as the model reads it"
+    )
+
+
+def _add_continue(
+    sub: argparse._SubParsersAction,
+    name: str = "continue",
+    summary: str = "continue FILE's text and print the continuation to stdout",
+    description: str = (
+        "Continue the text of FILE with the language model. With -n 1 the continuation is "
+        "streamed to stdout as it is generated; with -n N each alternative is printed "
+        "whole once all are done; with --json one JSON object is printed for scripts. "
+        "Progress and figures go to stderr. FILE's sidecar (FILE.penwright.json: memory, "
+        "author's note, lore, banned phrases) is applied. Exit codes: 0 done, 1 generation "
+        "failed, 2 bad file, option or model, 130 interrupted."
+    ),
+) -> argparse.ArgumentParser:
+    cont = sub.add_parser(
+        name, help=summary, description=description, formatter_class=_HelpFormatter
+    )
+    add_story_options(cont)
     cont.add_argument(
         "file", help="the text file to continue (UTF-8, or UTF-8/UTF-16 with a byte-order mark)"
     )
@@ -154,6 +175,7 @@ def _add_continue(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help='print one JSON object {"alternatives": [...], "stats": {...}} instead of text',
     )
+    return cont
 
 
 def _add_serve(sub: argparse._SubParsersAction) -> None:
@@ -219,6 +241,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_continue(sub)
+    _add_context(sub)
     _add_serve(sub)
 
     diag = sub.add_parser(
@@ -285,6 +308,10 @@ def main(argv: list[str] | None = None) -> int:
         from penwright.cli.continue_command import run_continue
 
         return run_continue(args)
+    if args.command == "context":
+        from penwright.cli.context_command import run_context
+
+        return run_context(args)
     if args.command == "serve":
         from penwright.cli.serve_command import run_serve
 
