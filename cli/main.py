@@ -280,6 +280,10 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     configure_logging()  # the engine's warnings reach the same log file as the app's
+    if argv[:1] == ["bench"] and "--story" in argv:
+        from penwright.benchmarks.story_bench import main as story_bench_main
+
+        return int(story_bench_main([arg for arg in argv[1:] if arg != "--story"]) or 0)
     if argv[:1] == ["bench"] and "--serve" in argv:
         from penwright.benchmarks.serve_bench import main as serve_bench_main
 
