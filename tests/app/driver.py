@@ -6,7 +6,8 @@ as its start-up hooks. The environment variable PENWRIGHT_TEST_DRIVER holds a JS
 
     {"type": "text to type", "interval_ms": 10, "then": "stay" | "quit-discard", "welcome": false,
      "tabs": ["more text", ...], "resize": [width, height], "current": tab index,
-     "accept": "a suggestion to accept after typing"}
+     "accept": "a suggestion to accept after typing",
+     "memory": "typed into the Story panel once the text is typed"}
 
 With it, the app (1) answers the recovery dialog itself instead of waiting for a click: it prints
 `offered <JSON list of {"title", "text"}>` and recovers everything; (2) prints
@@ -21,9 +22,11 @@ which is a clean quit. Unless "welcome" is true, the settings say the first run'
 was shown already, so the editor starts empty as the typing tests expect. With "accept", once
 everything is typed the text is shown as a suggestion at the caret and accepted with Tab (no
 model needed), and `accepted` is printed; `ready` also says which spans are suggested
-("provenance": [[start, end, origin], ...]). Key events go
-through the editor's keyPressEvent, the path real typing takes, so the journal sees exactly
-what it would see.
+("provenance": [[start, end, origin], ...]). With "memory", after
+the typing the Story panel's memory box gets that text and `story journalled` is printed once
+the journal holds the document's sidecar; "ready" then also gives the current tab's "memory".
+Key events go through the editor's keyPressEvent, the path real typing takes, so the journal
+sees exactly what it would see.
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ class DriverScript:
     resize: tuple[int, int] | None = None
     current: int | None = None
     accept: str = ""  # a suggestion to accept once everything is typed
+    memory: str = ""
 
 
 class TestDriver(QObject, StartupHooks):
@@ -70,6 +74,7 @@ class TestDriver(QObject, StartupHooks):
         super().__init__()
         self._script = script
         self._window: MainWindow | None = None
+        self._parts: Penwright | None = None
         self._typed = 0
         self._texts = [script.type, *script.tabs]  # what goes into each tab, in turn
         self._in_tab = 0  # characters typed into the current of those
@@ -79,6 +84,7 @@ class TestDriver(QObject, StartupHooks):
 
     def built(self, parts: Penwright) -> None:
         self._window = parts.window
+        self._parts = parts
         if not self._script.welcome:
             parts.store.qsettings.setValue(WELCOME_SHOWN_KEY, "true")
         parts.journal.flushed.connect(self._on_journal_flushed)
@@ -119,6 +125,8 @@ class TestDriver(QObject, StartupHooks):
                 for span in window.authorship.tracker.provenance.spans
             ],
         }
+        if self._parts is not None and self._parts.sidecars is not None:
+            ready["memory"] = self._parts.sidecars.story().memory
         _say(f"ready {json.dumps(ready)}")
         editor.setFocus()
         self._timer.start()
@@ -137,6 +145,8 @@ class TestDriver(QObject, StartupHooks):
             _say("typed all")
             if self._script.accept:
                 self._accept_suggestion(self._script.accept)
+            if self._script.memory:
+                self._set_memory()
             if self._script.then == "quit-discard":
                 QTimer.singleShot(0, self._answer_discard)
                 window.close()
@@ -160,6 +170,24 @@ class TestDriver(QObject, StartupHooks):
                 editor, QKeyEvent(kind, Qt.Key.Key_Tab, Qt.KeyboardModifier.NoModifier)
             )
         _say("accepted")
+
+    def _set_memory(self) -> None:
+        """Type the memory into the Story panel, as the writer would, and report when the
+        journal holds it (the keeper writes it within a quarter of a second)."""
+        parts = self._parts
+        assert parts is not None and parts.story_room is not None and parts.sidecars is not None
+        parts.story_room.panel.show()
+        parts.story_room.panel.memory_edit.setPlainText(self._script.memory)
+        buffer_id = parts.session.buffer_id_of(parts.window.current_document)
+        poll = QTimer(self)
+
+        def check() -> None:
+            if parts.journal.kept_sidecar(buffer_id) is not None:
+                poll.stop()
+                _say("story journalled")
+
+        poll.timeout.connect(check)
+        poll.start(20)
 
     @Slot(bool)
     def _on_journal_flushed(self, ok: bool) -> None:
