@@ -105,9 +105,10 @@ def _as_html(preview: PromptPreview) -> str:
 
 def _label(name: str, tokens: int | None) -> str:
     count = f" · {tokens:,} tokens" if tokens is not None else ""
+    # A line of its own (br: Qt's rich text keeps a div inside pre-wrap text on one line).
     return (
-        f'<div style="color: #666666; font-size: small; font-family: sans-serif;">'
-        f"▸ {html.escape(name)}{count}</div>"
+        f'<span style="color: #666666; font-size: small; font-family: sans-serif;">'
+        f"▸ {html.escape(name)}{count}</span><br>"
     )
 
 
