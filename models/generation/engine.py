@@ -33,8 +33,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
+from transformers import LogitsProcessorList
 
 from penwright.models.errors import EngineError, GenerationError, ModelLoadError, ParamsError
+from penwright.models.generation.banned import BannedText
 from penwright.models.generation.context import ContextWindow
 from penwright.models.generation.detokenize import IncrementalDetokenizer
 from penwright.models.generation.forward import (
@@ -132,6 +134,7 @@ class _Request:
     cancelled: threading.Event
     timing: _Timing
     banned: list[list[int]] = field(default_factory=list)  # token sequences never completed
+    banned_text: BannedText | None = None  # the same phrases, however they are spelled
 
 
 @dataclass
@@ -439,7 +442,14 @@ class Engine:
         self._last_prompt_ids = prompt_ids
         base_seed = params.seed if params.seed is not None else secrets.randbits(62)
         request = _Request(
-            prompt_ids, rules, params, base_seed, cancelled, timing, self._banned(params)
+            prompt_ids,
+            rules,
+            params,
+            base_seed,
+            cancelled,
+            timing,
+            self._banned(params),
+            self._banned_text(params),
         )
         alternatives = 1 if params.greedy and not params.distinct else params.n
         ranking = bool(params.text_after.strip()) and (params.distinct or not params.greedy)
@@ -524,6 +534,13 @@ class Engine:
             return list(tokenizer(text, add_special_tokens=False)["input_ids"])
 
         return banned_sequences(params.banned_phrases, encode)
+
+    def _banned_text(self, params: GenerationParams) -> BannedText | None:
+        if not params.banned_phrases:
+            return None
+        if self._vocabulary is None:
+            self._vocabulary = Vocabulary.of(self._tokenizer)
+        return BannedText(params.banned_phrases, self._vocabulary)
 
     def _rules(
         self, context: str, selected: list[int], params: GenerationParams
@@ -648,11 +665,7 @@ class Engine:
         rules = request.rules
         samplers = [
             Sampler(
-                params,
-                row.seed,
-                device,
-                rules.processors(row.alternative) if rules else None,
-                request.banned,
+                params, row.seed, device, self._processors(request, row.alternative), request.banned
             )
             for row in rows
         ]
@@ -783,6 +796,15 @@ class Engine:
         self._info = replace(
             self._info, device="cpu", precision="fp32", fallback_reason=reason, decode_path="eager"
         )
+
+    @staticmethod
+    def _processors(request: _Request, alternative: int) -> LogitsProcessorList | None:
+        """The prose rules of one alternative, and the text-level ban list."""
+        rules = request.rules
+        processors = rules.processors(alternative) if rules is not None else None
+        if request.banned_text is None:
+            return processors
+        return LogitsProcessorList([*(processors or ()), request.banned_text])
 
 
 def _odds_on_host(odds: list[torch.Tensor]) -> tuple[float, list[tuple[int, float]]]:
