@@ -103,7 +103,8 @@ def _add_continue(
     cont.add_argument(
         "--model",
         default=DEFAULT_MODEL,
-        help="'default' (the bundled model), a model folder, a .gguf file or a hub id",
+        help="'default' (the bundled model), style:NAME (penwright-cli styles), a model folder, "
+        "a .gguf file or a hub id",
     )
     cont.add_argument("--device", default="auto", choices=DEVICES, help="where to run the model")
     cont.add_argument(
@@ -243,6 +244,9 @@ def _parser() -> argparse.ArgumentParser:
     _add_continue(sub)
     _add_context(sub)
     _add_serve(sub)
+    from penwright.cli.train_command import add_commands
+
+    add_commands(sub, _HelpFormatter)
 
     diag = sub.add_parser(
         "diagnose",
@@ -320,6 +324,10 @@ def main(argv: list[str] | None = None) -> int:
         from penwright.cli.serve_command import run_serve
 
         return run_serve(args)
+    if args.command in ("train", "styles", "perplexity"):
+        from penwright.cli import train_command
+
+        return int(getattr(train_command, f"run_{args.command}")(args))
     if args.command == "diagnose":
         from penwright.models.diagnostics import run_diagnose
 

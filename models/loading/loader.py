@@ -12,6 +12,7 @@ import json
 import logging
 import pickle  # only for its exception type: nothing here unpickles
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,8 +65,20 @@ class LoadedModel:
     info: ModelInfo
 
 
-def load_model(spec: ModelSpec, progress: ProgressCallback | None = None) -> LoadedModel:
+WeightsChange = Callable[[Any], None]
+"""Changes a freshly loaded float model's weights in place before it is quantized (a style's
+merged adapter: penwright.models.training.style_loading)."""
+
+
+def load_model(
+    spec: ModelSpec,
+    progress: ProgressCallback | None = None,
+    change_weights: WeightsChange | None = None,
+) -> LoadedModel:
     """Load ``spec`` (see ModelSpec) on the chosen device. Raises ModelLoadError.
+
+    A "style:NAME" source is a base model with a writer's style merged into its weights
+    (penwright.models.training.style_loading); ``change_weights`` is how it does so.
 
     Progress goes to ``progress`` as stages with a percent: "Preparing model file",
     "Converting GGUF (first run only)", "Loading weights", "Quantizing to int8 (first run
@@ -74,6 +87,10 @@ def load_model(spec: ModelSpec, progress: ProgressCallback | None = None) -> Loa
     long stalls as far as Python allows: see penwright.models.loading.responsive.
     """
     import_inference_libraries()
+    if spec.source.strip().startswith("style:"):
+        from penwright.models.training.style_loading import load_style
+
+        return load_style(spec, progress)
     report = _Progress(progress)
     device = choose_device(spec.device)
     precision = choose_precision(device, spec.precision)
@@ -82,7 +99,7 @@ def load_model(spec: ModelSpec, progress: ProgressCallback | None = None) -> Loa
     folder, name = _resolve_folder(spec, report)
     try:
         with collections_paused():
-            return _load_resolved(spec, folder, name, device, precision, report)
+            return _load_resolved(spec, folder, name, device, precision, report, change_weights)
     except _EntryDoesNotLoad as error:
         if Path(spec.source.strip()).expanduser() == folder:
             raise  # the entry was named directly: nothing to convert it from
@@ -95,7 +112,7 @@ def load_model(spec: ModelSpec, progress: ProgressCallback | None = None) -> Loa
     folder, name = _resolve_folder(spec, report)
     try:
         with collections_paused():
-            return _load_resolved(spec, folder, name, device, precision, report)
+            return _load_resolved(spec, folder, name, device, precision, report, change_weights)
     except ModelLoadError as error:
         raise ModelLoadError(
             f"{error} (after converting it again into the cache folder {folder})"
@@ -107,10 +124,16 @@ class _EntryDoesNotLoad(ModelLoadError):
 
 
 def _load_resolved(
-    spec: ModelSpec, folder: Path, name: str, device: str, precision: str, report: _Progress
+    spec: ModelSpec,
+    folder: Path,
+    name: str,
+    device: str,
+    precision: str,
+    report: _Progress,
+    change_weights: WeightsChange | None = None,
 ) -> LoadedModel:
     try:
-        model, tokenizer = _load_folder(folder, spec, device, precision, report)
+        model, tokenizer = _load_folder(folder, spec, device, precision, report, change_weights)
     except ModelLoadError as error:
         if is_converted_folder(folder):
             raise _EntryDoesNotLoad(str(error)) from error
@@ -260,7 +283,12 @@ def _refuse_unasked_remote_code(folder: Path, config: dict[str, Any], trusted: b
 
 
 def _load_folder(
-    folder: Path, spec: ModelSpec, device: str, precision: str, report: _Progress
+    folder: Path,
+    spec: ModelSpec,
+    device: str,
+    precision: str,
+    report: _Progress,
+    change_weights: WeightsChange | None = None,
 ) -> tuple[Any, Any]:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -284,17 +312,28 @@ def _load_folder(
     start = report.percent  # after a first-run conversion or a hash, this part starts later
     report("Loading weights", start)
     try:
-        if precision in QUANTIZED_PRECISIONS and is_converted_folder(folder):
+        if (
+            change_weights is None
+            and precision in QUANTIZED_PRECISIONS
+            and is_converted_folder(folder)
+        ):
             # Never reads the fp32 weights once quantized (see penwright.models.loading.int8_cache).
             model = load_int8_model(folder, report, start, start + (90.0 - start) * 0.6)
         else:
+            import torch
+
+            # Changed weights are changed in fp32, then cast or quantized as the base is.
             model = AutoModelForCausalLM.from_pretrained(
                 folder,
-                dtype=choose_dtype(device, precision),
+                dtype=torch.float32 if change_weights else choose_dtype(device, precision),
                 use_safetensors=use_safetensors,
                 trust_remote_code=spec.trust_remote_code,
                 local_files_only=True,
             )
+            if change_weights is not None:
+                change_weights(model)
+                if precision not in QUANTIZED_PRECISIONS:
+                    model.to(choose_dtype(device, precision))  # type: ignore[arg-type]
             if precision in QUANTIZED_PRECISIONS:
                 quantize_int8_weight_only(model)
     except ModelLoadError:
