@@ -273,6 +273,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     crash.add_argument("rest", nargs=argparse.REMAINDER, help="the benchmark's own options")
 
+    style_bench = sub.add_parser(
+        "bench-style",
+        help="measure learning a style: training speed, memory, perplexity, decode speed",
+    )
+    style_bench.add_argument("rest", nargs=argparse.REMAINDER, help="the benchmark's own options")
+
     spell = sub.add_parser(
         "spell-stall",
         help="measure typing stalls on a 5 MB document with spell checking on and off",
@@ -307,6 +313,10 @@ def main(argv: list[str] | None = None) -> int:
         from penwright.benchmarks.crash_loss import main as crash_loss_main  # the same reason
 
         return int(crash_loss_main(argv[1:]) or 0)
+    if argv[:1] == ["bench-style"]:
+        from penwright.benchmarks.style_bench import main as style_bench_main  # the same reason
+
+        return int(style_bench_main(argv[1:]) or 0)
     if argv[:1] == ["spell-stall"]:
         from penwright.benchmarks.spell_stall import main as spell_stall_main  # the same reason
 

@@ -35,6 +35,7 @@ from penwright.app.settings.model_download import HubDownload
 from penwright.app.settings.pages import SettingsPage
 from penwright.app.settings.remote_servers import RemoteServerEntry, with_source
 from penwright.app.settings.store import Settings
+from penwright.app.settings.style_rows import ask_delete, ask_rename, style_details
 from penwright.app.tasks import LatestTask, in_thread
 from penwright.models.catalog.download import DownloadProgress
 from penwright.models.catalog.listing import (
@@ -110,6 +111,9 @@ class ModelPage(SettingsPage):
         self.add_folder = QPushButton("Add &folder\u2026")
         self.add_gguf = QPushButton("Add &GGUF file\u2026")
         self.remove = QPushButton("&Remove from list")
+        self.rename_style = QPushButton("Re&name style\u2026")  # a writer's style (#16)
+        self.rename_style.clicked.connect(self._on_rename_style)
+        self.rename_style.setVisible(False)  # until a style is selected
         self.add_folder.clicked.connect(self._on_add_folder)
         self.add_gguf.clicked.connect(self._on_add_gguf)
         self.remove.clicked.connect(self._on_remove)
@@ -135,7 +139,7 @@ class ModelPage(SettingsPage):
         )
 
         buttons = QHBoxLayout()
-        for button in (self.add_folder, self.add_gguf, self.remove):
+        for button in (self.add_folder, self.add_gguf, self.remove, self.rename_style):
             buttons.addWidget(button)
         buttons.addStretch()
         hub = QHBoxLayout()
@@ -314,8 +318,16 @@ class ModelPage(SettingsPage):
         source = self.selected_source()
         entry = self._entries.get(source or "")
         in_cache = entry is not None and entry.kind is ModelKind.HF_CACHE
-        self.remove.setEnabled(source in self._user_models or in_cache)
-        self.remove.setText("&Delete from disk\u2026" if in_cache else "&Remove from list")
+        style = entry is not None and entry.kind is ModelKind.STYLE
+        self.remove.setEnabled(source in self._user_models or in_cache or style)
+        self.remove.setText(
+            "&Delete style\u2026"
+            if style
+            else "&Delete from disk\u2026"
+            if in_cache
+            else "&Remove from list"
+        )
+        self.rename_style.setVisible(style)
         # trust_remote_code and allow_pickle are per model: choosing another one starts safe.
         changed = entry is not None and entry.source != self._last_selected
         if changed and self._last_selected is not None:
@@ -354,6 +366,9 @@ class ModelPage(SettingsPage):
             reason = re.sub(rf"^{re.escape(_state(entry))}:\s*", "", entry.problem)
             self.details.setText(f"<b>{label}:</b> {html.escape(reason)}<br>{remedy}")
             return
+        if entry.kind is ModelKind.STYLE:
+            self.details.setText(style_details(entry.source))
+            return
         device, precision, context = self._target
         estimate = estimate_memory(entry, device, precision, context)
         needs = (
@@ -382,13 +397,22 @@ class ModelPage(SettingsPage):
     def _on_remove(self) -> None:
         source = self.selected_source()
         entry = self._entries.get(source or "")
-        if source in self._user_models:
+        if entry is not None and entry.kind is ModelKind.STYLE:
+            if ask_delete(self, entry.source):
+                self._forget_selection()
+                self.refresh(select=None)
+        elif source in self._user_models:
             self._user_models.remove(source)
             self._forget_selection()
             self.refresh(select=None)
         elif entry is not None and entry.kind is ModelKind.HF_CACHE and self._confirm_delete(entry):
             self.remove.setEnabled(False)
             self._removal.start(self._delete(entry))
+
+    def _on_rename_style(self) -> None:
+        source = self.selected_source()
+        if source is not None and ask_rename(self, source):
+            self.refresh(select=source)
 
     def _forget_selection(self) -> None:
         """Select nothing, so the listing that follows does not keep the removed entry as a

@@ -38,6 +38,7 @@ from penwright.app.window.dialogs import WindowDialogs
 from penwright.app.window.document_tab import DocumentTab, install_editor_extras
 from penwright.app.window.edit_menu import EditMenu
 from penwright.app.window.export_menu import ExportSource, add_export_menu
+from penwright.app.window.learn_style_menu import LearnStyleMenu
 from penwright.app.window.status_panel import StatusPanel
 from penwright.app.window.toolbar import WritingToolbar
 from penwright.app.window.view_menu import ViewMenu
@@ -117,6 +118,7 @@ class MainWindow(DocumentWindow):
         self.view_menu = ViewMenu(self, store)
         # Who wrote what and the confidence tint: in the View menu, after ViewMenu's entries.
         self.authorship = Authorship(self)
+        self.learn_style = LearnStyleMenu(self)  # Tools > Learn from my writing… (issue #16)
 
     def _connect_inference(self) -> None:
         controller = self.controller

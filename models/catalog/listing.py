@@ -34,6 +34,7 @@ class ModelKind(StrEnum):
     HF_CACHE = "hf-cache"
     FOLDER = "folder"
     GGUF = "gguf"
+    STYLE = "style"  # a writer's style: a base model with a LoRA merged in (models.training)
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ def list_models(
     entries: list[CatalogEntry] = []
     if include_bundled:
         entries.append(_described(bundled_entry, DEFAULT_MODEL, ModelKind.BUNDLED, DEFAULT_MODEL))
+    entries.extend(style_entries(entries))
     entries.extend(hf_cache_entries(hub_cache))
     entries.extend(_described(partial(describe_path, p), p, _user_kind(p), p) for p in user_paths)
     return entries
@@ -158,6 +160,30 @@ def describe_path(path: str) -> CatalogEntry:
     if not (target / "config.json").is_file():
         return _broken(path, ModelKind.FOLDER, f"{target} has no config.json: not a model folder")
     return _describe_folder(target, source=path, kind=ModelKind.FOLDER)
+
+
+def style_entries(bases: list[CatalogEntry]) -> list[CatalogEntry]:
+    """The writer's styles, each with its base model's figures (it runs as its base does)."""
+    from penwright.models.training.styles import list_styles
+
+    known = {entry.source: entry for entry in bases}
+    entries = []
+    for style in list_styles():
+        base = known.get(style.base_source)
+        base_name = str(style.meta.get("base", {}).get("name") or style.base_source)
+        entry = CatalogEntry(
+            source=style.source,
+            name=f"{base_name} · {style.name}",
+            kind=ModelKind.STYLE,
+            path=str(style.folder),
+            size_bytes=style.adapter.stat().st_size,
+        )
+        if base is not None:
+            entry = replace(
+                base, source=entry.source, name=entry.name, kind=entry.kind, path=entry.path
+            )
+        entries.append(entry)
+    return entries
 
 
 def bundled_entry() -> CatalogEntry:

@@ -7,6 +7,7 @@ the base's sha256 and is refused when the base is missing or its weights differ.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from penwright.models.errors import ModelLoadError
 from penwright.models.spec import DEFAULT_MODEL
@@ -32,3 +33,16 @@ def base_sha256(source: str) -> str:
         f"the base model {source} is not there (a style can only be trained on, and used with, "
         "the default model, a .gguf file or a folder with one model.safetensors)"
     )
+
+
+def base_tokenizer(source: str) -> Any:
+    """The base model's tokenizer alone (to count a corpus's tokens without the weights)."""
+    from penwright.models.loading.gguf_cache import is_converted_folder, load_converted_tokenizer
+    from penwright.models.loading.loader import default_model_folder
+
+    folder = default_model_folder() if source == DEFAULT_MODEL else Path(source).expanduser()
+    if is_converted_folder(folder):
+        return load_converted_tokenizer(folder)
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(folder, local_files_only=True)
