@@ -32,8 +32,9 @@ class LearnStyleMenu(QObject):
     def show_dialog(self) -> LearnStyleDialog:
         if self.dialog is None:
             self.dialog = LearnStyleDialog(self._window)
+        if self.dialog.isVisible():
+            self.dialog.raise_()  # behind the window: bring it forward
         self.dialog.show()
-        self.dialog.raise_()
         return self.dialog
 
     @property
