@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from safetensors import SafetensorError
+
 from penwright.models.files.atomic import sync_directory, write_atomically
 from penwright.models.files.folders import data_root
 
@@ -127,10 +129,12 @@ def save_style(key: str, meta: dict[str, Any], write_adapter: Callable[[Path], N
         sync_directory(root)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
-    except OSError as error:
+    except (OSError, SafetensorError) as error:
+        # safetensors reports a full disk as its own error ("No space left on device").
         shutil.rmtree(staging, ignore_errors=True)
+        reason = getattr(error, "strerror", None) or error
         raise StyleError(
-            f"the style could not be saved in {root}: {error.strerror or error}"
+            f"the style could not be saved in {root}: {reason}"
             " (nothing was written; free some disk space and train again)"
         ) from error
     except BaseException:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import errno
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -52,3 +54,36 @@ def test_an_unknown_style_is_refused_by_name() -> None:
 def test_figures_in_a_writers_words() -> None:
     meta = {"figures": {"perplexity_before": 40.0, "perplexity_after": 30.8}}
     assert styles.describe_figures(meta).startswith("predicts your next word 23% better")
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A real 256 KiB file system (tmpfs), where this machine lets the tests mount one."""
+    folder = tmp_path / "small-disk"
+    folder.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(folder)],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip("mounting a small tmpfs is not permitted here (the ENOSPC test above runs)")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=False)
+
+
+def test_a_really_full_disk_gives_one_clear_message_and_no_half_style(
+    small_disk: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import torch
+
+    from penwright.models.training.lora import save_adapter
+
+    monkeypatch.setenv("PENWRIGHT_DATA_DIR", str(small_disk))
+    state = {"model.layers.0.mlp.up_proj.lora_A": torch.zeros(256, 1024)}  # 1 MiB
+    with pytest.raises(styles.StyleError, match="No space left on device"):
+        styles.save_style("big", {"name": "big"}, lambda path: save_adapter(path, state, 16, 32))
+    assert styles.list_styles() == []
+    assert list(styles.styles_dir().iterdir()) == []
