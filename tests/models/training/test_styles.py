@@ -87,3 +87,14 @@ def test_a_really_full_disk_gives_one_clear_message_and_no_half_style(
         styles.save_style("big", {"name": "big"}, lambda path: save_adapter(path, state, 16, 32))
     assert styles.list_styles() == []
     assert list(styles.styles_dir().iterdir()) == []
+
+
+def test_a_style_is_offered_in_the_model_list_with_its_base_models_figures() -> None:
+    from penwright.models.catalog.listing import ModelKind, list_models
+
+    meta = {"name": "Harbour novel", "base": {"source": "default", "name": "Gemma 3 270M"}}
+    styles.save_style("harbour-novel", meta, write_bytes)
+    entries = list_models([], hub_cache="/nonexistent")
+    style = next(e for e in entries if e.kind is ModelKind.STYLE)
+    assert (style.source, style.name) == ("style:harbour-novel", "Gemma 3 270M · Harbour novel")
+    assert style.parameters == entries[0].parameters  # it runs as its base model does
