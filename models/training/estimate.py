@@ -6,9 +6,10 @@ import statistics
 
 from penwright.models.training.styles import list_styles
 
-FIRST_RUN_TOKENS_PER_SECOND = 60.0
-"""Before any run on this machine: what style_bench measured for the default model on a 2-core
-CPU (bf16 autocast), a cautious guess for a first run."""
+FIRST_RUN_TOKENS_PER_SECOND = 16.0
+"""Before any run on this machine: what style_bench measured for the default model on a shared
+2-core CPU (bf16 autocast, load average about 8): a cautious guess for a first run; later runs
+use this machine's own speed."""
 EVALUATION_SECONDS = 60.0  # loading the model, and measuring it before and after
 
 
