@@ -41,9 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="penwright-style-bench-"))
     os.environ.setdefault("PENWRIGHT_DATA_DIR", str(work / "data"))
+    from penwright.models.training.job import TrainingJob
     from penwright.models.training.process import events, start_training
     from penwright.models.training.styles import read_style
-    from penwright.models.training.train import TrainingJob
 
     corpus = write_corpus(work / "corpus", words=args.words)
     job = TrainingJob(

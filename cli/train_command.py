@@ -19,7 +19,7 @@ EXIT_INTERRUPTED = 130
 
 
 def add_commands(sub: argparse._SubParsersAction, formatter: type[argparse.HelpFormatter]) -> None:
-    from penwright.models.training.train import TrainingJob
+    from penwright.models.training.job import TrainingJob
 
     defaults = TrainingJob(paths=[], name="")
     train = sub.add_parser(
@@ -66,8 +66,8 @@ def add_commands(sub: argparse._SubParsersAction, formatter: type[argparse.HelpF
 
 
 def run_train(args: argparse.Namespace) -> int:
+    from penwright.models.training.job import TrainingJob
     from penwright.models.training.process import cancel, events, start_training
-    from penwright.models.training.train import TrainingJob
 
     job = TrainingJob(
         paths=[str(Path(p).absolute()) for p in args.paths],

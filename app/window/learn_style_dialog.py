@@ -41,8 +41,8 @@ from penwright.models.training.corpus import (
     read_corpus,
 )
 from penwright.models.training.estimate import describe_duration, estimated_seconds
+from penwright.models.training.job import TrainingJob
 from penwright.models.training.styles import describe_figures, read_style
-from penwright.models.training.train import TrainingJob
 
 TEXT_FILTER = "Your writing (*.txt *.md *.markdown);;All files (*)"
 

@@ -15,8 +15,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from penwright.models.training.job import TrainingJob
 from penwright.models.training.process import cancel, start_training
-from penwright.models.training.train import TrainingJob
 
 POLL_MS = 300
 

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from penwright.models.training.job import TrainingJob, run_folder
 from penwright.models.training.styles import style_key
-from penwright.models.training.train import TrainingJob, run_folder
 
 
 def write_job(job: TrainingJob) -> tuple[Path, Path]:

@@ -16,14 +16,12 @@ import json
 import random
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import asdict
 from typing import Any
 
 import torch
 from torch.utils.checkpoint import checkpoint
 
-from penwright.models.files.folders import cache_root
 from penwright.models.training import styles
 from penwright.models.training.base_model import base_sha256
 from penwright.models.training.checkpoint import (
@@ -31,13 +29,14 @@ from penwright.models.training.checkpoint import (
     load_checkpoint,
     save_checkpoint,
 )
-from penwright.models.training.corpus import MIN_WORDS, check_size, count_tokens, read_corpus
+from penwright.models.training.corpus import check_size, count_tokens, read_corpus
 from penwright.models.training.evaluation import (
     greedy_continuation,
     held_out_perplexity,
     sample_prompt,
 )
 from penwright.models.training.heldout import split_blocks
+from penwright.models.training.job import TrainingJob, run_folder
 from penwright.models.training.lora import adapter_state, attach_lora, save_adapter
 
 Emit = Callable[[dict[str, Any]], None]
@@ -45,29 +44,8 @@ LOSS_CHUNK = 64
 CHECKPOINT_EVERY_SECONDS = 60.0
 
 
-@dataclass
-class TrainingJob:
-    paths: list[str]
-    name: str
-    base: str = "default"
-    epochs: int = 2
-    rank: int = 16
-    learning_rate: float = 5e-4
-    max_minutes: float = 30.0
-    sequence_tokens: int = 128
-    batch_size: int = 4
-    device: str = "auto"
-    seed: int = 0
-    min_words: int = MIN_WORDS
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
 class Cancelled(Exception):
     """The run was asked to stop; its checkpoint is kept so it can resume."""
-
-
-def run_folder(key: str) -> Path:
-    return cache_root() / "training" / key
 
 
 def run_training(job: TrainingJob, emit: Emit, stop_requested: Callable[[], bool]) -> styles.Style:

@@ -50,8 +50,9 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGHUP, signal.SIG_IGN)  # the terminal or app closing is no stop
     from penwright.models.errors import ModelLoadError
     from penwright.models.training.corpus import CorpusError
+    from penwright.models.training.job import TrainingJob
     from penwright.models.training.styles import StyleError
-    from penwright.models.training.train import Cancelled, TrainingJob, run_training
+    from penwright.models.training.train import Cancelled, run_training
 
     emit({"event": "started", "pid": os.getpid()})
     try:

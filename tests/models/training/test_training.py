@@ -21,8 +21,9 @@ from penwright.models.loading.loader import load_model
 from penwright.models.params import GenerationParams, StopMode
 from penwright.models.spec import ModelSpec
 from penwright.models.training import styles
+from penwright.models.training.job import TrainingJob
 from penwright.models.training.lora import TARGET_MODULES
-from penwright.models.training.train import TrainingJob, run_training
+from penwright.models.training.train import run_training
 
 GREEDY = GenerationParams(temperature=0.0, max_new_tokens=8, stop=StopMode.NONE).plain()
 

@@ -11,8 +11,8 @@ from style_corpus import write_corpus
 
 from penwright.models.training import styles
 from penwright.models.training.checkpoint import CHECKPOINT_FILE
+from penwright.models.training.job import TrainingJob, run_folder
 from penwright.models.training.process import cancel, events, start_training
-from penwright.models.training.train import TrainingJob, run_folder
 from penwright.models.training.worker import EXIT_BAD_INPUT, EXIT_CANCELLED, EXIT_DONE
 
 

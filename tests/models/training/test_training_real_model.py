@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from style_corpus import write_corpus
 
-from penwright.models.training.train import TrainingJob, run_training
+from penwright.models.training.job import TrainingJob
+from penwright.models.training.train import run_training
 
 
 @pytest.mark.real_model
