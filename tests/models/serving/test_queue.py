@@ -136,6 +136,7 @@ def test_the_editors_requests_go_before_queued_server_requests(server: RunningSe
 
 def test_eight_clients_at_once_are_each_answered_or_refused(start_server: StartServer) -> None:
     server = start_server(ServeConfig(limits=ServeLimits(queue_size=4)))
+    threads_before = threading.active_count()
     statuses: list[int] = []
     lock = threading.Lock()
     ends = time.monotonic() + 20
@@ -165,5 +166,12 @@ def test_eight_clients_at_once_are_each_answered_or_refused(start_server: StartS
     assert statuses and set(statuses) <= {200, 429}
     assert 200 in statuses
     assert server.queue.served == statuses.count(200)
+    # Flat afterwards: no job is kept and no request leaves a thread behind (a thread, a cache or
+    # a stream kept per request is how a long-running server's memory grows).
+    assert len(server.queue) == 0
+    settle = time.monotonic() + 30
+    while threading.active_count() > threads_before and time.monotonic() < settle:
+        time.sleep(0.05)
+    assert threading.active_count() <= threads_before, threading.enumerate()
     status, _, _ = post(server, {"prompt": "still up", "max_tokens": 2})
     assert status == 200
