@@ -112,6 +112,8 @@ class Authorship(QObject):
         return self._followed[document].tracker
 
     def _current(self) -> _Followed | None:
+        if self._window.tab_widget.count() == 0:
+            return None  # between closing the last tab and opening its replacement
         return self._followed.get(self._window.current_document)
 
     def _on_current_changed(self) -> None:

@@ -84,8 +84,8 @@ class StoryRoom(QObject):
 
     @Slot()
     def _follow(self) -> None:
-        if self._writing:
-            return
+        if self._writing or self._window.tab_widget.count() == 0:
+            return  # (no tab: between closing the last one and opening its replacement)
         document = self._window.current_document
         if not self._keeper.holds(document):
             return
