@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont, QImage, QTextCursor
+from PySide6.QtGui import QColor, QImage, QTextCursor
 from PySide6.QtWidgets import QTextEdit
 from pytestqt.qtbot import QtBot
+from shown_editor import shown_editor
 
 from penwright.app.editor.editor_widget import Editor
 from penwright.app.editor.focus_mode import DIMMED_PROPERTY
@@ -17,16 +18,7 @@ PARAGRAPHS = ["The first paragraph.", "The second paragraph.", "The third paragr
 
 @pytest.fixture
 def editor(qtbot: QtBot) -> Editor:
-    widget = Editor()
-    qtbot.addWidget(widget)
-    font = QFont("DejaVu Sans")
-    font.setPointSize(12)
-    widget.setFont(font)
-    widget.setCursorWidth(0)
-    widget.resize(600, 400)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
+    return shown_editor(qtbot, 600, 400)
 
 
 def _darkest_in_line(image: QImage, top: int, height: int) -> int:

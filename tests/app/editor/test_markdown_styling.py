@@ -11,6 +11,7 @@ import pytest
 from layout_probe import layout_lines, units
 from PySide6.QtGui import QFont, QTextCharFormat, QTextCursor, QTextLayout
 from pytestqt.qtbot import QtBot
+from shown_editor import shown_editor
 
 from penwright.app.documents.spelling import SpellChecker, UserWordList
 from penwright.app.editor.editor_widget import Editor
@@ -28,16 +29,7 @@ TEXT = (
 
 @pytest.fixture
 def editor(qtbot: QtBot) -> Editor:
-    widget = Editor()
-    qtbot.addWidget(widget)
-    font = QFont("DejaVu Sans")
-    font.setPointSize(12)
-    widget.setFont(font)
-    widget.setCursorWidth(0)
-    widget.resize(360, 720)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
+    return shown_editor(qtbot, 360, 720)
 
 
 def format_at(editor: Editor, line: int, text: str, offset: int = 0) -> QTextCharFormat:

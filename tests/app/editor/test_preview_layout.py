@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 import pytest
 from layout_probe import Line, layout_lines, units
-from PySide6.QtGui import QFont, QImage, QPalette, QTextCursor
+from PySide6.QtGui import QImage, QPalette, QTextCursor
 from pytestqt.qtbot import QtBot
+from shown_editor import shown_editor
 
 from penwright.app.editor import ghost_drawing
 from penwright.app.editor.editor_widget import Editor
@@ -55,16 +56,7 @@ def editor(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> Editor:
     monkeypatch.setattr(
         ghost_drawing, "muted_colour", lambda palette: palette.color(QPalette.ColorRole.Text)
     )
-    widget = Editor()
-    qtbot.addWidget(widget)
-    font = QFont("DejaVu Sans")
-    font.setPointSize(12)
-    widget.setFont(font)
-    widget.setCursorWidth(0)
-    widget.resize(320, 720)  # tall enough that neither state scrolls
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
+    return shown_editor(qtbot, 320, 720)  # tall enough that neither state scrolls
 
 
 def _show(editor: Editor, case: Case) -> None:

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from layout_probe import layout_lines
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QFont, QPalette
+from PySide6.QtGui import QPalette
 from pytestqt.qtbot import QtBot
+from shown_editor import shown_editor
 
 from penwright.app.editor.confidence import WARM, tint, word_confidence
 from penwright.app.editor.editor_widget import Editor
@@ -41,15 +42,7 @@ def popup_warnings_ignored(qtlog: Any) -> Iterator[None]:
 
 @pytest.fixture
 def editor(qtbot: QtBot) -> Editor:
-    widget = Editor()
-    qtbot.addWidget(widget)
-    font = QFont("DejaVu Sans")
-    font.setPointSize(12)
-    widget.setFont(font)
-    widget.setCursorWidth(0)
-    widget.resize(360, 400)
-    widget.show()
-    qtbot.waitExposed(widget)
+    widget = shown_editor(qtbot, 360, 400)
     widget.setPlainText("Night came")
     widget.moveCursor(widget.textCursor().MoveOperation.End)
     return widget
