@@ -55,6 +55,7 @@ from penwright.models.generation.sliding_cache import rollback_cache
 from penwright.models.generation.static_decode import StaticDecoder, supports_static_cache
 from penwright.models.generation.stops import StopScanner
 from penwright.models.generation.vocabulary import Vocabulary
+from penwright.models.loading.decode_attention import use_packed_decode_attention
 from penwright.models.loading.output_layer import fold_output_layer
 from penwright.models.params import GenerationParams
 from penwright.models.prose import OPENING
@@ -789,8 +790,9 @@ class Engine:
             self._static = None
         self._cache = PrefixCache(getattr(self._model, "config", None))
         self._model.to(device="cpu", dtype=torch.float32)  # half precision is slow on CPUs
-        # The CPU's float output layer, as a CPU load gets (models.loading.output_layer).
+        # The CPU's float output layer and decode attention, as a CPU load gets them.
         fold_output_layer(self._model)
+        use_packed_decode_attention(self._model)
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
         self._info = replace(

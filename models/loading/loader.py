@@ -19,6 +19,7 @@ from typing import Any
 
 from penwright.models.errors import ModelLoadError
 from penwright.models.loading.cpu_features import cpu_features
+from penwright.models.loading.decode_attention import use_packed_decode_attention
 from penwright.models.loading.devices import (
     QUANTIZED_PRECISIONS,
     choose_device,
@@ -382,12 +383,15 @@ def _place(
 
 
 def _choose_cpu_kernels(model: Any, tokenizer: Any) -> str:
-    """Give a CPU model its fastest output layer (models.loading.output_layer); returns what was
-    chosen and why, with the CPU it rests on, for Diagnostics."""
+    """Give a CPU model its fastest output layer (models.loading.output_layer) and decode
+    attention (models.loading.decode_attention); returns what was chosen and why, with the CPU
+    it rests on, for Diagnostics."""
     if fold_output_layer(model):
         chosen = "output layer: float, 2-D product"
     else:
         chosen = speed_up_int8_output_layer(model, tokenizer)
+    if use_packed_decode_attention(model):
+        chosen += "; decode attention: grouped queries packed per key/value head"
     return f"{chosen}; CPU: {cpu_features().describe()}"
 
 
