@@ -56,6 +56,7 @@ from penwright.models.generation.static_decode import StaticDecoder, supports_st
 from penwright.models.generation.stops import StopScanner
 from penwright.models.generation.vocabulary import Vocabulary
 from penwright.models.loading.decode_attention import use_packed_decode_attention
+from penwright.models.loading.fused_norms import fuse_gemma_norms
 from penwright.models.loading.output_layer import fold_output_layer
 from penwright.models.params import GenerationParams
 from penwright.models.prose import OPENING
@@ -793,6 +794,7 @@ class Engine:
         # The CPU's float output layer and decode attention, as a CPU load gets them.
         fold_output_layer(self._model)
         use_packed_decode_attention(self._model)
+        fuse_gemma_norms(self._model)
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
         self._info = replace(

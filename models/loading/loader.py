@@ -26,6 +26,7 @@ from penwright.models.loading.devices import (
     choose_dtype,
     choose_precision,
 )
+from penwright.models.loading.fused_norms import fuse_gemma_norms
 from penwright.models.loading.gguf_cache import (
     Report,
     cached_conversion,
@@ -383,15 +384,17 @@ def _place(
 
 
 def _choose_cpu_kernels(model: Any, tokenizer: Any) -> str:
-    """Give a CPU model its fastest output layer (models.loading.output_layer) and decode
-    attention (models.loading.decode_attention); returns what was chosen and why, with the CPU
-    it rests on, for Diagnostics."""
+    """Give a CPU model its fastest output layer (models.loading.output_layer), decode
+    attention (models.loading.decode_attention) and norms (models.loading.fused_norms);
+    returns what was chosen and why, with the CPU it rests on, for Diagnostics."""
     if fold_output_layer(model):
         chosen = "output layer: float, 2-D product"
     else:
         chosen = speed_up_int8_output_layer(model, tokenizer)
     if use_packed_decode_attention(model):
         chosen += "; decode attention: grouped queries packed per key/value head"
+    if fuse_gemma_norms(model):
+        chosen += "; RMSNorm: fused"
     return f"{chosen}; CPU: {cpu_features().describe()}"
 
 

@@ -393,3 +393,24 @@ def test_an_opening_spelt_in_byte_pieces_is_not_spelt_again(default_tokenizer: A
     midway = torch.tensor([[*prompt.ids, pieces[0]]])  # half a character: its bytes go on
     going_on = rules.processors(2)(midway, torch.zeros(1, len(vocabulary)))
     assert not torch.isneginf(going_on[0, pieces[1]])
+
+
+def test_a_rule_that_would_leave_a_row_without_tokens_is_skipped_for_that_row_only() -> None:
+    from penwright.models.generation.rules import _Guarded
+
+    def block_row_zero(input_ids: Any, scores: torch.Tensor) -> torch.Tensor:
+        out = scores.clone()
+        out[0] = -torch.inf
+        out[1, 0] = -torch.inf
+        return out
+
+    def block_token_two(input_ids: Any, scores: torch.Tensor) -> torch.Tensor:
+        out = scores.clone()
+        out[:, 2] = -torch.inf
+        return out
+
+    scores = torch.arange(8.0).reshape(2, 4)
+    out = _Guarded([block_row_zero, block_token_two])(torch.zeros(2, 1, dtype=torch.long), scores)
+    # Row 0 skipped the first rule (it would have blocked everything), not the second.
+    assert out[0].tolist() == [0.0, 1.0, -torch.inf, 3.0]
+    assert out[1].tolist() == [-torch.inf, 5.0, -torch.inf, 7.0]
