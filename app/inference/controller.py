@@ -279,11 +279,12 @@ class InferenceWorker(QObject):
 
     @Slot(object)
     def preview(self, request: SuggestionRequest) -> None:
-        """What the engine would read for ``request`` (the story context view); no generation."""
+        """What the text source (the local engine or a remote server) would read for
+        ``request`` (the story context view); no generation."""
         preview = getattr(self._engine, "preview", None)
         if preview is None:
             self.preview_ready.emit(
-                request.request_id, "No local model is loaded: the context view needs one."
+                request.request_id, "No model is loaded: the context view needs one."
             )
             return
         try:
