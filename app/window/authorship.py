@@ -91,7 +91,7 @@ class Authorship(QObject):
     def _follow(self, document: OpenDocument) -> None:
         editor = document.editor
         assert isinstance(editor, Editor)
-        tracker = ProvenanceTracker(editor.document(), self._source, self)
+        tracker = ProvenanceTracker(editor.document(), partial(self._source, editor), self)
         followed = self._followed[document] = _Followed(document, tracker)
         editor.suggestion_accepted.connect(tracker.accepted)
         editor.suggestion_rejected.connect(partial(self._on_rejected, followed))
@@ -166,13 +166,19 @@ class Authorship(QObject):
 
     # -- the source of a suggestion -----------------------------------------------------------
 
-    def _source(self) -> SuggestionSource:
-        """The model and settings of the suggestion being accepted: the model serving and the
-        toolbar's settings (what the request was sent with, unless changed meanwhile)."""
+    def _source(self, editor: Editor) -> SuggestionSource:
+        """The model and settings of the suggestion ``editor`` just accepted: those its request
+        was sent with (the toolbar may have changed since); the toolbar's and the model serving
+        only for a request too old to be remembered."""
         window = self._window
+        request = editor.accepted_request
+        sent = window.controller.sent_with(request) if request is not None else None
         info = window.controller.model_info
-        params = window.toolbar.params(window.base_params)
-        name = info.name if info is not None else "unknown model"
+        if sent is not None:
+            model, params = sent
+        else:
+            model, params = "", window.toolbar.params(window.base_params)
+        name = model or (info.name if info is not None else "unknown model")
         return SuggestionSource(name, params.temperature, params.max_new_tokens)
 
     # -- View menu ----------------------------------------------------------------------------

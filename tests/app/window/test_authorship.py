@@ -97,6 +97,31 @@ def test_accepted_text_is_coloured_counted_and_kept_across_save_and_reopen(
     assert ai_selections(window) == [(7, 23)]
 
 
+def test_the_span_records_the_settings_its_suggestion_was_made_with(
+    qtbot: QtBot, window: MainWindow, script: EngineScript
+) -> None:
+    script.deltas = [Delta(0, SUGGESTION, TOKENS)]
+    window.toolbar.temperature_box.setValue(0.3)
+    write(window, "At dawn")
+    suggest(qtbot, window)
+    sent = script.params[-1]
+    assert sent.temperature == 0.3
+    window.toolbar.temperature_box.setValue(1.4)  # changed while the suggestion shows
+    qtbot.keyClick(window.editor, Qt.Key.Key_Tab)
+    (span,) = window.authorship.tracker.provenance.spans
+    assert span.source.temperature == 0.3
+    assert span.source.max_new_tokens == sent.max_new_tokens
+    assert span.source.model == "Fake 1M"
+    # The next suggestion is made with the new setting, and its span says so.
+    window.editor.moveCursor(QTextCursor.MoveOperation.End)
+    suggest(qtbot, window)
+    qtbot.keyClick(window.editor, Qt.Key.Key_Tab)
+    assert [s.source.temperature for s in window.authorship.tracker.provenance.spans] == [
+        0.3,
+        1.4,
+    ]
+
+
 def test_a_file_changed_elsewhere_loses_only_its_provenance(
     qtbot: QtBot, window: MainWindow, script: EngineScript, tmp_path: Path
 ) -> None:
