@@ -10,7 +10,7 @@ which paint behind the text and never change its layout.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -23,6 +23,7 @@ from penwright.app.documents.provenance import Origin, SuggestionSource
 from penwright.app.documents.provenance_tracker import ProvenanceTracker
 from penwright.app.documents.rejected_phrases import RejectedPhrases
 from penwright.app.editor.editor_widget import Editor
+from penwright.app.settings.store import Settings, ViewSettings
 from penwright.app.window.document_statistics import DocumentStatisticsDialog, summary
 from penwright.models.story.sidecar import PROVENANCE
 
@@ -85,6 +86,12 @@ class Authorship(QObject):
         window.current_changed.connect(lambda _document: self._on_current_changed())
         window.document_closed.connect(self._on_document_closed)
         window.add_document_setup(self._follow)
+        # Both switches are settings, kept for the next start (their slots apply them).
+        store = window.settings_store
+        self._show_settings(store.current)
+        store.changed.connect(self._show_settings)
+        self.tint_action.toggled.connect(self._save_view)
+        self.show_ai_action.toggled.connect(self._save_view)
 
     # -- the tabs -----------------------------------------------------------------------------
 
@@ -189,6 +196,22 @@ class Authorship(QObject):
             editor = followed.document.editor
             assert isinstance(editor, Editor)
             editor.set_confidence_tint(on)
+
+    @Slot(object)
+    def _show_settings(self, settings: Settings) -> None:
+        view = settings.view
+        for action, on in ((self.tint_action, view.confidence_tint),
+                           (self.show_ai_action, view.show_ai_text)):  # fmt: skip
+            if action.isChecked() != on:
+                action.setChecked(on)  # its slot applies it; _save_view finds nothing new
+
+    @Slot()
+    def _save_view(self) -> None:
+        store = self._window.settings_store
+        current = store.current
+        view = ViewSettings(self.tint_action.isChecked(), self.show_ai_action.isChecked())
+        if view != current.view:
+            store.save(replace(current, view=view))
 
     @Slot(bool)
     def _set_show_ai(self, on: bool) -> None:

@@ -5,10 +5,11 @@ from streamed tokens, and the offer to ban a phrase dismissed three times."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from app_fakes import WAIT_MS, EngineScript
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QMessageBox, QPushButton
 from pytestqt.qtbot import QtBot
@@ -120,6 +121,29 @@ def test_the_span_records_the_settings_its_suggestion_was_made_with(
         0.3,
         1.4,
     ]
+
+
+def test_the_view_switches_are_kept_for_the_next_start(
+    make_window: Callable[..., MainWindow], settings: QSettings
+) -> None:
+    first = make_window()
+    assert not first.authorship.tint_action.isChecked()
+    assert not first.authorship.show_ai_action.isChecked()
+    first.authorship.tint_action.trigger()
+    first.authorship.show_ai_action.trigger()
+    settings.sync()
+    stored = Path(settings.fileName()).read_text(encoding="utf-8")  # plain text in the file
+    assert "[view]\nconfidence_tint=true\nshow_ai_text=true\n" in stored
+
+    second = make_window()  # the next start
+    authorship = second.authorship
+    assert authorship.tint_action.isChecked() and second.editor.confidence_tint
+    assert authorship.show_ai_action.isChecked() and not authorship.origin_label.isHidden()
+    authorship.show_ai_action.trigger()  # off again: kept off
+    third = make_window()
+    assert third.authorship.tint_action.isChecked()
+    assert not third.authorship.show_ai_action.isChecked()
+    assert third.authorship.origin_label.isHidden()
 
 
 def test_a_file_changed_elsewhere_loses_only_its_provenance(

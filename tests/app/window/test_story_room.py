@@ -132,6 +132,21 @@ def test_the_panel_edits_the_sidecar_and_saving_writes_it(
     assert script.contexts[-1] == "Call me Ishmael."  # the engine assembles, from the text
 
 
+def test_the_story_panel_stays_open_at_the_next_start(
+    make_app: Callable[[EngineFactory], Penwright], script: EngineScript
+) -> None:
+    # View > Story Panel is a dock of the window: its state is in the last session's.
+    first = make_app(lambda: FakeEngine(script))
+    room_of(first)[0].panel_action.trigger()
+    assert room_of(first)[0].panel_action.isChecked()
+    first.last_session.remember()
+    second = make_app(lambda: FakeEngine(script))
+    assert not room_of(second)[0].panel_action.isChecked()
+    second.last_session.restore_geometry()
+    assert room_of(second)[0].panel_action.isChecked()
+    assert room_of(second)[0].panel.isVisible()
+
+
 def test_the_panel_follows_the_current_tab(
     qtbot: QtBot, make_app: Callable[[EngineFactory], Penwright], script: EngineScript
 ) -> None:
