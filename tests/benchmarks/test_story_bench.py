@@ -34,7 +34,11 @@ def test_the_two_cases_alternate_and_write_the_same_greedy_text(tiny_gemma: Any)
     engine = RecordingEngine()
     engine.attach(tiny_gemma.model, tiny_gemma.tokenizer, tiny_gemma.info)
     figures = measure_alternatives(engine, rounds=2, tokens=4)
-    assert set(figures) == {"decode_tok_s_top0", f"decode_tok_s_top{TOKEN_ALTERNATIVES}"}
+    assert set(figures) == {
+        "decode_tok_s_top0",
+        f"decode_tok_s_top{TOKEN_ALTERNATIVES}",
+        "pair_ratio_median",
+    }
     t = TOKEN_ALTERNATIVES
     assert engine.asked == [0, 0, t, t, 0]  # a warm-up, then each order once
     assert engine.texts[0] == engine.texts[t] and len(engine.texts[0]) == 1
