@@ -11,6 +11,11 @@ the time to first token with the story should stay close to the figure without i
 within 20%). Printed per case: median and p90 time to first token, the median prompt tokens and
 the median share served from the cache. Other processes on the CPU make single figures noisy:
 compare the rows of one run.
+
+Then the decode cost of the token alternatives the app asks for with every suggestion
+(app.inference.suggestions.TOKEN_ALTERNATIVES, for the confidence tint and word swaps): decode
+tokens per second of a greedy continuation with top_alternatives 0 and with that number,
+alternating request by request over ``--alternatives-rounds`` pairs, and their ratio.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from penwright.app.inference.suggestions import TOKEN_ALTERNATIVES
 from penwright.models.generation.engine import Engine
 from penwright.models.params import GenerationParams, StopMode
 from penwright.models.spec import ModelSpec
@@ -73,12 +79,33 @@ def measure(engine: Engine, params: GenerationParams, rounds: int) -> dict[str, 
     }
 
 
+def measure_alternatives(engine: Engine, rounds: int, tokens: int) -> dict[str, float]:
+    """Median decode tok/s without and with TOKEN_ALTERNATIVES per token, the two alternating
+    (which goes first alternates too, so drift in the machine's load falls on both), and the
+    median of each pair's ratio (with/without), which a burst of load elsewhere moves least."""
+    plain = GenerationParams(temperature=0.0, max_new_tokens=tokens, stop=StopMode.NONE)
+    cases = {0: plain, TOKEN_ALTERNATIVES: replace(plain, top_alternatives=TOKEN_ALTERNATIVES)}
+    speeds: dict[int, list[float]] = {top: [] for top in cases}
+    list(engine.stream(CHAPTER, plain))  # warm: the chapter is in the prefix cache
+    for round_ in range(rounds):
+        order = sorted(cases, reverse=bool(round_ % 2))
+        for top in order:
+            list(engine.stream(CHAPTER, cases[top]))
+            speeds[top].append(engine.last_stats.decode_tokens_per_s)
+    figures = {f"decode_tok_s_top{top}": statistics.median(s) for top, s in speeds.items()}
+    pairs = zip(speeds[TOKEN_ALTERNATIVES], speeds[0], strict=True)
+    figures["pair_ratio_median"] = statistics.median(w / o for w, o in pairs if o)
+    return figures
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="penwright-cli bench --story", description=__doc__)
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--precision", default="auto")
     parser.add_argument("--model", default="default")
+    parser.add_argument("--alternatives-rounds", type=int, default=10)
+    parser.add_argument("--alternatives-tokens", type=int, default=32)
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
     args = parser.parse_args(argv)
     engine = Engine()
@@ -97,6 +124,15 @@ def main(argv: list[str] | None = None) -> int:
         )
     ratio = figures["with story"]["ttft_median_s"] / figures["without story"]["ttft_median_s"]
     print(f"with/without: {ratio:.2f}x (issue 17 asks for at most 1.20x)")
+    alternatives = measure_alternatives(engine, args.alternatives_rounds, args.alternatives_tokens)
+    figures["top alternatives"] = alternatives
+    without = alternatives["decode_tok_s_top0"]
+    with_top = alternatives[f"decode_tok_s_top{TOKEN_ALTERNATIVES}"]
+    print(
+        f"decode with top_alternatives=0 {without:6.1f} tok/s, ={TOKEN_ALTERNATIVES} "
+        f"{with_top:6.1f} tok/s; median pair ratio {alternatives['pair_ratio_median']:.3f}x "
+        f"({args.alternatives_rounds} alternating pairs of {args.alternatives_tokens} tokens)"
+    )
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")
     engine.close()

@@ -87,6 +87,9 @@ class Editor(QPlainTextEdit):
         self._ghost: GhostText | None = None
         self._ghost_place = ""  # the text before the caret where the suggestion was asked
         self._latest_request = -1  # the newest request streaming into the suggestion
+        # The request whose text the last accept inserted (read by suggestion_accepted's
+        # receivers: the provenance records the settings that request was sent with).
+        self.accepted_request: int | None = None
         self._history = SuggestionHistory()
         self._own_edit = False  # True while we change the document or the caret ourselves
         self._replacing = False  # True while another document's text comes in
@@ -371,6 +374,7 @@ class Editor(QPlainTextEdit):
         finally:
             self._own_edit = False
         ghost.anchor = self.textCursor().position()
+        self.accepted_request = ghost.shown_request_id
         self.suggestion_accepted.emit(text)
         self._after_taking(ghost)
         return True

@@ -86,6 +86,13 @@ class GhostText:
     def streaming(self) -> bool:
         return bool(self._open)
 
+    @property
+    def shown_request_id(self) -> int:
+        """The request that wrote the alternative showing (the suggestion's own request for
+        one remembered from before)."""
+        shown = self._shown.request_id
+        return self.request_id if shown is None else shown
+
     def owns(self, request_id: int) -> bool:
         """Whether request_id streams into this suggestion (and is still streaming)."""
         return request_id in self._open

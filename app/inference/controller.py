@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from penwright.models.serving.owner import ServedModel
 
 logger = logging.getLogger(__name__)
+_SENT_KEPT = 64  # requests whose settings are remembered: more than a suggestion's swaps
 
 EngineFactory = Callable[[], TextSource]
 """Creates a text source (the local Engine, a remote server's client), one per load. Called in
@@ -279,11 +280,12 @@ class InferenceWorker(QObject):
 
     @Slot(object)
     def preview(self, request: SuggestionRequest) -> None:
-        """What the engine would read for ``request`` (the story context view); no generation."""
+        """What the text source (the local engine or a remote server) would read for
+        ``request`` (the story context view); no generation."""
         preview = getattr(self._engine, "preview", None)
         if preview is None:
             self.preview_ready.emit(
-                request.request_id, "No local model is loaded: the context view needs one."
+                request.request_id, "No model is loaded: the context view needs one."
             )
             return
         try:
@@ -387,6 +389,9 @@ class InferenceController(QObject):
 
         self._next_id = 1
         self._current: SuggestionRequest | None = None
+        # What the latest requests were sent with, for the provenance of an accepted one (the
+        # toolbar may have changed since): request id -> (model that wrote it, its params).
+        self._sent: dict[int, tuple[str, GenerationParams]] = {}
         self._load: LoadRequest | None = None
         self.model_info: ModelInfo | None = None
         self.devices: list[DeviceInfo] | None = None  # None until a load has probed them
@@ -476,9 +481,17 @@ class InferenceController(QObject):
         request = SuggestionRequest.snapshot(self._next_id, text_before_cursor, params)
         self._next_id += 1
         self._current = request
+        self._sent[request.request_id] = ("", request.params)
+        for old in list(self._sent)[:-_SENT_KEPT]:
+            del self._sent[old]
         self._worker.editor_pending.add(1)
         self._generate_requested.emit(request)
         return request.request_id
+
+    def sent_with(self, request_id: int) -> tuple[str, GenerationParams] | None:
+        """The model that wrote request ``request_id``'s text ("" if none arrived) and the
+        params it was sent with; None once it is too old to be remembered."""
+        return self._sent.get(request_id)
 
     def serve(self, queue: JobQueue) -> None:
         """A request of another program waits in ``queue``: the worker runs it between the
@@ -568,6 +581,9 @@ class InferenceController(QObject):
         current = self._current
         if current is None or current.request_id != request_id or current.cancelled.is_set():
             return  # stale: a newer request, a stop or a dismissal superseded it
+        sent = self._sent.get(request_id)
+        if sent is not None and not sent[0] and self.model_info is not None:
+            self._sent[request_id] = (self.model_info.name, sent[1])  # the model writing it
         self.suggestion_delta.emit(request_id, alternative, text)
 
     @Slot(int, int, object)

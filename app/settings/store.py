@@ -87,6 +87,15 @@ class WritingSettings:
     key_hints: bool = True
 
 
+@dataclass(frozen=True)
+class ViewSettings:
+    """The View menu's switches of who wrote what (issue 17): the confidence tint of ghost
+    words and the colours of AI-written text; kept for the next start."""
+
+    confidence_tint: bool = False
+    show_ai_text: bool = False
+
+
 COLUMN_CHARS = (30, 200)  # the narrowest and widest text column offered, in characters
 LINE_SPACING = (1.0, 2.5)
 
@@ -148,6 +157,7 @@ class Settings:
     remote_servers: tuple[RemoteServerEntry, ...] = ()
     local_source: str = DEFAULT_MODEL
     serve: ServeSettings = field(default_factory=ServeSettings)
+    view: ViewSettings = field(default_factory=ViewSettings)
 
 
 @dataclass(frozen=True)
@@ -548,6 +558,12 @@ class SettingsStore(QObject):
             remote_servers=remote_servers,
             local_source=local_source,
             serve=self._read_serve(d.serve),
+            view=ViewSettings(
+                confidence_tint=self._read(
+                    "view/confidence_tint", d.view.confidence_tint, _as_bool
+                ),
+                show_ai_text=self._read("view/show_ai_text", d.view.show_ai_text, _as_bool),
+            ),
         )
         self._check_recent_files()
         for key, why in sorted(self._removed.items()):  # keys of no setting: say what went
@@ -757,4 +773,6 @@ class SettingsStore(QObject):
         qs.setValue("serve/enabled", s.serve.enabled)
         qs.setValue("serve/port", s.serve.port)
         qs.setValue("serve/allowed_origins", json.dumps(list(s.serve.allowed_origins)))
+        qs.setValue("view/confidence_tint", s.view.confidence_tint)
+        qs.setValue("view/show_ai_text", s.view.show_ai_text)
         qs.sync()

@@ -10,7 +10,7 @@ which paint behind the text and never change its layout.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -23,6 +23,7 @@ from penwright.app.documents.provenance import Origin, SuggestionSource
 from penwright.app.documents.provenance_tracker import ProvenanceTracker
 from penwright.app.documents.rejected_phrases import RejectedPhrases
 from penwright.app.editor.editor_widget import Editor
+from penwright.app.settings.store import Settings, ViewSettings
 from penwright.app.window.document_statistics import DocumentStatisticsDialog, summary
 from penwright.models.story.sidecar import PROVENANCE
 
@@ -85,13 +86,19 @@ class Authorship(QObject):
         window.current_changed.connect(lambda _document: self._on_current_changed())
         window.document_closed.connect(self._on_document_closed)
         window.add_document_setup(self._follow)
+        # Both switches are settings, kept for the next start (their slots apply them).
+        store = window.settings_store
+        self._show_settings(store.current)
+        store.changed.connect(self._show_settings)
+        self.tint_action.toggled.connect(self._save_view)
+        self.show_ai_action.toggled.connect(self._save_view)
 
     # -- the tabs -----------------------------------------------------------------------------
 
     def _follow(self, document: OpenDocument) -> None:
         editor = document.editor
         assert isinstance(editor, Editor)
-        tracker = ProvenanceTracker(editor.document(), self._source, self)
+        tracker = ProvenanceTracker(editor.document(), partial(self._source, editor), self)
         followed = self._followed[document] = _Followed(document, tracker)
         editor.suggestion_accepted.connect(tracker.accepted)
         editor.suggestion_rejected.connect(partial(self._on_rejected, followed))
@@ -166,13 +173,19 @@ class Authorship(QObject):
 
     # -- the source of a suggestion -----------------------------------------------------------
 
-    def _source(self) -> SuggestionSource:
-        """The model and settings of the suggestion being accepted: the model serving and the
-        toolbar's settings (what the request was sent with, unless changed meanwhile)."""
+    def _source(self, editor: Editor) -> SuggestionSource:
+        """The model and settings of the suggestion ``editor`` just accepted: those its request
+        was sent with (the toolbar may have changed since); the toolbar's and the model serving
+        only for a request too old to be remembered."""
         window = self._window
+        request = editor.accepted_request
+        sent = window.controller.sent_with(request) if request is not None else None
         info = window.controller.model_info
-        params = window.toolbar.params(window.base_params)
-        name = info.name if info is not None else "unknown model"
+        if sent is not None:
+            model, params = sent
+        else:
+            model, params = "", window.toolbar.params(window.base_params)
+        name = model or (info.name if info is not None else "unknown model")
         return SuggestionSource(name, params.temperature, params.max_new_tokens)
 
     # -- View menu ----------------------------------------------------------------------------
@@ -183,6 +196,22 @@ class Authorship(QObject):
             editor = followed.document.editor
             assert isinstance(editor, Editor)
             editor.set_confidence_tint(on)
+
+    @Slot(object)
+    def _show_settings(self, settings: Settings) -> None:
+        view = settings.view
+        for action, on in ((self.tint_action, view.confidence_tint),
+                           (self.show_ai_action, view.show_ai_text)):  # fmt: skip
+            if action.isChecked() != on:
+                action.setChecked(on)  # its slot applies it; _save_view finds nothing new
+
+    @Slot()
+    def _save_view(self) -> None:
+        store = self._window.settings_store
+        current = store.current
+        view = ViewSettings(self.tint_action.isChecked(), self.show_ai_action.isChecked())
+        if view != current.view:
+            store.save(replace(current, view=view))
 
     @Slot(bool)
     def _set_show_ai(self, on: bool) -> None:

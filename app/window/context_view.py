@@ -3,7 +3,8 @@
 Each part (memory, lore: NAME, note, story) is shown with a tinted background and a label line
 above it giving its token count; the labels are not part of the text, and "Copy Text" copies
 the text alone, exactly as the model reads it. The header says how many tokens the prompt
-takes of the budget, what was cut to fit, and what the prose rules changed (an opening before
+takes of the budget and whose tokenizer counted them (a remote server's may be an estimate),
+what was cut to fit, and what the prose rules changed (an opening before
 a near-empty text, a half-typed word the model re-types).
 """
 
@@ -64,7 +65,7 @@ class ContextView(QDialog):
         assembled = preview.assembled
         lines = [
             f"{len(preview.prompt_ids):,} of {assembled.budget:,} tokens "
-            f"({len(assembled.parts)} parts)."
+            f"({len(assembled.parts)} parts), counted by {preview.counting}."
         ]
         if assembled.cut:
             lines.append("Cut to fit: " + "; ".join(assembled.cut) + ".")

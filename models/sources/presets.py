@@ -54,6 +54,10 @@ class ServerPreset:
     # Whether the model id must be one the server lists; servers of one model take any name.
     checks_model: bool = True
     model_hint: str = ""  # what to put in "model id"
+    # The server's own tokenizer, for the story context's token counts: a POST path from the
+    # server's root (not under /v1) and the body field that carries the text; "" = none known.
+    tokenize_path: str = ""
+    tokenize_field: str = ""
     serve_command: str = ""  # how to start it, for the README and the page's tooltip
 
     def ignored(self) -> tuple[str, ...]:
@@ -84,6 +88,8 @@ PRESETS: dict[str, ServerPreset] = {
             "vLLM",
             "http://127.0.0.1:8000/v1",
             logprobs=True,
+            tokenize_path="tokenize",
+            tokenize_field="prompt",
             model_hint="the name given to vllm serve, e.g. google/gemma-3-1b-pt",
             serve_command="vllm serve google/gemma-3-1b-pt --host 127.0.0.1 --port 8000",
         ),
@@ -94,6 +100,8 @@ PRESETS: dict[str, ServerPreset] = {
             multiple_choices=False,
             checks_model=False,
             repetition_field="repeat_penalty",
+            tokenize_path="tokenize",
+            tokenize_field="content",
             model_hint="any name: llama-server serves the one model it was started with",
             serve_command="llama-server -m model.gguf --host 127.0.0.1 --port 8080",
         ),
@@ -104,6 +112,8 @@ PRESETS: dict[str, ServerPreset] = {
             multiple_choices=False,
             checks_model=False,
             repetition_field="repeat_penalty",
+            tokenize_path="extras/tokenize",
+            tokenize_field="input",
             model_hint="the --model path, or the alias given with --model_alias",
             serve_command="python -m llama_cpp.server --model model.gguf --port 8000",
         ),

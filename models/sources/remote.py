@@ -5,7 +5,10 @@ vLLM, llama.cpp's servers, LM Studio, KoboldCpp, Ollama and Penwright's own serv
 models.sources.protocol: one owner thread; ``cancelled`` may be set from any thread, and the
 stream then ends within POLL_S (models.sources.remote_stream), even while the server is silent.
 
-What reaches the server: the budgeted context (after the prose opening when near-empty),
+What reaches the server: the budgeted context (after the prose opening when near-empty); with a
+story (memory, author's note, lore) the context the local engine would assemble, by the same
+StoryAssembler, its tokens counted by the server's tokenizer or an estimate
+(models.sources.remote_tokens), which ``preview`` shows the context view;
 max_tokens, temperature, top_p, and top_k, min_p, repetition penalty and seed where the preset
 honours them, the custom stop strings (the first four, OpenAI's limit; all of them apply here
 too), and n where the server returns several choices, else one request per alternative (seed
@@ -24,6 +27,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,10 +53,22 @@ from penwright.models.sources.remote_spec import (
     remote_spec,
 )
 from penwright.models.sources.remote_stream import Cancelled, StreamedRequest
-from penwright.models.sources.remote_text import RemoteContinuation, remote_prompt
+from penwright.models.sources.remote_text import (
+    CHARS_PER_TOKEN,
+    RemoteContinuation,
+    budget_context,
+    remote_prompt,
+)
+from penwright.models.sources.remote_tokens import RemoteTokens
 from penwright.models.sources.sse import DONE, EventAssembler
 from penwright.models.sources.token_align import TokenAligner, server_tokens
 from penwright.models.spec import LoadProgress, ModelInfo, ModelSpec, ProgressCallback
+from penwright.models.story.assembly import (
+    AssembledContext,
+    PromptPreview,
+    StoryAssembler,
+    plain_context,
+)
 
 __all__ = [
     "REMOTE_PREFIX",
@@ -147,6 +163,9 @@ class RemoteSource:
         self._model = ""
         self._info: ModelInfo | None = None
         self._stats = GenerationStats()
+        self._tokens: RemoteTokens | None = None
+        self._assembler: StoryAssembler | None = None
+        self.last_prompt = ""  # the prompt of the last request, as sent
 
     @property
     def server(self) -> RemoteServer:
@@ -190,6 +209,8 @@ class RemoteSource:
         entry = next((m for m in models if m["id"] == wanted), models[0] if models else {})
         self._client = client
         self._model = wanted
+        self._tokens = RemoteTokens(client, lambda: self.server, wanted)
+        self._assembler = StoryAssembler(self._tokens.encode)
         self._info = ModelInfo(
             name=wanted,
             source=spec.source,
@@ -209,6 +230,7 @@ class RemoteSource:
             self._client.close()
             self._client = None
         self._info = None
+        self._tokens = self._assembler = None
 
     # -- streaming ----------------------------------------------------------------------------
 
@@ -224,13 +246,55 @@ class RemoteSource:
         params.validate()
         return self._stream(context, params, cancelled)
 
+    def preview(self, context: str, params: GenerationParams) -> PromptPreview:
+        """What ``stream(context, params)`` would send, without sending it: the marked parts,
+        what was cut, the prompt's token ids (placeholders when the count is an estimate) and
+        which counting it used. Keeps the same sticky cut ``stream`` does."""
+        if self._tokens is None or self._info is None:
+            raise EngineError("no remote server is connected yet")
+        params.validate()
+        prompt, assembled, _text, opening = self._prompt(context, params)
+        with _tokenizer_errors(self._server.label):
+            ids = tuple(self._tokens.encode(prompt))
+        return PromptPreview(assembled, ids, opening=opening, counting=self._tokens.counting)
+
+    def _prompt(
+        self, context: str, params: GenerationParams
+    ) -> tuple[str, AssembledContext, str, str]:
+        """The prompt to send, the parts it is made of, the text the prose rules read (the
+        context, or the assembled story) and the prose opening put before it ("" if none):
+        as the engine's _assemble and prepare_prompt."""
+        assert self._assembler is not None and self._tokens is not None
+        budget = self._budget(params)
+        with _tokenizer_errors(self._server.label):
+            if params.story is None or params.story.empty:
+                text = context
+                kept = budget_context(context, params.context_tokens * CHARS_PER_TOKEN)
+                ids = self._tokens.encode(kept)
+                special = len(self._tokens.encode(""))
+                assembled = plain_context(context, len(context) - len(kept), ids, budget, special)
+            else:
+                assembled = self._assembler.assemble(context, params.story, budget)
+                text = assembled.text
+        prompt, opening = remote_prompt(text, assembled.text, params)
+        return prompt, assembled, text, opening
+
+    def _budget(self, params: GenerationParams) -> int:
+        """The engine's budget: the context setting, within the server's context length less
+        the new tokens where the server says it (else the setting alone)."""
+        assert self._info is not None
+        length = self._info.context_length
+        room = length - params.max_new_tokens if length else params.context_tokens
+        return max(1, min(params.context_tokens, room))
+
     def _stream(
         self, context: str, params: GenerationParams, cancelled: threading.Event
     ) -> Iterator[Delta]:
         run = _Run(started=time.perf_counter())
         distinct = _Distinct(params.distinct, params.avoid)
         count = 1 if params.greedy and not params.distinct else params.n
-        prompt = remote_prompt(context, params)
+        prompt, _assembled, context, _opening = self._prompt(context, params)
+        self.last_prompt = prompt
         try:
             if self._server.kind.multiple_choices or count == 1:
                 yield from self._request(
@@ -401,6 +465,19 @@ def _with_tokens(
             yield delta
         else:
             yield dataclasses.replace(delta, tokens=aligner.take(delta.text, done))
+
+
+@contextmanager
+def _tokenizer_errors(label: str) -> Iterator[None]:
+    """The failures of the server's tokenizer endpoint as RemoteError, in the writer's words."""
+    try:
+        yield
+    except httpx.TransportError as error:
+        raise from_transport(error, label) from error
+    except httpx.HTTPError as error:
+        raise network_error(error, label) from error
+    except ValueError as error:
+        raise malformed(label, str(error)) from error
 
 
 def _json(label: str, data: str) -> dict[str, Any]:

@@ -34,13 +34,12 @@ _SENTENCE_START = re.compile(r"[.!?\u2026\u3002\uff01\uff1f][\"'\u201d\u2019)\]]
 _WORD_START = re.compile(r"\s+")
 
 
-def remote_prompt(context: str, params: GenerationParams) -> str:
-    """What the server reads: the budgeted context, after OPENING when it is near-empty."""
-    budget = params.context_tokens * CHARS_PER_TOKEN
-    prompt = budget_context(context, budget)
-    if params.prose and count_words(context) < NEAR_EMPTY_WORDS:
-        prompt = OPENING + prompt.lstrip()
-    return prompt
+def remote_prompt(text: str, kept: str, params: GenerationParams) -> tuple[str, str]:
+    """What the server reads: ``kept`` (the budgeted context, or the assembled story), after
+    OPENING when ``text`` (what the prose rules read) is near-empty, as the engine's
+    prepare_prompt; and that opening ("" when none)."""
+    opening = OPENING if params.prose and count_words(text) < NEAR_EMPTY_WORDS else ""
+    return (opening + kept.lstrip() if opening else kept), opening
 
 
 def budget_context(context: str, budget_chars: int) -> str:

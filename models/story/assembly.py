@@ -34,6 +34,7 @@ _MEMORY_SHARE = 0.5  # memory never fills more than this share of the budget
 _FIXED_SHARE = 0.75  # memory, lore and note together stay under this share: the story gets room
 _PARAGRAPH_BREAK = re.compile(r"\n\s*")
 _FIT_ATTEMPTS = 8
+MODEL_COUNTING = "the model's own tokenizer"
 
 
 @dataclass(frozen=True)
@@ -180,12 +181,14 @@ def _story_parts(
 class PromptPreview:
     """What the engine will read for a request: the assembled parts, then the prose rules'
     changes (an opening before a near-empty text; a half-typed word taken off the end, which
-    the model re-types as it continues), and the exact token ids it feeds the model."""
+    the model re-types as it continues), and the exact token ids it feeds the model.
+    ``counting`` says whose tokenizer counted them (a remote server's may be an estimate)."""
 
     assembled: AssembledContext
     prompt_ids: tuple[int, ...]
     healed: str = ""
     opening: str = ""
+    counting: str = MODEL_COUNTING
 
 
 def plain_context(

@@ -9,7 +9,13 @@ from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
 
 from penwright.app.editor.keymap import DEFAULT_BINDINGS, Action
-from penwright.app.settings.store import EditorSettings, Settings, SettingsStore, Theme
+from penwright.app.settings.store import (
+    EditorSettings,
+    Settings,
+    SettingsStore,
+    Theme,
+    ViewSettings,
+)
 from penwright.models.params import GenerationParams, StopMode
 from penwright.models.spec import ModelSpec
 
@@ -59,6 +65,7 @@ NON_DEFAULT = Settings(
     ),
     key_bindings={**DEFAULT_BINDINGS, Action.CONTINUE: "Ctrl+Space", Action.DISMISS: "Ctrl+G"},
     spelling="fr",
+    view=ViewSettings(confidence_tint=True, show_ai_text=True),
 )
 
 
@@ -97,6 +104,8 @@ def test_every_setting_survives_save_and_load(ini: QSettings) -> None:
         ("editor/theme", "purple", "'purple' is not one of system, light, dark"),
         ("editor/auto_suggest_delay_ms", "fast", "not a whole number"),
         ("keys/dismiss", "Ctrl+A, Ctrl+B", "not a single key combination"),
+        ("view/show_ai_text", "perhaps", "'perhaps' is not true or false"),
+        ("view/confidence_tint", "2", "'2' is not true or false"),
     ],
 )
 def test_a_bad_stored_value_falls_back_to_its_default_with_a_warning(

@@ -5,10 +5,11 @@ from streamed tokens, and the offer to ban a phrase dismissed three times."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from app_fakes import WAIT_MS, EngineScript
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QMessageBox, QPushButton
 from pytestqt.qtbot import QtBot
@@ -95,6 +96,54 @@ def test_accepted_text_is_coloured_counted_and_kept_across_save_and_reopen(
     qtbot.waitUntil(lambda: window.editor.toPlainText() == "At dawn" + SUGGESTION)
     assert [(s.start, s.end) for s in authorship.tracker.provenance.spans] == [(7, 23)]
     assert ai_selections(window) == [(7, 23)]
+
+
+def test_the_span_records_the_settings_its_suggestion_was_made_with(
+    qtbot: QtBot, window: MainWindow, script: EngineScript
+) -> None:
+    script.deltas = [Delta(0, SUGGESTION, TOKENS)]
+    window.toolbar.temperature_box.setValue(0.3)
+    write(window, "At dawn")
+    suggest(qtbot, window)
+    sent = script.params[-1]
+    assert sent.temperature == 0.3
+    window.toolbar.temperature_box.setValue(1.4)  # changed while the suggestion shows
+    qtbot.keyClick(window.editor, Qt.Key.Key_Tab)
+    (span,) = window.authorship.tracker.provenance.spans
+    assert span.source.temperature == 0.3
+    assert span.source.max_new_tokens == sent.max_new_tokens
+    assert span.source.model == "Fake 1M"
+    # The next suggestion is made with the new setting, and its span says so.
+    window.editor.moveCursor(QTextCursor.MoveOperation.End)
+    suggest(qtbot, window)
+    qtbot.keyClick(window.editor, Qt.Key.Key_Tab)
+    assert [s.source.temperature for s in window.authorship.tracker.provenance.spans] == [
+        0.3,
+        1.4,
+    ]
+
+
+def test_the_view_switches_are_kept_for_the_next_start(
+    make_window: Callable[..., MainWindow], settings: QSettings
+) -> None:
+    first = make_window()
+    assert not first.authorship.tint_action.isChecked()
+    assert not first.authorship.show_ai_action.isChecked()
+    first.authorship.tint_action.trigger()
+    first.authorship.show_ai_action.trigger()
+    settings.sync()
+    stored = Path(settings.fileName()).read_text(encoding="utf-8")  # plain text in the file
+    assert "[view]\nconfidence_tint=true\nshow_ai_text=true\n" in stored
+
+    second = make_window()  # the next start
+    authorship = second.authorship
+    assert authorship.tint_action.isChecked() and second.editor.confidence_tint
+    assert authorship.show_ai_action.isChecked() and not authorship.origin_label.isHidden()
+    authorship.show_ai_action.trigger()  # off again: kept off
+    third = make_window()
+    assert third.authorship.tint_action.isChecked()
+    assert not third.authorship.show_ai_action.isChecked()
+    assert third.authorship.origin_label.isHidden()
 
 
 def test_a_file_changed_elsewhere_loses_only_its_provenance(

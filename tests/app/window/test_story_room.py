@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from app_fakes import WAIT_MS, EngineScript, FakeEngine
+from llama_cpp_server import MODEL_ALIAS, serve_bundled_gguf
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QTextCursor
 from pytestqt.qtbot import QtBot
@@ -19,6 +20,7 @@ from penwright.app.inference.controller import EngineFactory
 from penwright.app.main import Penwright, StartupHooks, build, parse_arguments
 from penwright.app.window.story_room import StoryRoom
 from penwright.models.generation.engine import Engine
+from penwright.models.sources.remote import RemoteServer, RemoteSource
 from penwright.models.spec import ModelInfo, ModelSpec
 from penwright.models.story.sidecar import (
     load_sidecar,
@@ -130,6 +132,21 @@ def test_the_panel_edits_the_sidecar_and_saving_writes_it(
     assert script.contexts[-1] == "Call me Ishmael."  # the engine assembles, from the text
 
 
+def test_the_story_panel_stays_open_at_the_next_start(
+    make_app: Callable[[EngineFactory], Penwright], script: EngineScript
+) -> None:
+    # View > Story Panel is a dock of the window: its state is in the last session's.
+    first = make_app(lambda: FakeEngine(script))
+    room_of(first)[0].panel_action.trigger()
+    assert room_of(first)[0].panel_action.isChecked()
+    first.last_session.remember()
+    second = make_app(lambda: FakeEngine(script))
+    assert not room_of(second)[0].panel_action.isChecked()
+    second.last_session.restore_geometry()
+    assert room_of(second)[0].panel_action.isChecked()
+    assert room_of(second)[0].panel.isVisible()
+
+
 def test_the_panel_follows_the_current_tab(
     qtbot: QtBot, make_app: Callable[[EngineFactory], Penwright], script: EngineScript
 ) -> None:
@@ -188,3 +205,38 @@ def test_the_context_view_shows_exactly_what_the_engine_reads(
     with qtbot.waitSignal(parts.window.controller.suggestion_finished, timeout=WAIT_MS * 12):
         parts.window.suggestions.request()
     assert engines[-1].last_prompt_ids == list(preview.prompt_ids)
+
+
+@pytest.fixture(scope="module")
+def llama_cpp_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """llama-cpp-python's server on 127.0.0.1 (tests/models/llama_cpp_server.py)."""
+    yield from serve_bundled_gguf(tmp_path_factory.mktemp("llama-server") / "server.log")
+
+
+def test_the_context_view_works_with_a_remote_server(
+    qtbot: QtBot, make_app: Callable[[EngineFactory], Penwright], llama_cpp_server: str
+) -> None:
+    sources: list[RemoteSource] = []
+
+    def factory() -> RemoteSource:
+        server = RemoteServer("llama", llama_cpp_server, MODEL_ALIAS, preset="llama-cpp-python")
+        sources.append(RemoteSource(server))
+        return sources[-1]
+
+    parts = make_app(factory)
+    room, keeper = room_of(parts)
+    editor = parts.window.editor
+    editor.setPlainText("Call me Ishmael.\n\nThe captain paced.\n\nThen the sea")
+    editor.moveCursor(QTextCursor.MoveOperation.End)
+    keeper.set_story(EXPECTED)
+    room.context_action.trigger()
+    view = room.context_view
+    assert view is not None
+    qtbot.waitUntil(lambda: view.preview is not None, timeout=WAIT_MS * 12)
+    assert "counted by the server's tokenizer" in view.summary.text()
+    assert view.exact_text().startswith("A whaling voyage.\n\nThe captain, one leg")
+
+    # The next suggestion sends the server exactly that text.
+    with qtbot.waitSignal(parts.window.controller.suggestion_finished, timeout=WAIT_MS * 12):
+        parts.window.suggestions.request()
+    assert sources[-1].last_prompt == view.exact_text()

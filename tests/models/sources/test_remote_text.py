@@ -46,5 +46,10 @@ def test_the_context_budget_cuts_at_a_paragraph_start() -> None:
     text = "First paragraph, long ago.\n\nSecond one here. And more of it."
     assert budget_context(text, 40) == "Second one here. And more of it."
     assert budget_context(text, 1000) == text
-    assert remote_prompt("Hi", GenerationParams()) == "Chapter One\n\nHi"
-    assert remote_prompt("Hi", GenerationParams(prose=False)) == "Hi"
+    assert remote_prompt("Hi", "Hi", GenerationParams()) == ("Chapter One\n\nHi", "Chapter One\n\n")
+    assert remote_prompt("Hi", "Hi", GenerationParams(prose=False)) == ("Hi", "")
+    # The opening follows what the rules read (a story's memory counts), not the kept end.
+    assert remote_prompt("A long memory of many words here. Hi", "Hi", GenerationParams()) == (
+        "Hi",
+        "",
+    )
