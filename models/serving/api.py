@@ -38,6 +38,7 @@ from penwright.models.serving.openai_schema import (
     BadRequest,
     ChatBody,
     CompletionBody,
+    TokenizeBody,
     chat_request,
     completion_request,
 )
@@ -117,6 +118,17 @@ def create_app(queue: JobQueue, model: ModelGetter, config: ServeConfig) -> Fast
         current = served()
         return {"object": "list", "data": [{"id": current.id, "object": "model",
                 "created": 0, "owned_by": "penwright"}]}  # fmt: skip
+
+    @app.post("/tokenize", dependencies=[Depends(authorize)])
+    async def tokenize(body: TokenizeBody) -> Response:
+        # llama-server's shape ({"content": ...} -> {"tokens": [...]}), so clients that count
+        # tokens with llama.cpp count with Penwright too.
+        current = served()
+        if current.tokenize is None:
+            return error_response(404, "this model has no tokenizer to count with")
+        # A long text takes a while to encode: off the event loop, as the model's work is.
+        tokens = await asyncio.to_thread(current.tokenize, body.content)
+        return JSONResponse({"tokens": tokens})
 
     @app.post("/v1/completions", dependencies=[Depends(authorize)])
     async def completions(body: CompletionBody, request: Request) -> Response:

@@ -79,6 +79,14 @@ class ChatBody(_Sampling):
     logprobs: bool = False
 
 
+class TokenizeBody(BaseModel):
+    """POST /tokenize, as llama-server takes it (its other fields are ignored)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    content: str
+
+
 @dataclass(frozen=True)
 class Asked:
     """A checked request: what to continue and how."""

@@ -5,7 +5,8 @@ engine, drains the same kind of JobQueue between the writer's own requests."""
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from penwright.models.serving.jobs import JobQueue
@@ -17,12 +18,16 @@ from penwright.models.spec import ModelInfo
 @dataclass(frozen=True)
 class ServedModel:
     """What the HTTP side may know about the model, read once on the owner thread: its id for
-    /v1/models, its ModelInfo, whether it has a chat template and can report logprobs."""
+    /v1/models, its ModelInfo, whether it has a chat template and can report logprobs, and its
+    tokenizer."""
 
     id: str
     info: ModelInfo
     chat: bool
     logprobs: bool
+    tokenize: Callable[[str], list[int]] | None = field(default=None, compare=False)
+    """The model's token ids for a text, as its engine counts them (POST /tokenize, which a
+    remote Penwright client uses to count the story context's tokens); None without one."""
 
 
 def describe_source(source: TextSource, model_id: str | None = None) -> ServedModel:
@@ -35,7 +40,14 @@ def describe_source(source: TextSource, model_id: str | None = None) -> ServedMo
     tokenizer: Any = getattr(source, "tokenizer", None)
     chat = bool(getattr(tokenizer, "chat_template", None))
     logprobs = can_score(source) or streams_tokens(source)
-    return ServedModel(model_id or model_slug(info), info, chat, logprobs)
+    tokenize = None
+    if callable(tokenizer):
+
+        def tokenize(text: str) -> list[int]:
+            # The engine's own count (models.generation.engine's story assembler).
+            return list(tokenizer(text)["input_ids"])
+
+    return ServedModel(model_id or model_slug(info), info, chat, logprobs, tokenize)
 
 
 def model_slug(info: ModelInfo) -> str:

@@ -158,6 +158,8 @@ PRESETS: dict[str, ServerPreset] = {
             "penwright",
             "Penwright server",
             "http://127.0.0.1:8765/v1",
+            tokenize_path="tokenize",
+            tokenize_field="content",
             model_hint="the id penwright-cli serve lists",
             serve_command="penwright-cli serve --port 8765",
         ),

@@ -83,3 +83,13 @@ def test_refused_requests_say_why(
     assert got == status
     assert message in json.loads(text)["error"]["message"]
     assert server.engine.contexts == []  # none reached the model
+
+
+def test_tokenize_counts_as_the_engine_does(server: RunningServer) -> None:
+    """llama-server's POST /tokenize shape, with the served model's own token ids."""
+    text = "The lighthouse stood dark. 灯塔很暗。"
+    status, body = post(server, "/tokenize", {"content": text})
+    assert status == 200
+    assert json.loads(body) == {"tokens": list(server.engine.tokenizer(text)["input_ids"])}
+    status, body = post(server, "/tokenize", {"text": text})
+    assert status == 400 and "content" in json.loads(body)["error"]["message"]

@@ -67,7 +67,11 @@ def test_key_comparison() -> None:
 
 def test_a_key_is_asked_on_every_model_endpoint(start_server: StartServer) -> None:
     server = start_server(ServeConfig(api_key="s3cret"))
-    for path, body in (("/v1/models", None), ("/v1/completions", {"prompt": "x"})):
+    for path, body in (
+        ("/v1/models", None),
+        ("/v1/completions", {"prompt": "x"}),
+        ("/tokenize", {"content": "x"}),
+    ):
         status, answer, headers = request(server.url + path, body)
         assert status == 401 and "API key" in answer["error"]["message"]
         assert headers.get("www-authenticate") == "Bearer"

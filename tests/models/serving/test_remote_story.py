@@ -1,6 +1,6 @@
-"""The story context over a remote server (issue 17): Penwright's own server, which has no
-tokenizer endpoint, receives the context the local engine would assemble (memory first, the
-author's note at its depth, the lore a key brought in), counted by the labelled estimate."""
+"""The story context over a remote server (issue 17): Penwright's own server receives the
+context the local engine would assemble (memory first, the author's note at its depth, the lore
+a key brought in), counted by the server's own tokenizer (POST /tokenize)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from served import StartServer
 from penwright.models.params import GenerationParams, StopMode
 from penwright.models.sources.remote import RemoteSource
 from penwright.models.sources.remote_spec import RemoteServer, remote_spec
-from penwright.models.sources.remote_tokens import ESTIMATE_COUNTING
+from penwright.models.sources.remote_tokens import SERVER_COUNTING
 from penwright.models.story.assembly import LORE, MEMORY, NOTE, STORY, StoryAssembler
 from penwright.models.story.story import LoreEntry, StoryContext
 
@@ -50,11 +50,13 @@ def test_the_server_receives_the_assembled_story(start_server: StartServer) -> N
     assert after == "The lighthouse stood dark.\n\nShe climbed the stairs and"
     assert before.endswith("Mara walked the wet sand.\n\n")
     assert [p.kind for p in preview.assembled.parts] == [MEMORY, LORE, STORY, NOTE, STORY]
-    # The same assembly as the engine's, here counted by the estimate the view names.
-    assert preview.counting == ESTIMATE_COUNTING
-    estimate = StoryAssembler(lambda text: [0] * -(-len(text) // 4))
-    assert estimate.assemble(TEXT, STORY_CONTEXT, params.context_tokens).text == received
-    assert len(preview.prompt_ids) == -(-len(received) // 4)
+    # The same assembly and the same token ids as the engine's, counted by the server.
+    assert preview.counting == SERVER_COUNTING
+    tokenizer = server.engine.tokenizer
+    local = StoryAssembler(lambda text: tokenizer(text)["input_ids"])
+    assembled = local.assemble(TEXT, STORY_CONTEXT, params.context_tokens)
+    assert assembled.text == received
+    assert list(preview.prompt_ids) == list(assembled.ids)
     source.close()
 
 
