@@ -63,9 +63,10 @@ class ContextView(QDialog):
     def show_preview(self, preview: PromptPreview) -> None:
         self.preview = preview
         assembled = preview.assembled
+        parts = len(assembled.parts)
         lines = [
             f"{len(preview.prompt_ids):,} of {assembled.budget:,} tokens "
-            f"({len(assembled.parts)} parts), counted by {preview.counting}."
+            f"({parts} {'part' if parts == 1 else 'parts'}), counted by {preview.counting}."
         ]
         if assembled.cut:
             lines.append("Cut to fit: " + "; ".join(assembled.cut) + ".")

@@ -240,3 +240,18 @@ def test_the_context_view_works_with_a_remote_server(
     with qtbot.waitSignal(parts.window.controller.suggestion_finished, timeout=WAIT_MS * 12):
         parts.window.suggestions.request()
     assert sources[-1].last_prompt == view.exact_text()
+
+
+def test_the_context_summary_counts_one_part_in_the_singular(qtbot: Any) -> None:
+    from penwright.app.window.context_view import ContextView
+    from penwright.models.story.assembly import AssembledContext, ContextPart, PromptPreview
+
+    view = ContextView()
+    qtbot.addWidget(view)
+    story = ContextPart("story", "", "Call me Ishmael.", 5)
+    memory = ContextPart("memory", "", "A whaling voyage.\n\n", 6)
+    view.show_preview(PromptPreview(AssembledContext((story,), (1,) * 5, 2048), (1,) * 5))
+    assert "5 of 2,048 tokens (1 part), counted by" in view.summary.text()
+    both = AssembledContext((memory, story), (1,) * 11, 2048)
+    view.show_preview(PromptPreview(both, (1,) * 11))
+    assert "11 of 2,048 tokens (2 parts)" in view.summary.text()
