@@ -55,9 +55,7 @@ from penwright.models.generation.sliding_cache import rollback_cache
 from penwright.models.generation.static_decode import StaticDecoder, supports_static_cache
 from penwright.models.generation.stops import StopScanner
 from penwright.models.generation.vocabulary import Vocabulary
-from penwright.models.loading.decode_attention import use_packed_decode_attention
-from penwright.models.loading.fused_norms import fuse_gemma_norms
-from penwright.models.loading.output_layer import fold_output_layer
+from penwright.models.loading.cpu_kernels import choose_cpu_kernels
 from penwright.models.params import GenerationParams
 from penwright.models.prose import OPENING
 from penwright.models.results import Delta, GenerationStats, TokenChoice, TokenInfo
@@ -791,14 +789,17 @@ class Engine:
             self._static = None
         self._cache = PrefixCache(getattr(self._model, "config", None))
         self._model.to(device="cpu", dtype=torch.float32)  # half precision is slow on CPUs
-        # The CPU's float output layer and decode attention, as a CPU load gets them.
-        fold_output_layer(self._model)
-        use_packed_decode_attention(self._model)
-        fuse_gemma_norms(self._model)
+        # The CPU's layers, as a CPU load gets them (models.loading.cpu_kernels).
+        kernels = choose_cpu_kernels(self._model, self._tokenizer)
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
         self._info = replace(
-            self._info, device="cpu", precision="fp32", fallback_reason=reason, decode_path="eager"
+            self._info,
+            device="cpu",
+            precision="fp32",
+            fallback_reason=reason,
+            decode_path="eager",
+            kernels=kernels,
         )
 
     @staticmethod

@@ -18,15 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from penwright.models.errors import ModelLoadError
-from penwright.models.loading.cpu_features import cpu_features
-from penwright.models.loading.decode_attention import use_packed_decode_attention
+from penwright.models.loading.cpu_kernels import choose_cpu_kernels
 from penwright.models.loading.devices import (
     QUANTIZED_PRECISIONS,
     choose_device,
     choose_dtype,
     choose_precision,
 )
-from penwright.models.loading.fused_norms import fuse_gemma_norms
 from penwright.models.loading.gguf_cache import (
     Report,
     cached_conversion,
@@ -40,7 +38,6 @@ from penwright.models.loading.gguf_cache import (
     remove_leftover_staging,
 )
 from penwright.models.loading.int8_cache import load_int8_model
-from penwright.models.loading.output_layer import fold_output_layer, speed_up_int8_output_layer
 from penwright.models.loading.quantize import int8_parameter_count, quantize_int8_weight_only
 from penwright.models.loading.responsive import collections_paused, import_inference_libraries
 from penwright.models.loading.weights_files import pickle_refusal, weights_files
@@ -141,7 +138,7 @@ def _load_resolved(
             raise _EntryDoesNotLoad(str(error)) from error
         raise
     model, device, precision, fallback_reason = _place(model, device, precision, report)
-    kernels = _choose_cpu_kernels(model, tokenizer) if device == "cpu" else ""
+    kernels = choose_cpu_kernels(model, tokenizer) if device == "cpu" else ""
     info = ModelInfo(
         name=name,
         source=spec.source,
@@ -381,21 +378,6 @@ def _place(
     else:
         model.to(choose_dtype("cpu", cpu_precision))
     return model, "cpu", cpu_precision, reason
-
-
-def _choose_cpu_kernels(model: Any, tokenizer: Any) -> str:
-    """Give a CPU model its fastest output layer (models.loading.output_layer), decode
-    attention (models.loading.decode_attention) and norms (models.loading.fused_norms);
-    returns what was chosen and why, with the CPU it rests on, for Diagnostics."""
-    if fold_output_layer(model):
-        chosen = "output layer: float, 2-D product"
-    else:
-        chosen = speed_up_int8_output_layer(model, tokenizer)
-    if use_packed_decode_attention(model):
-        chosen += "; decode attention: grouped queries packed per key/value head"
-    if fuse_gemma_norms(model):
-        chosen += "; RMSNorm: fused"
-    return f"{chosen}; CPU: {cpu_features().describe()}"
 
 
 # ---------------------------------------------------------------------------------------------

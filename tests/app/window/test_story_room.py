@@ -18,6 +18,7 @@ from pytestqt.qtbot import QtBot
 from penwright.app.documents.sidecar_keeper import SidecarKeeper
 from penwright.app.inference.controller import EngineFactory
 from penwright.app.main import Penwright, StartupHooks, build, parse_arguments
+from penwright.app.window.context_view import ContextView
 from penwright.app.window.story_room import StoryRoom
 from penwright.models.generation.engine import Engine
 from penwright.models.sources.remote import RemoteServer, RemoteSource
@@ -80,6 +81,21 @@ def _forget(window: Any) -> None:
 def room_of(parts: Penwright) -> tuple[StoryRoom, SidecarKeeper]:
     assert parts.story_room is not None and parts.sidecars is not None
     return parts.story_room, parts.sidecars
+
+
+def open_context_view(qtbot: QtBot, parts: Penwright) -> ContextView:
+    """The whaling story with its memory, note and lore, the cursor at its end, and View >
+    Show Context… open once its preview has arrived."""
+    room, keeper = room_of(parts)
+    editor = parts.window.editor
+    editor.setPlainText("Call me Ishmael.\n\nThe captain paced.\n\nThen the sea")
+    editor.moveCursor(QTextCursor.MoveOperation.End)
+    keeper.set_story(EXPECTED)
+    room.context_action.trigger()  # View > Show Context…
+    view = room.context_view
+    assert view is not None
+    qtbot.waitUntil(lambda: view.preview is not None, timeout=WAIT_MS * 12)
+    return view
 
 
 def type_story(qtbot: QtBot, room: StoryRoom) -> None:
@@ -182,15 +198,7 @@ def test_the_context_view_shows_exactly_what_the_engine_reads(
         return engines[-1]
 
     parts = make_app(factory)
-    room, keeper = room_of(parts)
-    editor = parts.window.editor
-    editor.setPlainText("Call me Ishmael.\n\nThe captain paced.\n\nThen the sea")
-    editor.moveCursor(QTextCursor.MoveOperation.End)
-    keeper.set_story(EXPECTED)
-    room.context_action.trigger()  # View > Show Context…
-    view = room.context_view
-    assert view is not None
-    qtbot.waitUntil(lambda: view.preview is not None, timeout=WAIT_MS * 12)
+    view = open_context_view(qtbot, parts)
     preview = view.preview
     assert preview is not None
     labels = [part.label for part in preview.assembled.parts]
@@ -224,15 +232,7 @@ def test_the_context_view_works_with_a_remote_server(
         return sources[-1]
 
     parts = make_app(factory)
-    room, keeper = room_of(parts)
-    editor = parts.window.editor
-    editor.setPlainText("Call me Ishmael.\n\nThe captain paced.\n\nThen the sea")
-    editor.moveCursor(QTextCursor.MoveOperation.End)
-    keeper.set_story(EXPECTED)
-    room.context_action.trigger()
-    view = room.context_view
-    assert view is not None
-    qtbot.waitUntil(lambda: view.preview is not None, timeout=WAIT_MS * 12)
+    view = open_context_view(qtbot, parts)
     assert "counted by the server's tokenizer" in view.summary.text()
     assert view.exact_text().startswith("A whaling voyage.\n\nThe captain, one leg")
 
@@ -243,7 +243,6 @@ def test_the_context_view_works_with_a_remote_server(
 
 
 def test_the_context_summary_counts_one_part_in_the_singular(qtbot: Any) -> None:
-    from penwright.app.window.context_view import ContextView
     from penwright.models.story.assembly import AssembledContext, ContextPart, PromptPreview
 
     view = ContextView()

@@ -207,6 +207,8 @@ def test_gpu_out_of_memory_during_decode_falls_back_to_cpu(tiny_gemma: Any) -> N
     head = engine._model.get_output_embeddings()
     assert isinstance(head, FoldedLinear)
     assert head.weight is engine._model.get_input_embeddings().weight, "still tied"
+    # The rest of a CPU load's layers too, named for Diagnostics.
+    assert "decode attention: grouped queries packed" in engine.info.kernels
 
 
 def test_out_of_memory_on_the_cpu_too_is_a_generation_error(tiny_gemma: Any) -> None:
