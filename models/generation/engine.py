@@ -47,6 +47,7 @@ from penwright.models.generation.forward import (
     forward_tokens,
     prefill_tokens,
 )
+from penwright.models.generation.gemma_decode import WRITTEN_OUT_DECODE_PATH, GemmaDecodeStep
 from penwright.models.generation.prefix_cache import PrefixCache
 from penwright.models.generation.quotes import open_quotes
 from penwright.models.generation.rules import Prompt, RequestRules, prepare_prompt
@@ -292,7 +293,9 @@ class Engine:
 
         How tokens are decoded (``info.decode_path`` says which):
         - on the CPU (and MPS): a growing dynamic cache and an eager step; compiling measured no
-          gain on the CPU (see penwright.models.loading.quantize for what made the CPU fast);
+          gain on the CPU (see penwright.models.loading.quantize for what made the CPU fast).
+          An int8 Gemma 3 on the CPU gets its step written out (models.generation.gemma_decode):
+          the same logits, without transformers' per-step bookkeeping;
         - on a CUDA GPU: a static cache and a decode step compiled into a CUDA graph
           (models.generation.static_decode), compiled here and now (tens of seconds, reported
           through
@@ -322,8 +325,9 @@ class Engine:
             self._static = None
             # Scripted test models have no config.
             self._cache = PrefixCache(getattr(model, "config", None))
-            self.decode_step = decode_step
-            decode_path = "eager"
+            written_out = GemmaDecodeStep.for_model(model)
+            self.decode_step = written_out or decode_step
+            decode_path = WRITTEN_OUT_DECODE_PATH if written_out else "eager"
         self._info = replace(info, decode_path=decode_path)
         if self._static is not None and self._static.compiled:
             if progress is not None:
