@@ -32,6 +32,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 from transformers.models.gemma3.modeling_gemma3 import (
     Gemma3Attention,
     Gemma3DecoderLayer,
@@ -57,17 +58,18 @@ _ALIGNMENT = 64
 
 @dataclass(frozen=True)
 class _Layer:
-    """What one decoder layer's step needs, looked up once."""
+    """What one decoder layer's step needs, looked up once: the tensors the modules hold (the
+    same objects, not copies) and the int8 products joined from them."""
 
-    # Gemma3DecoderLayer and its Gemma3Attention, holding penwright's int8 and norm modules.
-    layer: Any
-    attention: Any
+    attention: Any  # the Gemma3Attention (the attention function reads it)
+    act_fn: Any  # the MLP's activation module
     layer_type: str
-    qkv_rows: torch.Tensor  # int8 (q + k + v outputs, hidden)
-    qkv_scales: torch.Tensor
-    gate_up_rows: torch.Tensor  # int8 (2 * intermediate, hidden)
-    gate_up_scales: torch.Tensor
+    norm_scales: tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]  # in layer order
+    qkv: tuple[torch.Tensor, torch.Tensor]  # int8 rows (q + k + v outputs, hidden), scales
     qk_scale: torch.Tensor  # (q heads + k heads, head_dim): each head's norm scale
+    o: tuple[torch.Tensor, torch.Tensor]
+    gate_up: tuple[torch.Tensor, torch.Tensor]  # int8 rows (2 * intermediate, hidden), scales
+    down: tuple[torch.Tensor, torch.Tensor]
 
 
 class GemmaDecodeStep:
@@ -86,7 +88,9 @@ class GemmaDecodeStep:
         self._kv_heads = config.num_key_value_heads
         self._head_dim = config.head_dim
         self._intermediate = config.intermediate_size
-        self._eps = self._text.layers[0].self_attn.q_norm.eps
+        self._hidden_size = config.hidden_size
+        first = self._text.layers[0]
+        self._eps = first.input_layernorm.eps  # every norm's (see _layer_serves)
         self._dtype = self._text.layers[0].self_attn.q_proj.compute_dtype
         # Hooks that come later (the engine's cancel check on each layer, while prefilling)
         # go on the model or its layers: a step that finds one takes the ordinary forward.
@@ -118,27 +122,28 @@ class GemmaDecodeStep:
         rows = tokens.shape[0]
         text = self._text
         q_heads, kv_heads, head_dim = self._q_heads, self._kv_heads, self._head_dim
-        normed_heads = q_heads + kv_heads
-        hidden = text.embed_tokens(tokens)  # (rows, 1, hidden)
+        normed_heads, half = q_heads + kv_heads, head_dim // 2
+        hidden_size, intermediate, eps = self._hidden_size, self._intermediate, self._eps
+        norm_shape = (hidden_size,)
+        rms_norm, int8_product = F.rms_norm, torch._weight_int8pack_mm
+        embedded = text.embed_tokens(tokens)  # (rows, 1, hidden)
         position_ids = torch.tensor([[kv.get_seq_length()]], device=tokens.device)
         rotations = {
-            kind: text.rotary_emb(hidden, position_ids, kind) for kind in self._layer_types
+            kind: text.rotary_emb(embedded, position_ids, kind) for kind in self._layer_types
         }
-        for index, prepared in enumerate(self._layers):
-            layer, attention = prepared.layer, prepared.attention
-            cos, sin = rotations[prepared.layer_type]  # (1, 1, head_dim)
+        # (rows, hidden) from here on: what every module reshapes its input to.
+        hidden = embedded.view(rows, hidden_size)
+        for index, layer in enumerate(self._layers):
+            cos, sin = rotations[layer.layer_type]  # (1, 1, head_dim)
+            input_scale, post_attention_scale, pre_mlp_scale, post_mlp_scale = layer.norm_scales
 
-            residual = hidden
-            normed = layer.input_layernorm(hidden).reshape(rows, -1).to(self._dtype)
-            qkv = torch._weight_int8pack_mm(normed, prepared.qkv_rows, prepared.qkv_scales)
+            # Each norm as FusedGemmaRMSNorm computes it: in fp32, scaled, cast back.
+            normed = rms_norm(hidden.float(), norm_shape, input_scale, eps).type_as(hidden)
+            qkv = int8_product(normed.to(self._dtype), *layer.qkv)
             qkv = qkv.view(rows, normed_heads + kv_heads, head_dim)
-            # Gemma3RMSNorm (as FusedGemmaRMSNorm): normalise in fp32, scale, cast back.
-            qk = torch.nn.functional.rms_norm(
-                qkv[:, :normed_heads].float(), (head_dim,), None, self._eps
-            )
-            qk = qk.mul_(prepared.qk_scale).type_as(qkv)
+            qk = rms_norm(qkv[:, :normed_heads].float(), (head_dim,), None, eps)
+            qk = qk.mul_(layer.qk_scale).type_as(qkv)
             # transformers' apply_rotary_pos_emb: x * cos + rotate_half(x) * sin.
-            half = head_dim // 2
             qk = (qk * cos) + (torch.cat((-qk[..., half:], qk[..., :half]), dim=-1) * sin)
             query = qk[:, :q_heads].unsqueeze(2)  # (rows, heads, 1, head_dim)
             key = qk[:, q_heads:].unsqueeze(2)
@@ -147,43 +152,48 @@ class GemmaDecodeStep:
             # No mask: one new token sees every key it is handed (a sliding layer's cache
             # hands over only its window), as transformers' mask for this case says.
             attended, _ = packed_decode_attention(
-                attention, query, key, value, None, scaling=attention.scaling
+                layer.attention, query, key, value, None, scaling=layer.attention.scaling
             )
-            attended = attention.o_proj(attended.reshape(rows, 1, -1))
-            hidden = residual + layer.post_attention_layernorm(attended)
+            attended = int8_product(attended.view(rows, -1).to(self._dtype), *layer.o)
+            normed = rms_norm(attended.float(), norm_shape, post_attention_scale, eps)
+            hidden = hidden + normed.type_as(attended)
 
-            residual = hidden
-            normed = layer.pre_feedforward_layernorm(hidden).reshape(rows, -1).to(self._dtype)
-            gate_up = torch._weight_int8pack_mm(
-                normed, prepared.gate_up_rows, prepared.gate_up_scales
-            )
-            mlp = layer.mlp
-            product = (
-                mlp.act_fn(gate_up[:, : self._intermediate]) * gate_up[:, self._intermediate :]
-            )
-            down = mlp.down_proj(product.reshape(rows, 1, -1))
-            hidden = residual + layer.post_feedforward_layernorm(down)
+            normed = rms_norm(hidden.float(), norm_shape, pre_mlp_scale, eps).type_as(hidden)
+            gate_up = int8_product(normed.to(self._dtype), *layer.gate_up)
+            product = layer.act_fn(gate_up[:, :intermediate]) * gate_up[:, intermediate:]
+            down = int8_product(product.to(self._dtype), *layer.down)
+            normed = rms_norm(down.float(), norm_shape, post_mlp_scale, eps)
+            hidden = hidden + normed.type_as(down)
 
         hidden = text.norm(hidden)
-        logits = self._model.lm_head(hidden)
+        logits = self._model.lm_head(hidden)  # (rows, vocabulary)
         if self._softcap is not None:
             logits = torch.tanh(logits / self._softcap) * self._softcap
-        return logits[:, -1, :]
+        return logits
 
     def _prepare(self, layer: Any, layer_type: str) -> _Layer:
         attention, mlp = layer.self_attn, layer.mlp
-        qkv_rows, qkv_scales = _join_rows([attention.q_proj, attention.k_proj, attention.v_proj])
-        gate_up_rows, gate_up_scales = _join_rows([mlp.gate_proj, mlp.up_proj])
         qk_scale = torch.cat(
             [
                 attention.q_norm.scale.expand(self._q_heads, -1),
                 attention.k_norm.scale.expand(self._kv_heads, -1),
             ]
         )
-        return _Layer(
-            layer, attention, layer_type, qkv_rows, qkv_scales, gate_up_rows, gate_up_scales,
-            qk_scale,
+        norm_scales = (
+            layer.input_layernorm.scale, layer.post_attention_layernorm.scale,
+            layer.pre_feedforward_layernorm.scale, layer.post_feedforward_layernorm.scale,
         )  # fmt: skip
+        return _Layer(
+            attention=attention,
+            act_fn=mlp.act_fn,
+            layer_type=layer_type,
+            norm_scales=norm_scales,
+            qkv=_join_rows([attention.q_proj, attention.k_proj, attention.v_proj]),
+            qk_scale=qk_scale,
+            o=(attention.o_proj.weight_int8, attention.o_proj.scales),
+            gate_up=_join_rows([mlp.gate_proj, mlp.up_proj]),
+            down=(mlp.down_proj.weight_int8, mlp.down_proj.scales),
+        )
 
 
 def _join_rows(projections: list[Any]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -238,7 +248,7 @@ def _layer_serves(layer: Any, config: Any) -> bool:
     ]  # fmt: skip
     if not all(type(norm) is FusedGemmaRMSNorm for norm in norms):
         return False
-    if attention.q_norm.eps != attention.k_norm.eps:
+    if {norm.eps for norm in norms} != {config.rms_norm_eps}:  # the step uses one epsilon
         return False
     if not all(type(p) is Int8Linear and p.bias is None for p in projections):
         return False
