@@ -786,11 +786,13 @@ class Engine:
 
     def _fall_back_to_cpu(self, reason: str) -> None:
         assert self._info is not None
-        if self._static is not None:
-            # The CPU decodes eagerly on the growing cache (see attach).
-            if self.decode_step == self._static.step:
-                self.decode_step = decode_step
-            self._static = None
+        # The CPU decodes an fp32 model eagerly on the growing cache (see attach): neither the
+        # static cache's step nor the written-out one (models.generation.gemma_decode, int8
+        # only) fits it. A step put in by hand (tests inject failing ones) stays.
+        static_step = self._static.step if self._static is not None else None
+        if self.decode_step == static_step or isinstance(self.decode_step, GemmaDecodeStep):
+            self.decode_step = decode_step
+        self._static = None
         self._cache = PrefixCache(getattr(self._model, "config", None))
         self._model.to(device="cpu", dtype=torch.float32)  # half precision is slow on CPUs
         # The CPU's layers, as a CPU load gets them (models.loading.cpu_kernels).

@@ -42,6 +42,7 @@ from transformers.models.gemma3.modeling_gemma3 import (
 )
 
 from penwright.models.generation.forward import decode_step
+from penwright.models.generation.sliding_cache import GrowingLayer, RollbackSlidingLayer
 from penwright.models.loading.decode_attention import (
     PACKED_DECODE_ATTENTION,
     packed_decode_attention,
@@ -59,7 +60,8 @@ _ALIGNMENT = 64
 @dataclass(frozen=True)
 class _Layer:
     """What one decoder layer's step needs, looked up once: the tensors the modules hold (the
-    same objects, not copies) and the int8 products joined from them."""
+    same objects, not copies), the int8 products joined from them and the q/k norm scales laid
+    out per head."""
 
     attention: Any  # the Gemma3Attention (the attention function reads it)
     act_fn: Any  # the MLP's activation module
@@ -93,8 +95,10 @@ class GemmaDecodeStep:
         self._eps = first.input_layernorm.eps  # every norm's (see _layer_serves)
         self._dtype = self._text.layers[0].self_attn.q_proj.compute_dtype
         # Hooks that come later (the engine's cancel check on each layer, while prefilling)
-        # go on the model or its layers: a step that finds one takes the ordinary forward.
-        self._watched = [model, self._text, *self._text.layers]
+        # must see the step they watch: a step that finds one on any module takes the
+        # ordinary forward (a few hundred dictionary checks, microseconds a step).
+        self._watched = list(model.modules())
+        self._sliding_window = config.sliding_window
         self._layers = [
             self._prepare(layer, config.layer_types[index])
             for index, layer in enumerate(self._text.layers[: config.num_hidden_layers])
@@ -103,7 +107,8 @@ class GemmaDecodeStep:
     @classmethod
     def for_model(cls, model: Any) -> GemmaDecodeStep | None:
         """The written-out step for ``model``, or None where it would not give exactly what the
-        model's forward gives (see the module's docstring)."""
+        model's forward gives (see the module's docstring). Rebinds the int8 buffers of the
+        joined projections to views of the joined rows (same values, see _join_rows)."""
         if not _serves(model):
             return None
         return cls(model)
@@ -113,10 +118,27 @@ class GemmaDecodeStep:
             model is not self._model
             or tokens.shape[0] > KERNEL_MAX_ROWS
             or _hooked(model, self._watched)
+            or not self._windowed(kv)
         ):
             return decode_step(model, tokens, kv)
         with torch.inference_mode():
             return self._step(tokens, kv)
+
+    def _windowed(self, kv: Any) -> bool:
+        """Whether ``kv`` hands each sliding layer only its window, as the step's missing mask
+        assumes (models.generation.sliding_cache; a plain DynamicCache() keeps every key)."""
+        layers = getattr(kv, "layers", None)
+        if layers is None or len(layers) < len(self._layers):
+            return False
+        for layer, prepared in zip(layers, self._layers, strict=False):
+            sliding = prepared.layer_type == "sliding_attention"
+            if sliding != isinstance(layer, RollbackSlidingLayer):
+                return False
+            if sliding and layer.sliding_window != self._sliding_window:
+                return False
+            if not sliding and not isinstance(layer, GrowingLayer):
+                return False
+        return True
 
     def _step(self, tokens: torch.Tensor, kv: Any) -> torch.Tensor:
         rows = tokens.shape[0]
@@ -160,7 +182,10 @@ class GemmaDecodeStep:
 
             normed = rms_norm(hidden.float(), norm_shape, pre_mlp_scale, eps).type_as(hidden)
             gate_up = int8_product(normed.to(self._dtype), *layer.gate_up)
-            product = layer.act_fn(gate_up[:, :intermediate]) * gate_up[:, intermediate:]
+            # Contiguous, as gate_proj's output is: the kernel's vector and scalar tails then
+            # fall on the same elements, whatever the rows and threads.
+            gate = gate_up[:, :intermediate].contiguous()
+            product = layer.act_fn(gate) * gate_up[:, intermediate:]
             down = int8_product(product.to(self._dtype), *layer.down)
             normed = rms_norm(down.float(), norm_shape, post_mlp_scale, eps)
             hidden = hidden + normed.type_as(down)
@@ -198,7 +223,15 @@ class GemmaDecodeStep:
 
 def _join_rows(projections: list[Any]) -> tuple[torch.Tensor, torch.Tensor]:
     """One (rows, scales) pair for projections that read the same input; each projection's
-    buffers become views of it, so the int8 rows are held once."""
+    buffers become views of it, so the int8 rows are held once.
+
+    Views of one tensor cannot be written by safetensors' ``save_file`` ("tensors share
+    memory"): nothing saves a model after the engine attaches it; anything that comes to must
+    clone its state dict first.
+    """
+    joined = _already_joined(projections)
+    if joined is not None:  # a second step for the same model (the engine attached it again)
+        return joined
     rows = torch.cat([projection.weight_int8 for projection in projections])
     scales = torch.cat([projection.scales for projection in projections])
     start = 0
@@ -207,6 +240,24 @@ def _join_rows(projections: list[Any]) -> tuple[torch.Tensor, torch.Tensor]:
         projection.weight_int8 = rows[start:end]
         projection.scales = scales[start:end]
         start = end
+    return rows, scales
+
+
+def _already_joined(projections: list[Any]) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """The (rows, scales) the projections are already consecutive views of, if they are."""
+    rows, scales = projections[0].weight_int8._base, projections[0].scales._base
+    if rows is None or scales is None:
+        return None
+    start = 0
+    for projection in projections:
+        weight, scale = projection.weight_int8, projection.scales
+        if weight._base is not rows or scale._base is not scales:
+            return None
+        if weight.storage_offset() != start * weight.shape[1] or scale.storage_offset() != start:
+            return None
+        start += projection.out_features
+    if rows.shape[0] != start or scales.shape[0] != start:
+        return None
     return rows, scales
 
 
@@ -222,6 +273,7 @@ def _serves(model: Any) -> bool:
         or getattr(config, "use_bidirectional_attention", False)
         or set(config.layer_types or ()) - {"full_attention", "sliding_attention"}
         or _hooked(model)
+        or any("forward" in vars(module) for module in model.modules())  # e.g. accelerate's
     ):
         return False
     layers = model.model.layers[: config.num_hidden_layers]
